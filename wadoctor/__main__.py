@@ -1,0 +1,3 @@
+from wadoctor.cli import main
+
+main()

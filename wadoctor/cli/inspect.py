@@ -1,0 +1,39 @@
+"""`wadoctor list` and `wadoctor check`: read-only views of every session found."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from wadoctor.cli.options import ConfigFile, Json, Paths, Quiet, Verbose, output_mode
+from wadoctor.cli.output import Output
+from wadoctor.config import load_config
+from wadoctor.scan import default_paths, scan
+
+
+def _run(command: str, paths: Paths, config_file: ConfigFile, json: bool, quiet: bool,
+         verbose: bool, deep: bool = False) -> None:
+    output = Output(output_mode(json, quiet), verbose)
+    config = load_config(config_file)
+    report = scan(paths or default_paths(config), config, command, deep=deep, on_session=output.on_session)
+    output.report(report)
+    raise typer.Exit(int(report.exit_code()))
+
+
+def list_sessions(paths: Paths = None, config_file: ConfigFile = None, json: Json = False,
+                  quiet: Quiet = False, verbose: Verbose = False) -> None:
+    """List every session found: identity, state, size and last activity."""
+    _run("list", paths, config_file, json, quiet, verbose)
+
+
+def check(
+    paths: Paths = None,
+    config_file: ConfigFile = None,
+    json: Json = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+    deep: Annotated[bool, typer.Option("--deep", help="Also parse every key file (slower, uses all cores).")] = False,
+) -> None:
+    """Diagnose every session found. Exit 0 ok, 1 warnings, 2 critical, 3 incomplete."""
+    _run("check", paths, config_file, json, quiet, verbose, deep)

@@ -1,0 +1,30 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from wadoctor.cli.output import Mode
+
+Paths = Annotated[
+    Optional[list[Path]],
+    typer.Argument(help="Session folders, folders of sessions, store files or application folders. "
+                        "Default: the config's roots, else the current folder.", show_default=False),
+]
+ConfigFile = Annotated[
+    Optional[Path],
+    typer.Option("--config", "-c", help="Config file (default: $WADOCTOR_CONFIG, else ./wadoctor.toml).",
+                 dir_okay=False, show_default=False),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print the versioned JSON report (docs/json.md).")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only warnings and critical findings, one per line.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show the evidence behind each finding.")]
+
+
+def output_mode(json: bool, quiet: bool) -> Mode:
+    if json and quiet:
+        raise typer.BadParameter("--json and --quiet exclude each other")
+    return Mode.JSON if json else Mode.QUIET if quiet else Mode.TABLE

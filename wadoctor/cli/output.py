@@ -1,0 +1,71 @@
+"""One output object per run: data on stdout, diagnostics and progress on stderr."""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import Enum
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from wadoctor.model import Session
+from wadoctor.render.jsonout import render_json
+from wadoctor.render.quiet import quiet_lines
+from wadoctor.render.table import render_table
+from wadoctor.report import Report
+
+PROGRESS_AFTER = 0.3  # seconds before a progress display is worth showing
+PIPE_WIDTH = 200
+
+
+class Mode(str, Enum):
+    TABLE = "table"
+    JSON = "json"
+    QUIET = "quiet"
+
+
+class Output:
+    def __init__(self, mode: Mode = Mode.TABLE, verbose: bool = False) -> None:
+        self.mode = mode
+        self.verbose = verbose
+        self.out = Console(highlight=False, soft_wrap=mode is not Mode.TABLE)
+        if not self.out.is_terminal:
+            # A pipe or a log file has no width to respect: never truncate a path or a JID.
+            self.out.width = PIPE_WIDTH
+        self.err = Console(stderr=True, highlight=False)
+        self._started = time.monotonic()
+        self._progress: Progress | None = None
+        self._scanned = 0
+
+    def warn(self, message: str) -> None:
+        self.err.print(f"wadoctor: {message}", markup=False, highlight=False)
+
+    def on_session(self, session: Session) -> None:
+        """Progress callback: a spinner on a terminal once a scan outlasts a moment."""
+        self._scanned += 1
+        if self._progress is None:
+            if not self.err.is_terminal or time.monotonic() - self._started < PROGRESS_AFTER:
+                return
+            self._progress = Progress(SpinnerColumn(), TextColumn("scanning: {task.description}"),
+                                      TimeElapsedColumn(), console=self.err, transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task("", total=None)
+        self._progress.update(self._task, description=f"{self._scanned} sessions, at {session.id}")
+
+    def finish_progress(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def report(self, report: Report) -> None:
+        self.finish_progress()
+        for problem in report.problems:
+            self.warn(f"{problem.path}: {problem.message}")
+        if self.mode is Mode.JSON:
+            sys.stdout.write(render_json(report) + "\n")
+        elif self.mode is Mode.QUIET:
+            for line in quiet_lines(report):
+                self.out.print(line, markup=False)
+        else:
+            render_table(report, self.out, self.verbose)

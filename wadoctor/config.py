@@ -1,0 +1,129 @@
+"""wadoctor.toml: where sessions live, thresholds, and per-code severity overrides.
+
+Read with tomllib and checked strictly: a misspelt key is an error, not a silently ignored
+setting, because a threshold that does not apply is worse than no config at all.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from wadoctor.errors import ConfigError, UsageError
+from wadoctor.findings import CODES, Severity
+
+CONFIG_NAME = "wadoctor.toml"
+ENV_CONFIG = "WADOCTOR_CONFIG"
+IGNORE = "ignore"
+
+
+@dataclass
+class Config:
+    roots: list[Path] = field(default_factory=list)
+    pairing_abandoned_minutes: float = 10.0
+    bloat_files: int = 10_000
+    max_depth: int = 4
+    # code -> severity; None means the code is ignored
+    severity: dict[str, Severity | None] = field(default_factory=dict)
+    source: Path | None = None
+
+
+_THRESHOLDS = {"pairing_abandoned_minutes": (int, float), "bloat_files": (int,)}
+
+
+def _expect(value: Any, kinds: tuple[type, ...], where: str, path: Path) -> Any:
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        names = " or ".join(k.__name__ for k in kinds)
+        raise ConfigError(f"{path}: {where} must be a {names}, not {value!r}")
+    return value
+
+
+def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    return _expect(data.get(name, {}), (dict,), f"[{name}]", path)
+
+
+def parse_config(data: dict[str, Any], path: Path) -> Config:
+    """Build a Config from a parsed TOML document, rejecting anything unknown."""
+    config = Config(source=path)
+    unknown = set(data) - {"roots", "thresholds", "discovery", "severity"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {sorted(unknown)[0]!r}")
+    roots = _expect(data.get("roots", []), (list,), "roots", path)
+    config.roots = [path.parent / _expect(r, (str,), "each root", path) for r in roots]
+    thresholds = _table(data, "thresholds", path)
+    for key, value in thresholds.items():
+        if key not in _THRESHOLDS:
+            raise ConfigError(f"{path}: unknown key 'thresholds.{key}'")
+        if _expect(value, _THRESHOLDS[key], f"thresholds.{key}", path) < 0:
+            raise ConfigError(f"{path}: thresholds.{key} must not be negative")
+        setattr(config, key, value)
+    discovery = _table(data, "discovery", path)
+    for key, value in discovery.items():
+        if key != "max_depth":
+            raise ConfigError(f"{path}: unknown key 'discovery.{key}'")
+        config.max_depth = _expect(value, (int,), "discovery.max_depth", path)
+    for code, level in _table(data, "severity", path).items():
+        if code not in CODES:
+            raise ConfigError(f"{path}: [severity] names unknown finding code {code!r}")
+        choices = [s.value for s in Severity] + [IGNORE]
+        if level not in choices:
+            raise ConfigError(f"{path}: severity of {code} must be one of {', '.join(choices)}")
+        config.severity[code] = None if level == IGNORE else Severity(level)
+    return config
+
+
+def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config:
+    """The config from --config, else $WADOCTOR_CONFIG, else ./wadoctor.toml, else defaults."""
+    path = explicit
+    if path is None and os.environ.get(ENV_CONFIG):
+        path = Path(os.environ[ENV_CONFIG])
+    if path is None:
+        candidate = (cwd or Path.cwd()) / CONFIG_NAME
+        if not candidate.is_file():
+            return Config()
+        path = candidate
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, path)
+
+
+def default_config_text() -> str:
+    """The commented wadoctor.toml that `wadoctor init` writes."""
+    defaults = Config()
+    body = tomli_w.dumps({
+        "roots": ["sessions"],
+        "thresholds": {
+            "pairing_abandoned_minutes": defaults.pairing_abandoned_minutes,
+            "bloat_files": defaults.bloat_files,
+        },
+        "discovery": {"max_depth": defaults.max_depth},
+    })
+    codes = "\n".join(f"# {c.code} = \"{c.severity.value}\"" for c in CODES.values())
+    return (
+        "# wadoctor configuration. Paths in `roots` are relative to this file.\n"
+        f"{body}\n"
+        "[severity]\n"
+        "# Override a finding's severity: info, warning, critical or ignore. Defaults:\n"
+        f"{codes}\n"
+    )
+
+
+def write_default_config(path: Path, force: bool = False) -> None:
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists (use --force to overwrite)")
+    try:
+        path.write_text(default_config_text())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write config: {exc.strerror}") from None

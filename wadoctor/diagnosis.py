@@ -1,0 +1,84 @@
+"""Turning what the adapters observed into findings, under the config's policy.
+
+Adapters report facts named by code; here each gets its severity (or is dropped by a
+severity override), its remedy, and the checks that need a threshold run. A check that
+raises becomes a `check-crashed` finding and the others still run.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from wadoctor.config import Config
+from wadoctor.findings import CODES, Finding
+from wadoctor.model import Observation, Session, SessionState
+
+PolicyCheck = Callable[[Session, Config, float], Iterator[Observation]]
+
+
+def _pairing_abandoned(session: Session, config: Config, now: float) -> Iterator[Observation]:
+    if session.state not in (SessionState.UNPAIRED, SessionState.HALF_PAIRED):
+        return
+    since = session.creds_mtime or session.last_activity
+    if since is None:
+        return
+    minutes = (now - since) / 60
+    if minutes > config.pairing_abandoned_minutes:
+        yield Observation(
+            "pairing-abandoned",
+            f"{session.state.value} for {_age(minutes)} (threshold {config.pairing_abandoned_minutes:g} min)",
+            {"minutes": round(minutes, 1), "threshold_minutes": config.pairing_abandoned_minutes},
+        )
+
+
+def _bloat(session: Session, config: Config, now: float) -> Iterator[Observation]:
+    if config.bloat_files and session.files > config.bloat_files:
+        top = max(session.key_types.items(), key=lambda kv: kv[1], default=None)
+        most = f"; most are {top[0]} ({top[1]})" if top else ""
+        yield Observation(
+            "bloat",
+            f"{session.files} files (threshold {config.bloat_files}){most}",
+            {"files": session.files, "threshold": config.bloat_files, "by_type": session.key_types},
+        )
+
+
+POLICY_CHECKS: tuple[PolicyCheck, ...] = (_pairing_abandoned, _bloat)
+
+
+def _age(minutes: float) -> str:
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.0f} h"
+    return f"{minutes / 1440:.0f} days"
+
+
+def _finding(observation: Observation, config: Config) -> Finding | None:
+    code = CODES[observation.code]
+    severity = config.severity.get(code.code, code.severity)
+    if code.code in config.severity and severity is None:
+        return None
+    return Finding(code.code, severity, observation.message, code.hint, code.fixable, observation.evidence)
+
+
+def _crash(check: str, exc: Exception) -> Observation:
+    evidence: dict[str, Any] = {"check": check, "traceback": traceback.format_exc(limit=-3).splitlines()}
+    return Observation("check-crashed", f"check {check} failed: {type(exc).__name__}: {exc}", evidence)
+
+
+def diagnose(session: Session, config: Config, now: float | None = None,
+             checks: tuple[PolicyCheck, ...] = POLICY_CHECKS) -> Session:
+    """Fill `session.findings`, most severe first."""
+    now = time.time() if now is None else now
+    observations = list(session.observations)
+    for check in checks:
+        try:
+            observations.extend(check(session, config, now))
+        except Exception as exc:  # noqa: BLE001 - a bug in one check must not hide the others
+            observations.append(_crash(check.__name__.strip("_"), exc))
+    findings = [f for f in (_finding(o, config) for o in observations) if f is not None]
+    session.findings = sorted(findings, key=lambda f: -f.severity.rank)
+    return session

@@ -1,0 +1,131 @@
+"""Finding sessions under the paths a user names, without ever crashing on one of them.
+
+Each directory is listed once; a directory that an adapter reads as a session is a leaf,
+anything else is searched further down to `max_depth`. Symlinked directories met on the way
+are not followed (no loops, no escaping the tree); a path named by the user is.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from wadoctor.model import Session
+from wadoctor.stores import StoreAdapter
+from wadoctor.stores.files import describe_os_error
+
+# Folders that never hold sessions and can be huge.
+SKIP_DIRS = frozenset({
+    "node_modules", "__pycache__", "site-packages", "venv", "proc", "sys", "dev",
+})
+HEAD_BYTES = 256
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A path that could not be searched: the scan is incomplete."""
+
+    path: str
+    message: str
+
+
+class Discovery:
+    def __init__(self, adapters: Sequence[StoreAdapter], max_depth: int, deep: bool = False) -> None:
+        self.adapters = adapters
+        self.max_depth = max_depth
+        self.deep = deep
+        self.problems: list[Problem] = []
+        self._seen: set[str] = set()
+        self._suffixes = tuple(s for a in adapters for s in a.file_suffixes)
+
+    def sessions(self, paths: Sequence[Path]) -> Iterator[Session]:
+        for path in paths:
+            yield from self._start(path)
+
+    def _problem(self, path: Path, message: str) -> None:
+        self.problems.append(Problem(str(path), message))
+
+    def _start(self, path: Path) -> Iterator[Session]:
+        try:
+            is_dir = path.is_dir()
+            exists = is_dir or path.exists()
+        except OSError as exc:
+            self._problem(path, describe_os_error(exc))
+            return
+        if not exists:
+            self._problem(path, "no such file or directory")
+        elif is_dir:
+            yield from self._visit(path, 0)
+        elif path.name == "creds.json":
+            yield from self._visit(path.parent, self.max_depth)
+        else:
+            known = len(self.problems)
+            found = list(self._file(path))
+            if not found and len(self.problems) == known:
+                self._problem(path, "not a session store wadoctor knows")
+            yield from found
+
+    def _visit(self, path: Path, depth: int) -> Iterator[Session]:
+        key = os.path.realpath(path)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        try:
+            with os.scandir(path) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            self._problem(path, f"cannot read folder: {describe_os_error(exc)}")
+            return
+        for adapter in self.adapters:
+            if adapter.claims_dir(entries):
+                found = _guarded(adapter, path, lambda: _listed(adapter.read_dir(path, entries, self.deep)))
+                if found:
+                    yield from found
+                    return
+        if depth >= self.max_depth:
+            return
+        for entry in sorted(entries, key=lambda e: e.name):
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
+                        yield from self._visit(Path(entry.path), depth + 1)
+                elif entry.name.endswith(self._suffixes) and entry.is_file(follow_symlinks=False):
+                    yield from self._file(Path(entry.path))
+            except OSError as exc:
+                self._problem(Path(entry.path), describe_os_error(exc))
+
+    def _file(self, path: Path) -> Iterator[Session]:
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(HEAD_BYTES)
+        except OSError as exc:
+            self._problem(path, f"cannot read: {describe_os_error(exc)}")
+            return
+        for adapter in self.adapters:
+            if adapter.match_file(path, head):
+                key = os.path.realpath(path)
+                if key not in self._seen:
+                    self._seen.add(key)
+                    yield from _guarded(adapter, path, lambda: list(adapter.read_file(path, self.deep)))
+                return
+
+
+def _listed(session: Session | None) -> list[Session]:
+    return [] if session is None else [session]
+
+
+def _guarded(adapter: StoreAdapter, path: Path, read: Callable[[], list[Session]]) -> list[Session]:
+    """Run an adapter; a bug in it becomes a check-crashed session, never a dead scan."""
+    try:
+        return read()
+    except Exception as exc:  # noqa: BLE001 - any adapter bug must not end the run
+        session = Session(id=path.name, path=path, format=adapter.format)
+        session.observe(
+            "check-crashed",
+            f"reading the {adapter.format} store failed: {type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(limit=-3).splitlines(),
+        )
+        return [session]

@@ -1,0 +1,17 @@
+"""Errors the core raises for the CLI to print as one line, each carrying its exit code."""
+
+from wadoctor.exitcodes import ExitCode
+
+
+class WadoctorError(Exception):
+    """A user-facing failure: printed as one line, never as a traceback."""
+
+    exit_code: ExitCode = ExitCode.INCOMPLETE
+
+
+class ConfigError(WadoctorError):
+    exit_code = ExitCode.CONFIG
+
+
+class UsageError(WadoctorError):
+    exit_code = ExitCode.USAGE

@@ -1,0 +1,98 @@
+"""Finding codes, their default severities and remedies.
+
+The codes are a public contract, like git fsck's message ids: scripts match on them and the
+config may override their severity, so a code is never renamed or reused once shipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+
+
+@dataclass(frozen=True)
+class Code:
+    """What a finding code means and what the operator should do about it."""
+
+    code: str
+    severity: Severity
+    summary: str
+    hint: str
+    fixable: bool = False
+
+
+@dataclass
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    hint: str
+    fixable: bool
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+_CODES = [
+    Code("creds-missing", Severity.WARNING,
+         "Key files without a creds.json beside them.",
+         "If this gateway keeps creds in a database (Evolution API v2 does), this is normal: "
+         "set `creds-missing = \"info\"` under [severity] in wadoctor.toml. Otherwise the "
+         "identity is lost: stop the gateway and pair the device again."),
+    Code("creds-empty", Severity.CRITICAL,
+         "creds.json is 0 bytes (a crash or a full disk during a save).",
+         "Do not start the gateway: Baileys would make a new identity and overwrite the file. "
+         "Restore creds.json from a backup, or pair the device again."),
+    Code("creds-corrupt", Severity.CRITICAL,
+         "creds.json is not valid JSON (cut short or damaged).",
+         "Do not start the gateway: Baileys would make a new identity and overwrite the file. "
+         "Restore creds.json from a backup, or pair the device again."),
+    Code("creds-invalid", Severity.CRITICAL,
+         "creds.json parses but a required field is missing or a key has the wrong length.",
+         "Restore creds.json from a backup, or pair the device again."),
+    Code("creds-reset", Severity.CRITICAL,
+         "Fresh unpaired creds beside the key files of an earlier identity: the old pairing "
+         "was overwritten after creds.json was lost.",
+         "The old identity is gone unless a backup of its creds.json exists. Stop the gateway, "
+         "restore that backup, or move the old key files away and pair again."),
+    Code("key-file-corrupt", Severity.WARNING,
+         "A key file is empty or not what the library wrote (a source of 'Bad MAC' errors).",
+         "Move the file out of the session while the gateway is stopped: Baileys renegotiates "
+         "a missing Signal session or sender key."),
+    Code("unpaired", Severity.INFO,
+         "Never paired: waiting for a QR scan.",
+         "Scan the QR code, or remove the session if nobody will."),
+    Code("half-paired", Severity.INFO,
+         "A pairing code was requested but the pairing never completed.",
+         "Enter the pairing code on the phone, or request a new one."),
+    Code("pairing-abandoned", Severity.WARNING,
+         "Unpaired or half-paired for longer than the configured age.",
+         "Remove the session, or raise [thresholds] pairing_abandoned_minutes."),
+    Code("leftover-temp", Severity.INFO,
+         "Temporary or backup files left beside the store (*.tmp, *.bak).",
+         "Harmless; delete them while the gateway is stopped."),
+    Code("bloat", Severity.WARNING,
+         "The session holds more files than the configured threshold.",
+         "Old sessions and sender keys pile up; large folders slow every start. Re-pairing "
+         "starts clean; or raise [thresholds] bloat_files."),
+    Code("path-unreadable", Severity.WARNING,
+         "A file or folder of the session could not be read.",
+         "Run wadoctor as the gateway's user or as root."),
+    Code("check-crashed", Severity.WARNING,
+         "A check raised an unexpected error; the session was not fully checked.",
+         "Please report this with the evidence shown by `wadoctor check -v`."),
+]
+
+CODES: dict[str, Code] = {c.code: c for c in _CODES}

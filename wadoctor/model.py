@@ -1,0 +1,91 @@
+"""The session model every store adapter fills in and every later stage reads."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from wadoctor.findings import Finding
+
+SAMPLE_SIZE = 20  # names kept per kind of problem file; counts stay exact, memory stays flat
+
+
+class SessionState(str, Enum):
+    PAIRED = "paired"
+    UNPAIRED = "unpaired"  # waiting for a QR scan
+    HALF_PAIRED = "half-paired"  # pairing code requested, never completed
+    RESET = "reset"  # new unpaired creds over an earlier identity's keys
+    KEYS_ONLY = "keys-only"  # key files, creds kept elsewhere (or lost)
+    BROKEN = "broken"  # creds empty, corrupt or invalid
+    UNKNOWN = "unknown"
+
+
+@dataclass
+class Identity:
+    """Who a session is to WhatsApp; two live sessions with one identity conflict."""
+
+    jid: str | None = None
+    phone: str | None = None
+    device: int | None = None
+    lid: str | None = None
+    name: str | None = None
+    platform: str | None = None
+    business_name: str | None = None
+    paired_at: float | None = None
+    noise_fingerprint: str | None = None
+
+    @staticmethod
+    def fingerprint(public_key: bytes) -> str:
+        """A short, non-secret name for a public key, safe to print and to share."""
+        return hashlib.sha256(public_key).hexdigest()[:16]
+
+
+@dataclass
+class Sample:
+    """A count with the first few names, so a million bad files cost a few bytes."""
+
+    count: int = 0
+    names: list[str] = field(default_factory=list)
+
+    def add(self, name: str) -> None:
+        self.count += 1
+        if len(self.names) < SAMPLE_SIZE:
+            self.names.append(name)
+
+
+@dataclass
+class Observation:
+    """A raw fact an adapter saw, named by the finding code it becomes."""
+
+    code: str
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Session:
+    id: str
+    path: Path
+    format: str
+    state: SessionState = SessionState.UNKNOWN
+    identity: Identity | None = None
+    files: int = 0
+    bytes: int = 0
+    last_activity: float | None = None
+    creds_mtime: float | None = None
+    key_types: dict[str, int] = field(default_factory=dict)
+    observations: list[Observation] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def observe(self, code: str, message: str, **evidence: Any) -> None:
+        self.observations.append(Observation(code, message, evidence))
+
+    def touch(self, size: int, mtime: float) -> None:
+        """Account for one file of the session."""
+        self.files += 1
+        self.bytes += size
+        if self.last_activity is None or mtime > self.last_activity:
+            self.last_activity = mtime

@@ -1,0 +1,81 @@
+"""The versioned JSON document (`--json`); its fields are documented in docs/json.md."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from wadoctor import __version__
+from wadoctor.model import Identity, Session
+from wadoctor.report import JSON_SCHEMA_VERSION, Report
+
+
+def iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _identity(identity: Identity | None) -> dict[str, Any] | None:
+    if identity is None:
+        return None
+    return {
+        "jid": identity.jid,
+        "phone": identity.phone,
+        "device": identity.device,
+        "lid": identity.lid,
+        "name": identity.name,
+        "platform": identity.platform,
+        "business_name": identity.business_name,
+        "paired_at": iso(identity.paired_at),
+        "noise_fingerprint": identity.noise_fingerprint,
+    }
+
+
+def session_dict(session: Session) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "path": str(session.path),
+        "format": session.format,
+        "state": session.state.value,
+        "identity": _identity(session.identity),
+        "files": session.files,
+        "bytes": session.bytes,
+        "last_activity": iso(session.last_activity),
+        "key_files": session.key_types,
+        "findings": [
+            {
+                "code": f.code,
+                "severity": f.severity.value,
+                "message": f.message,
+                "hint": f.hint,
+                "fixable": f.fixable,
+                "evidence": f.evidence,
+            }
+            for f in session.findings
+        ],
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "tool": {"name": "wadoctor", "version": __version__},
+        "command": report.command,
+        "generated_at": iso(report.generated_at),
+        "deep": report.deep,
+        "sessions": [session_dict(s) for s in report.sessions],
+        "problems": [{"path": p.path, "message": p.message} for p in report.problems],
+        "summary": {
+            "sessions": len(report.sessions),
+            "states": report.state_counts(),
+            "findings": report.severity_counts(),
+            "complete": report.complete,
+            "exit_code": int(report.exit_code()),
+        },
+    }
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report_dict(report), indent=2, default=str)

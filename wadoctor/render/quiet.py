@@ -1,0 +1,15 @@
+"""Quiet output for cron: one line per warning or critical finding, nothing when healthy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from wadoctor.findings import Severity
+from wadoctor.report import Report
+
+
+def quiet_lines(report: Report) -> Iterator[str]:
+    for session in report.sessions:
+        for finding in session.findings:
+            if finding.severity is not Severity.INFO:
+                yield f"{finding.severity.value} {finding.code} {session.path}: {finding.message}"

@@ -1,0 +1,125 @@
+"""The human view: a Rich table of sessions, then findings grouped per session."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from wadoctor.findings import Severity
+from wadoctor.model import Identity, Session, SessionState
+from wadoctor.report import Report
+
+_SEVERITY_STYLE = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.CRITICAL: "bold red"}
+_SEVERITY_MARK = {Severity.INFO: "i", Severity.WARNING: "!", Severity.CRITICAL: "✗"}
+_STATE_STYLE = {
+    SessionState.PAIRED: "green",
+    SessionState.UNPAIRED: "cyan",
+    SessionState.HALF_PAIRED: "cyan",
+    SessionState.KEYS_ONLY: "yellow",
+    SessionState.RESET: "bold red",
+    SessionState.BROKEN: "bold red",
+}
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def human_age(timestamp: float | None, now: float) -> str:
+    if timestamp is None:
+        return "-"
+    seconds = max(0.0, now - timestamp)
+    for limit, div, unit in ((120, 1, "s"), (7200, 60, "min"), (172800, 3600, "h")):
+        if seconds < limit:
+            return f"{seconds / div:.0f} {unit} ago"
+    return f"{seconds / 86400:.0f} days ago"
+
+
+def identity_text(identity: Identity | None) -> str:
+    if identity is None or identity.phone is None:
+        return "-"
+    slot = f" :{identity.device}" if identity.device is not None else ""
+    return f"+{identity.phone}{slot}"
+
+
+def _worst(session: Session) -> Text:
+    if not session.findings:
+        return Text("ok", style="green")
+    worst = session.findings[0].severity
+    return Text(worst.value, style=_SEVERITY_STYLE[worst])
+
+
+def sessions_table(report: Report, with_health: bool) -> Table:
+    now = time.time()
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name, justify in (("SESSION", "left"), ("FORMAT", "left"), ("IDENTITY", "left"), ("STATE", "left"),
+                          ("FILES", "right"), ("SIZE", "right"), ("LAST ACTIVITY", "right")):
+        table.add_column(name, justify=justify, no_wrap=name != "SESSION")
+    if with_health:
+        table.add_column("HEALTH", no_wrap=True)
+    for session in report.sessions:
+        row: list[Text | str] = [
+            session.id,
+            session.format,
+            identity_text(session.identity),
+            Text(session.state.value, style=_STATE_STYLE.get(session.state, "")),
+            str(session.files),
+            human_size(session.bytes),
+            human_age(session.last_activity, now),
+        ]
+        if with_health:
+            row.append(_worst(session))
+        table.add_row(*row)
+    return table
+
+
+def findings_block(session: Session, verbose: bool) -> Group:
+    lines: list[Text] = [Text.assemble((str(session.path), "bold"), f"  ({session.format}, {session.state.value})")]
+    for finding in session.findings:
+        style = _SEVERITY_STYLE[finding.severity]
+        lines.append(Text.assemble(
+            "  ", (f"{_SEVERITY_MARK[finding.severity]} {finding.code}", style), f"  {finding.message}"))
+        lines.append(Text(f"      → {finding.hint}", style="dim"))
+        if verbose and finding.evidence:
+            for key, value in finding.evidence.items():
+                shown = value if isinstance(value, str) else json.dumps(value, default=str)
+                lines.append(Text(f"      {key}: {shown}", style="dim"))
+    return Group(*lines)
+
+
+def summary_line(report: Report) -> Text:
+    counts = report.severity_counts()
+    n = len(report.sessions)
+    parts = [f"{n} session{'s' if n != 1 else ''}"]
+    if report.command == "check":
+        issues = [(counts[s.value], s) for s in (Severity.CRITICAL, Severity.WARNING, Severity.INFO) if counts[s.value]]
+        detail = ", ".join(f"{c} {s.value}" for c, s in issues) or "no findings"
+        parts.append(detail)
+    if report.problems:
+        count = len(report.problems)
+        parts.append(f"{count} path{'s' if count != 1 else ''} could not be searched")
+    style = "bold red" if counts["critical"] and report.command == "check" else ""
+    return Text(": ".join(parts[:2]) + "".join(f"; {p}" for p in parts[2:]), style=style)
+
+
+def render_table(report: Report, console: Console, verbose: bool = False) -> None:
+    if not report.sessions:
+        console.print("No sessions found.")
+    else:
+        console.print(sessions_table(report, with_health=report.command == "check"))
+    if report.command == "check":
+        troubled = [s for s in report.sessions if s.findings]
+        for session in troubled:
+            console.print()
+            console.print(findings_block(session, verbose))
+    console.print()
+    console.print(summary_line(report))

@@ -1,0 +1,57 @@
+"""The result of a run, shared by every renderer, and the exit code it maps to."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from wadoctor.discovery import Problem
+from wadoctor.exitcodes import ExitCode
+from wadoctor.findings import Severity
+from wadoctor.model import Session
+
+JSON_SCHEMA_VERSION = 1
+
+
+@dataclass
+class Report:
+    command: str
+    sessions: list[Session]
+    problems: list[Problem] = field(default_factory=list)
+    deep: bool = False
+    generated_at: float = field(default_factory=time.time)
+
+    def severity_counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Severity}
+        for session in self.sessions:
+            for finding in session.findings:
+                counts[finding.severity.value] += 1
+        return counts
+
+    def state_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for session in self.sessions:
+            counts[session.state.value] = counts.get(session.state.value, 0) + 1
+        return counts
+
+    @property
+    def complete(self) -> bool:
+        """False when a path could not be searched or a check crashed."""
+        crashed = any(f.code == "check-crashed" for s in self.sessions for f in s.findings)
+        return not self.problems and not crashed
+
+    def exit_code(self) -> ExitCode:
+        """critical (2) > could not complete (3) > warning (1) > ok (0).
+
+        `list` is an inventory: only an incomplete scan changes its exit code.
+        """
+        counts = self.severity_counts()
+        if self.command == "list":
+            return ExitCode.OK if self.complete else ExitCode.INCOMPLETE
+        if counts[Severity.CRITICAL.value]:
+            return ExitCode.CRITICAL
+        if not self.complete:
+            return ExitCode.INCOMPLETE
+        if counts[Severity.WARNING.value]:
+            return ExitCode.WARNING
+        return ExitCode.OK

@@ -1,0 +1,9 @@
+"""Store adapters, one module per on-disk format, all behind `StoreAdapter`."""
+
+from wadoctor.stores.baileys import BaileysMultiFile
+from wadoctor.stores.baileys_legacy import BaileysSingleFile
+from wadoctor.stores.base import StoreAdapter
+
+ADAPTERS: tuple[StoreAdapter, ...] = (BaileysMultiFile(), BaileysSingleFile())
+
+__all__ = ["ADAPTERS", "StoreAdapter"]

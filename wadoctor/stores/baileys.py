@@ -1,0 +1,119 @@
+"""Baileys' multi-file store (`useMultiFileAuthState`): creds.json plus one file per key."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from wadoctor.model import Sample, Session, SessionState
+from wadoctor.stores.baileys_creds import apply_creds, parse_json_bytes
+from wadoctor.stores.baileys_keys import KEY_FILE, KEY_FILE_CAP, LEFTOVER_SUFFIXES, key_file_problem
+from wadoctor.stores.base import StoreAdapter
+from wadoctor.stores.files import describe_os_error, read_capped
+
+CREDS = "creds.json"
+CREDS_CAP = 64 << 20
+# Keys only Baileys' creds have: a creds.json without any is some other program's.
+_CREDS_MARKERS = ("noiseKey", "signedIdentityKey", "advSecretKey")
+
+
+class BaileysMultiFile(StoreAdapter):
+    format = "baileys"
+
+    def claims_dir(self, entries: list[os.DirEntry[str]]) -> bool:
+        return any(e.name == CREDS or KEY_FILE.match(e.name) for e in entries)
+
+    def read_dir(self, path: Path, entries: list[os.DirEntry[str]], deep: bool) -> Session | None:
+        session = Session(id=path.name, path=path, format=self.format)
+        creds: os.stat_result | None = None
+        key_types: dict[str, int] = {}
+        corrupt, leftovers, unreadable = Sample(), Sample(), Sample()
+        for entry in entries:
+            name = entry.name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                unreadable.add(f"{name} ({describe_os_error(exc)})")
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                continue
+            session.touch(st.st_size, st.st_mtime)
+            if name == CREDS:
+                creds = st
+                continue
+            match = KEY_FILE.match(name)
+            if match is None:
+                if name.endswith(LEFTOVER_SUFFIXES):
+                    leftovers.add(name)
+                continue
+            kind = match[1]
+            key_types[kind] = key_types.get(kind, 0) + 1
+            if stat.S_ISLNK(st.st_mode):
+                corrupt.add(f"{name} (a symbolic link; Baileys never writes one)")
+            elif st.st_size == 0:
+                corrupt.add(f"{name} (empty)")
+            elif deep:
+                _check_key_file(path / name, kind, corrupt, unreadable)
+        key_files = sum(key_types.values())
+        if creds is None and not key_files:
+            return None
+        session.key_types = key_types
+        if creds is None:
+            session.state = SessionState.KEYS_ONLY
+            session.observe("creds-missing", f"{key_files} key files but no {CREDS}", key_files=key_files)
+        elif not _read_creds(session, path / CREDS, creds, key_files):
+            return None
+        _observe_samples(session, corrupt, leftovers, unreadable)
+        return session
+
+
+def _check_key_file(path: Path, kind: str, corrupt: Sample, unreadable: Sample) -> None:
+    try:
+        problem = key_file_problem(kind, read_capped(path, KEY_FILE_CAP))
+    except OSError as exc:
+        unreadable.add(f"{path.name} ({describe_os_error(exc)})")
+        return
+    if problem:
+        corrupt.add(f"{path.name} ({problem})")
+
+
+def _read_creds(session: Session, path: Path, st: os.stat_result, key_files: int) -> bool:
+    """Fill the session from creds.json; False when the file is some other program's."""
+    session.creds_mtime = st.st_mtime
+    if stat.S_ISLNK(st.st_mode):
+        session.state = SessionState.BROKEN
+        session.observe("path-unreadable", f"{CREDS} is a symbolic link to {os.readlink(path)!r}; not followed")
+        return True
+    if st.st_size == 0:
+        session.state = SessionState.BROKEN
+        left = f"; the identity's {key_files} key files are still here" if key_files else ""
+        session.observe("creds-empty", f"{CREDS} is 0 bytes{left}", key_files=key_files)
+        return True
+    try:
+        raw = read_capped(path, CREDS_CAP)
+    except OSError as exc:
+        session.state = SessionState.BROKEN
+        session.observe("path-unreadable", f"{CREDS}: {describe_os_error(exc)}")
+        return True
+    creds, why = parse_json_bytes(raw)
+    if why:
+        session.state = SessionState.BROKEN
+        session.observe("creds-corrupt", f"{CREDS} is {why}", bytes=len(raw), key_files=key_files)
+        return True
+    if not key_files and not (isinstance(creds, dict) and any(k in creds for k in _CREDS_MARKERS)):
+        return False
+    apply_creds(session, creds, key_files, CREDS)
+    return True
+
+
+def _observe_samples(session: Session, corrupt: Sample, leftovers: Sample, unreadable: Sample) -> None:
+    if corrupt.count:
+        session.observe("key-file-corrupt", f"{corrupt.count} key file(s) damaged: {corrupt.names[0]}",
+                        count=corrupt.count, files=corrupt.names)
+    if leftovers.count:
+        session.observe("leftover-temp", f"{leftovers.count} leftover temp/backup file(s): {leftovers.names[0]}",
+                        count=leftovers.count, files=leftovers.names)
+    if unreadable.count:
+        session.observe("path-unreadable", f"{unreadable.count} file(s) could not be read: {unreadable.names[0]}",
+                        count=unreadable.count, files=unreadable.names)

@@ -1,0 +1,147 @@
+"""Baileys' `AuthenticationCreds`: validation, identity and pairing state.
+
+Shared by the multi-file and the legacy single-file stores, which hold the same object.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from wadoctor.model import Identity, Session, SessionState
+from wadoctor.stores.adv import decode_device_identity
+from wadoctor.stores.buffers import BadBytes, decode_bytes, decode_sized
+from wadoctor.stores.jid import parse_jid
+
+_KEY_PAIRS = ("noiseKey", "pairingEphemeralKeyPair", "signedIdentityKey")
+_COUNTERS = ("registrationId", "nextPreKeyId", "firstUnuploadedPreKeyId")
+
+
+def parse_json_bytes(raw: bytes) -> tuple[Any, str | None]:
+    """Parse JSON the way a reader at 3 a.m. wants it explained: (value, None) or (None, why)."""
+    if raw.strip(b"\0") == b"":
+        return None, f"{len(raw)} NUL bytes (the data never reached the disk)"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 text (byte {exc.start})"
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()):
+            return None, f"cut short after {len(raw)} bytes"
+        return None, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+    except RecursionError:
+        return None, "nested too deeply to be creds"
+
+
+def _key_pair_problems(name: str, value: object) -> list[str]:
+    if not isinstance(value, dict):
+        return [f"{name} is missing"]
+    problems = []
+    for part in ("private", "public"):
+        try:
+            decode_sized(value.get(part), 32)
+        except BadBytes as exc:
+            problems.append(f"{name}.{part} {exc}")
+    return problems
+
+
+def validation_problems(creds: object) -> list[str]:
+    """Everything that would make Baileys fail or misbehave with these creds."""
+    if not isinstance(creds, dict):
+        return [f"creds is a JSON {type(creds).__name__}, not an object"]
+    problems: list[str] = []
+    for name in _KEY_PAIRS:
+        problems += _key_pair_problems(name, creds.get(name))
+    spk = creds.get("signedPreKey")
+    if isinstance(spk, dict):
+        problems += _key_pair_problems("signedPreKey.keyPair", spk.get("keyPair"))
+        try:
+            decode_sized(spk.get("signature"), 64)
+        except BadBytes as exc:
+            problems.append(f"signedPreKey.signature {exc}")
+    else:
+        problems.append("signedPreKey is missing")
+    for name in _COUNTERS:
+        if not isinstance(creds.get(name), int) or isinstance(creds.get(name), bool):
+            problems.append(f"{name} is not a number")
+    try:
+        decode_sized(creds.get("advSecretKey"), 32)
+    except BadBytes as exc:
+        problems.append(f"advSecretKey {exc}")
+    me = creds.get("me")
+    if me is not None and (not isinstance(me, dict) or parse_jid(me.get("id")) is None):
+        problems.append("me.id is not a JID")
+    account = creds.get("account")
+    if account is not None:
+        problems += _account_problems(account)
+    return problems
+
+
+def _account_problems(account: object) -> list[str]:
+    if not isinstance(account, dict):
+        return ["account is not an object"]
+    problems = []
+    try:
+        decode_device_identity(decode_bytes(account.get("details")))
+    except (BadBytes, ValueError) as exc:
+        problems.append(f"account.details is not a device identity ({exc})")
+    for name, size in (("accountSignatureKey", 32), ("accountSignature", 64), ("deviceSignature", 64)):
+        try:
+            decode_sized(account.get(name), size)
+        except BadBytes as exc:
+            problems.append(f"account.{name} {exc}")
+    return problems
+
+
+def identity_of(creds: dict[str, Any]) -> Identity:
+    """The identity creds carry; call only on creds that passed validation."""
+    identity = Identity(noise_fingerprint=Identity.fingerprint(decode_bytes(creds["noiseKey"]["public"])))
+    me = creds.get("me") or {}
+    jid = parse_jid(me.get("id"))
+    if jid is not None:
+        identity.jid = me["id"]
+        identity.phone = jid.user
+        identity.device = jid.device
+    if isinstance(me.get("lid"), str):
+        identity.lid = me["lid"]
+    if isinstance(me.get("name"), str) and me["name"] != "~":
+        identity.name = me["name"]
+    if isinstance(creds.get("platform"), str):
+        identity.platform = creds["platform"]
+    account = creds.get("account")
+    if isinstance(account, dict):
+        identity.paired_at = decode_device_identity(decode_bytes(account["details"])).timestamp
+    return identity
+
+
+def apply_creds(session: Session, creds: object, key_files: int, where: str) -> None:
+    """Set the session's state and identity from parsed creds, observing what is wrong.
+
+    `key_files` counts the Signal key files kept beside the creds: fresh unpaired creds
+    never have any, so their presence proves an earlier identity was overwritten.
+    """
+    problems = validation_problems(creds)
+    if problems:
+        session.state = SessionState.BROKEN
+        session.observe("creds-invalid", f"{where}: {problems[0]}", problems=problems)
+        return
+    assert isinstance(creds, dict)
+    session.identity = identity_of(creds)
+    me, account = creds.get("me"), creds.get("account")
+    if me and account:
+        session.state = SessionState.PAIRED
+    elif key_files:
+        session.state = SessionState.RESET
+        session.observe(
+            "creds-reset",
+            f"unpaired creds beside {key_files} key files of an earlier identity",
+            key_files=key_files,
+        )
+    elif me:
+        session.state = SessionState.HALF_PAIRED
+        session.observe("half-paired", f"pairing code requested for +{session.identity.phone}, never entered")
+    else:
+        session.state = SessionState.UNPAIRED
+        session.observe("unpaired", "waiting for a QR scan")

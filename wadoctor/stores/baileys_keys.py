@@ -1,0 +1,69 @@
+"""Baileys' Signal key files: names, types and the shape each type must have."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from wadoctor.stores.baileys_creds import parse_json_bytes
+from wadoctor.stores.buffers import BadBytes, decode_sized
+
+# 7.x types; 6.x has the first six. Alternation order matters: sender-key-memory must be
+# tried before sender-key. Names have '/' replaced by '__' and ':' by '-'.
+KEY_FILE = re.compile(
+    r"(pre-key|session|sender-key-memory|sender-key|app-state-sync-key|app-state-sync-version"
+    r"|lid-mapping|device-list|tctoken|identity-key)-(.+)\.json\Z"
+)
+# Leftovers of an interrupted atomic write (*.json.tmp) or a hand-made backup.
+LEFTOVER_SUFFIXES = (".tmp", ".bak")
+KEY_FILE_CAP = 16 << 20
+
+
+def _key_pair(value: object) -> None:
+    if not isinstance(value, dict):
+        raise BadBytes("is not a key pair")
+    decode_sized(value.get("private"), 32)
+    decode_sized(value.get("public"), 32)
+
+
+def _object_with(*fields: str) -> Callable[[object], None]:
+    def check(value: object) -> None:
+        if not isinstance(value, dict):
+            raise BadBytes(f"is a JSON {type(value).__name__}, expected an object")
+        missing = [f for f in fields if f not in value]
+        if missing:
+            raise BadBytes(f"has no {missing[0]}")
+    return check
+
+
+def _of_type(kind: type) -> Callable[[object], None]:
+    def check(value: object) -> None:
+        if not isinstance(value, kind):
+            raise BadBytes(f"is a JSON {type(value).__name__}, expected a {kind.__name__}")
+    return check
+
+
+_SHAPES: dict[str, Callable[[object], None]] = {
+    "pre-key": _key_pair,
+    "session": _object_with("_sessions"),
+    "sender-key": _of_type(list),
+    "sender-key-memory": _of_type(dict),
+    "app-state-sync-key": _object_with("keyData"),
+    "app-state-sync-version": _object_with("version", "hash"),
+    "lid-mapping": _of_type(str),
+    "device-list": _of_type(list),
+    "tctoken": _object_with("token"),
+    "identity-key": lambda value: decode_sized(value, 33) and None,
+}
+
+
+def key_file_problem(kind: str, raw: bytes) -> str | None:
+    """Why a key file's content is not what Baileys writes for its type, or None."""
+    value, why = parse_json_bytes(raw)
+    if why:
+        return why
+    try:
+        _SHAPES[kind](value)
+    except BadBytes as exc:
+        return str(exc)
+    return None

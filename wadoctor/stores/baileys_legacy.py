@@ -1,0 +1,52 @@
+"""Baileys' legacy single-file store (`useSingleFileAuthState`, up to 4.x):
+one JSON file `{"creds": {...}, "keys": {"preKeys", "sessions", ...}}`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from wadoctor.model import Session, SessionState
+from wadoctor.stores.baileys_creds import apply_creds, parse_json_bytes
+from wadoctor.stores.base import StoreAdapter
+from wadoctor.stores.files import describe_os_error, read_capped
+
+# JSON.stringify({ creds, keys }, BufferJSON.replacer, 2) always starts with the creds key.
+_HEAD = re.compile(rb'\A\s*\{\s*"creds"\s*:')
+_CAP = 512 << 20
+KEY_KINDS = ("preKeys", "sessions", "senderKeys", "appStateSyncKeys", "appStateVersions", "senderKeyMemory")
+
+
+class BaileysSingleFile(StoreAdapter):
+    format = "baileys-legacy"
+    file_suffixes = (".json",)
+
+    def match_file(self, path: Path, head: bytes) -> bool:
+        return path.suffix == ".json" and _HEAD.match(head) is not None
+
+    def read_file(self, path: Path, deep: bool) -> Iterator[Session]:
+        session = Session(id=path.stem, path=path, format=self.format)
+        try:
+            st = path.lstat()
+            raw = read_capped(path, _CAP)
+        except OSError as exc:
+            session.observe("path-unreadable", f"{path.name}: {describe_os_error(exc)}")
+            yield session
+            return
+        session.touch(st.st_size, st.st_mtime)
+        session.creds_mtime = st.st_mtime
+        state, why = parse_json_bytes(raw)
+        if why:
+            session.state = SessionState.BROKEN
+            session.observe("creds-corrupt", f"{path.name} is {why}", bytes=len(raw))
+        elif not isinstance(state, dict) or not isinstance(state.get("keys", {}), dict):
+            session.state = SessionState.BROKEN
+            session.observe("creds-invalid", f"{path.name} is not a {{creds, keys}} object")
+        else:
+            keys = state.get("keys", {})
+            session.key_types = {
+                kind: len(keys[kind]) for kind in KEY_KINDS if isinstance(keys.get(kind), dict) and keys[kind]
+            }
+            apply_creds(session, state.get("creds"), sum(session.key_types.values()), f"{path.name} creds")
+        yield session

@@ -1,0 +1,32 @@
+"""WhatsApp JIDs as the libraries write them: `user[_agent][:device]@server`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Jid:
+    user: str
+    device: int | None
+    server: str
+
+    @property
+    def is_phone(self) -> bool:
+        return self.server in ("s.whatsapp.net", "c.us")
+
+
+def parse_jid(text: object) -> Jid | None:
+    """Split a JID into its parts, or None when it is not one (never raises)."""
+    if not isinstance(text, str) or text.count("@") != 1:
+        return None
+    head, server = text.split("@")
+    user, _, device = head.partition(":")
+    user = user.partition("_")[0]
+    if not user or not server:
+        return None
+    if device:
+        if not device.isdigit():
+            return None
+        return Jid(user, int(device), server)
+    return Jid(user, None, server)
