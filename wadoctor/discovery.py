@@ -49,6 +49,8 @@ class Discovery:
         self.problems.append(Problem(str(path), message))
 
     def _start(self, path: Path) -> Iterator[Session]:
+        if path.name in ("", ".", ".."):
+            path = Path(os.path.abspath(path))  # so that `check .` names the session, not ''
         try:
             is_dir = path.is_dir()
             exists = is_dir or path.exists()

@@ -3,11 +3,16 @@
 // configureSuccessfulPairing, pre-keys from getNextPreKeys, real Signal sessions from
 // injectE2ESession and a sender key from encryptGroupMessage.
 //
+// kind "legacy" writes the single-file store of @adiwajshing/baileys 4.x instead: that package
+// cannot be installed here (its libsignal dependency lives on GitHub), so singleFileAuthState
+// below repeats its useSingleFileAuthState file writer line for line.
+//
 // Usage: node make_baileys_sessions.mjs SPEC.json   (SPEC: a list of session specs)
 // Prints, per session, a JSON line {dir, jid, noisePublic} of what it wrote.
+import { existsSync, readFileSync, writeFileSync } from 'fs'
 import { readFile, writeFile } from 'fs/promises'
 import {
-  addTransactionCapability, configureSuccessfulPairing, Curve, getNextPreKeys, hmacSign,
+  addTransactionCapability, BufferJSON, configureSuccessfulPairing, Curve, getNextPreKeys, hmacSign,
   initAuthCreds, jidEncode, proto, signedKeyPair,
   useMultiFileAuthState,
 } from '@whiskeysockets/baileys'
@@ -61,10 +66,38 @@ function contactBundle() {
   }
 }
 
+// @adiwajshing/baileys 4.4.0 lib/Utils/use-single-file-auth-state.js, minus the reviver on read
+const KEY_MAP = {
+  'pre-key': 'preKeys', session: 'sessions', 'sender-key': 'senderKeys',
+  'app-state-sync-key': 'appStateSyncKeys', 'app-state-sync-version': 'appStateVersions',
+  'sender-key-memory': 'senderKeyMemory',
+}
+function singleFileAuthState(filename) {
+  let creds
+  let keys = {}
+  const saveState = () => writeFileSync(filename, JSON.stringify({ creds, keys }, BufferJSON.replacer, 2))
+  if (existsSync(filename)) {
+    ({ creds, keys } = JSON.parse(readFileSync(filename, { encoding: 'utf-8' }), BufferJSON.reviver))
+  } else {
+    creds = initAuthCreds()
+  }
+  const get = async (type, ids) => Object.fromEntries(ids.map(id => [id, keys[KEY_MAP[type]]?.[id]]).filter(([, v]) => v))
+  const set = async data => {
+    for (const type in data) {
+      if (!KEY_MAP[type]) continue // 7.x types 4.x did not have
+      keys[KEY_MAP[type]] = keys[KEY_MAP[type]] || {}
+      Object.assign(keys[KEY_MAP[type]], data[type])
+    }
+    saveState()
+  }
+  return { state: { creds, keys: { get, set } }, saveCreds: async () => saveState() }
+}
+
 async function writeSession(spec) {
-  const { state, saveCreds } = await useMultiFileAuthState(spec.dir)
+  const legacy = spec.kind === 'legacy'
+  const { state, saveCreds } = legacy ? singleFileAuthState(spec.file) : await useMultiFileAuthState(spec.dir)
   const creds = state.creds
-  if (spec.kind === 'paired' || spec.kind === 'reset') {
+  if (spec.kind === 'paired' || spec.kind === 'reset' || legacy) {
     const { creds: update } = configureSuccessfulPairing(pairSuccessStanza(creds, spec), creds)
     Object.assign(creds, update)
     creds.registered = false
@@ -80,6 +113,17 @@ async function writeSession(spec) {
       await repo.encryptGroupMessage({ group: `12036302524612${i}@g.us`, meId: creds.me.id, data: Buffer.from('hi') })
     }
     await keys.set({ 'device-list': { [spec.pn]: ['0', String(spec.device)] } })
+    // what process-message.js does on an APP_STATE_SYNC_KEY_SHARE from the phone
+    const keyId = Buffer.from([0, 0, 0, 0, 255, 240]).toString('base64')
+    await keys.set({ 'app-state-sync-key': { [keyId]: proto.Message.AppStateSyncKeyData.fromObject({
+      keyData: Curve.generateKeyPair().public,
+      fingerprint: { rawId: spec.rawId ?? 123456789, currentIndex: 1, deviceIndexes: [0, spec.device] },
+      timestamp: Date.now(),
+    }) } })
+    creds.myAppStateKeyId = keyId
+    // what messages-send.js records after distributing a sender key to a group's devices
+    await keys.set({ 'sender-key-memory': { '120363025246120@g.us': { [`${6280000000000}@s.whatsapp.net`]: true } } })
+    if (spec.lid) await repo.lidMapping.storeLIDPNMappings([{ pn: creds.me.id, lid: creds.me.lid }])
   }
   if (spec.kind === 'half-paired') {
     // what requestPairingCode() does before it sends the companion_hello stanza
@@ -95,7 +139,7 @@ async function writeSession(spec) {
     await again.saveCreds()
     return { dir: spec.dir, jid: null, noisePublic: again.state.creds.noiseKey.public.toString('base64') }
   }
-  return { dir: spec.dir, jid: creds.me?.id ?? null, noisePublic: creds.noiseKey.public.toString('base64') }
+  return { dir: spec.dir ?? spec.file, jid: creds.me?.id ?? null, noisePublic: creds.noiseKey.public.toString('base64') }
 }
 
 const specs = JSON.parse(await readFile(process.argv[2], 'utf-8'))

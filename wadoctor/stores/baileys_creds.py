@@ -28,7 +28,8 @@ def parse_json_bytes(raw: bytes) -> tuple[Any, str | None]:
     try:
         return json.loads(text), None
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
+        # An unterminated string runs to the end by definition: both mean a write cut short.
+        if exc.msg.startswith("Unterminated string") or exc.pos >= len(text.rstrip()) - 1:
             return None, f"cut short after {len(raw)} bytes"
         return None, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
     except RecursionError:

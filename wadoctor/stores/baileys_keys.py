@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 from wadoctor.stores.baileys_creds import parse_json_bytes
-from wadoctor.stores.buffers import BadBytes, decode_sized
+from wadoctor.stores.buffers import BadBytes, decode_bytes, decode_sized
 
 # 7.x types; 6.x has the first six. Alternation order matters: sender-key-memory must be
 # tried before sender-key. Names have '/' replaced by '__' and ':' by '-'.
@@ -43,10 +43,18 @@ def _of_type(kind: type) -> Callable[[object], None]:
     return check
 
 
+def _sender_key_record(value: object) -> None:
+    """libsignal's SenderKeyRecord: a Buffer holding the JSON list of sender-key states."""
+    states, why = parse_json_bytes(decode_bytes(value))
+    if why:
+        raise BadBytes(f"holds a sender-key record that is {why}")
+    _of_type(list)(states)
+
+
 _SHAPES: dict[str, Callable[[object], None]] = {
     "pre-key": _key_pair,
     "session": _object_with("_sessions"),
-    "sender-key": _of_type(list),
+    "sender-key": _sender_key_record,
     "sender-key-memory": _of_type(dict),
     "app-state-sync-key": _object_with("keyData"),
     "app-state-sync-version": _object_with("version", "hash"),
@@ -60,8 +68,11 @@ _SHAPES: dict[str, Callable[[object], None]] = {
 def key_file_problem(kind: str, raw: bytes) -> str | None:
     """Why a key file's content is not what Baileys writes for its type, or None."""
     value, why = parse_json_bytes(raw)
-    if why:
-        return why
+    return why or key_value_problem(kind, value)
+
+
+def key_value_problem(kind: str, value: object) -> str | None:
+    """Why a parsed key is not what Baileys writes for its type, or None."""
     try:
         _SHAPES[kind](value)
     except BadBytes as exc:

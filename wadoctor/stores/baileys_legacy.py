@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
-from wadoctor.model import Session, SessionState
+from wadoctor.model import Sample, Session, SessionState
 from wadoctor.stores.baileys_creds import apply_creds, parse_json_bytes
+from wadoctor.stores.baileys_keys import key_value_problem
 from wadoctor.stores.base import StoreAdapter
 from wadoctor.stores.files import describe_os_error, read_capped
 
 # JSON.stringify({ creds, keys }, BufferJSON.replacer, 2) always starts with the creds key.
 _HEAD = re.compile(rb'\A\s*\{\s*"creds"\s*:')
 _CAP = 512 << 20
-KEY_KINDS = ("preKeys", "sessions", "senderKeys", "appStateSyncKeys", "appStateVersions", "senderKeyMemory")
+# The single file's key sections and the multi-file key type each one holds.
+KEY_KINDS = {
+    "preKeys": "pre-key", "sessions": "session", "senderKeys": "sender-key",
+    "appStateSyncKeys": "app-state-sync-key", "appStateVersions": "app-state-sync-version",
+    "senderKeyMemory": "sender-key-memory",
+}
 
 
 class BaileysSingleFile(StoreAdapter):
@@ -49,4 +56,18 @@ class BaileysSingleFile(StoreAdapter):
                 kind: len(keys[kind]) for kind in KEY_KINDS if isinstance(keys.get(kind), dict) and keys[kind]
             }
             apply_creds(session, state.get("creds"), sum(session.key_types.values()), f"{path.name} creds")
+            if deep:
+                _check_keys(session, keys)
         yield session
+
+
+def _check_keys(session: Session, keys: dict[str, Any]) -> None:
+    corrupt = Sample()
+    for section, kind in KEY_KINDS.items():
+        for key_id, value in (keys.get(section) or {}).items():
+            problem = key_value_problem(kind, value)
+            if problem:
+                corrupt.add(f"keys.{section}.{key_id} ({problem})")
+    if corrupt.count:
+        session.observe("key-file-corrupt", f"{corrupt.count} key(s) damaged: {corrupt.names[0]}",
+                        count=corrupt.count, keys=corrupt.names)
