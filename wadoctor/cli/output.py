@@ -33,7 +33,7 @@ class Output:
         if not self.out.is_terminal:
             # A pipe or a log file has no width to respect: never truncate a path or a JID.
             self.out.width = PIPE_WIDTH
-        self.err = Console(stderr=True, highlight=False)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
         self._started = time.monotonic()
         self._progress: Progress | None = None
         self._scanned = 0

@@ -10,7 +10,7 @@ from wadoctor.model import Sample, Session, SessionState
 from wadoctor.stores.baileys_creds import apply_creds, parse_json_bytes
 from wadoctor.stores.baileys_keys import KEY_FILE, KEY_FILE_CAP, LEFTOVER_SUFFIXES, key_file_problem
 from wadoctor.stores.base import StoreAdapter
-from wadoctor.stores.files import describe_os_error, read_capped
+from wadoctor.stores.files import TooLarge, describe_os_error, read_capped
 
 CREDS = "creds.json"
 CREDS_CAP = 64 << 20
@@ -51,6 +51,8 @@ class BaileysMultiFile(StoreAdapter):
             key_types[kind] = key_types.get(kind, 0) + 1
             if stat.S_ISLNK(st.st_mode):
                 corrupt.add(f"{name} (a symbolic link; Baileys never writes one)")
+            elif not stat.S_ISREG(st.st_mode):
+                corrupt.add(f"{name} (not a regular file)")
             elif st.st_size == 0:
                 corrupt.add(f"{name} (empty)")
             elif deep:
@@ -71,6 +73,8 @@ class BaileysMultiFile(StoreAdapter):
 def _check_key_file(path: Path, kind: str, corrupt: Sample, unreadable: Sample) -> None:
     try:
         problem = key_file_problem(kind, read_capped(path, KEY_FILE_CAP))
+    except TooLarge:
+        problem = "far larger than any key Baileys writes"
     except OSError as exc:
         unreadable.add(f"{path.name} ({describe_os_error(exc)})")
         return
@@ -81,9 +85,10 @@ def _check_key_file(path: Path, kind: str, corrupt: Sample, unreadable: Sample) 
 def _read_creds(session: Session, path: Path, st: os.stat_result, key_files: int) -> bool:
     """Fill the session from creds.json; False when the file is some other program's."""
     session.creds_mtime = st.st_mtime
-    if stat.S_ISLNK(st.st_mode):
+    if not stat.S_ISREG(st.st_mode):
         session.state = SessionState.BROKEN
-        session.observe("path-unreadable", f"{CREDS} is a symbolic link to {os.readlink(path)!r}; not followed")
+        what = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file"
+        session.observe("path-unreadable", f"{CREDS} is {what}; wadoctor does not follow or open it")
         return True
     if st.st_size == 0:
         session.state = SessionState.BROKEN
@@ -92,6 +97,10 @@ def _read_creds(session: Session, path: Path, st: os.stat_result, key_files: int
         return True
     try:
         raw = read_capped(path, CREDS_CAP)
+    except TooLarge:
+        session.state = SessionState.BROKEN
+        session.observe("creds-corrupt", f"{CREDS} is {st.st_size} bytes, far more than creds ever hold")
+        return True
     except OSError as exc:
         session.state = SessionState.BROKEN
         session.observe("path-unreadable", f"{CREDS}: {describe_os_error(exc)}")

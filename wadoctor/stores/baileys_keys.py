@@ -22,8 +22,11 @@ KEY_FILE_CAP = 16 << 20
 def _key_pair(value: object) -> None:
     if not isinstance(value, dict):
         raise BadBytes("is not a key pair")
-    decode_sized(value.get("private"), 32)
-    decode_sized(value.get("public"), 32)
+    for part in ("private", "public"):
+        try:
+            decode_sized(value.get(part), 32)
+        except BadBytes as exc:
+            raise BadBytes(f"{part} {exc}") from None
 
 
 def _object_with(*fields: str) -> Callable[[object], None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from pathlib import Path
 
 
@@ -12,9 +13,12 @@ class TooLarge(OSError):
 
 
 def read_capped(path: Path, cap: int) -> bytes:
-    """Read a regular file, refusing symlinks (ELOOP) and anything larger than `cap`."""
+    """Read a regular file, refusing symlinks (ELOOP), FIFOs and devices (which could block
+    or never end) and anything larger than `cap`."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
         with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(cap + 1)
     finally:

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures import baileys
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples" / "sessions"
+SHARED_SESSION = REPO.parent / "shared" / "reference" / "baileys-7.0.0-rc14" / "session-A"
+# Root reads everything; without these two capabilities it meets permissions as users do.
+AS_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"] if os.geteuid() == 0 else []
+
+
+@pytest.fixture(scope="session")
+def real_baileys() -> None:
+    """Baileys from npm; skipped with a reason where node is missing, a failure under CI."""
+    try:
+        baileys.ensure_baileys()
+    except baileys.NodeUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the real-library tests: {exc}")
+        pytest.skip(f"real Baileys fixtures unavailable ({exc}); no hand-made stand-in is used")
+
+
+@pytest.fixture
+def write(real_baileys: None, tmp_path: Path):
+    """Write Baileys sessions under tmp_path/sessions with the real library."""
+    root = tmp_path / "sessions"
+    root.mkdir()
+
+    def _write(*specs: dict[str, Any]) -> list[baileys.Written]:
+        return baileys.write_sessions([{**s, "dir": root / s["dir"]} if "dir" in s else s for s in specs])
+
+    _write.root = root  # type: ignore[attr-defined]
+    return _write
+
+
+class Run:
+    def __init__(self, result: subprocess.CompletedProcess[str]) -> None:
+        self.code = result.returncode
+        self.out = result.stdout
+        self.err = result.stderr
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.out)
+
+    def __repr__(self) -> str:
+        return f"<exit {self.code}\nstdout:\n{self.out}\nstderr:\n{self.err}>"
+
+
+def run_cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
+            unprivileged: bool = False, timeout: float = 60) -> Run:
+    """Run the real command in a child process, as a user would (`unprivileged`: file
+    permissions apply even when the tests run as root)."""
+    full_env = {k: v for k, v in os.environ.items() if k != "WADOCTOR_CONFIG"}
+    full_env.update(env or {})
+    full_env["PYTHONPATH"] = str(REPO)
+    prefix = AS_USER if unprivileged else []
+    result = subprocess.run([*prefix, sys.executable, "-m", "wadoctor", *map(str, args)], cwd=cwd,
+                            env=full_env, capture_output=True, text=True, timeout=timeout)
+    assert "Traceback" not in result.stderr, result.stderr
+    return Run(result)
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+def by_id(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["id"]: s for s in report["sessions"]}
+
+
+def codes(session: dict[str, Any]) -> set[str]:
+    return {f["code"] for f in session["findings"]}

@@ -1,0 +1,166 @@
+"""The contracts scripts rely on: exit codes, the JSON document, quiet output, config."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, by_id, codes
+from tests.fixtures import baileys
+
+
+def demo(tmp_path: Path, *names: str) -> Path:
+    root = tmp_path / "sessions"
+    for name in names:
+        shutil.copytree(EXAMPLES / name, root / name)
+    return root
+
+
+@pytest.mark.parametrize("names, code", [
+    (("shop-main",), 0),
+    (("shop-main", "new-kiosk"), 0),  # info only
+    (("shop-main", "marketing"), 1),  # warning
+    (("marketing", "support-bot"), 2),  # critical wins
+])
+def test_check_exit_code_follows_the_worst_finding(tmp_path, cli, names, code):
+    run = cli("check", demo(tmp_path, *names))
+    assert run.code == code, run
+
+
+def test_critical_beats_incomplete_beats_warning(tmp_path, cli):
+    warn = demo(tmp_path, "marketing")
+    assert cli("check", warn, tmp_path / "missing").code == 3
+    shutil.copytree(EXAMPLES / "sales", warn / "sales")
+    assert cli("check", warn, tmp_path / "missing").code == 2
+
+
+def test_list_exit_code_ignores_findings(tmp_path, cli):
+    root = demo(tmp_path, "support-bot")
+    assert cli("list", root).code == 0
+    assert cli("list", root, tmp_path / "missing").code == 3
+
+
+def test_json_document_fields(tmp_path, cli):
+    run = cli("check", "--json", demo(tmp_path, "shop-main", "support-bot"))
+    doc = run.json()
+    assert doc["schema_version"] == 1
+    assert doc["command"] == "check" and doc["tool"]["name"] == "wadoctor"
+    assert doc["generated_at"].endswith("Z")
+    shop = by_id(doc)["shop-main"]
+    for field in ("id", "path", "format", "state", "identity", "files", "bytes", "last_activity",
+                  "key_files", "findings"):
+        assert field in shop
+    assert shop["identity"]["jid"] == "15550000001:12@s.whatsapp.net"
+    assert shop["identity"]["phone"] == "15550000001"
+    finding, = by_id(doc)["support-bot"]["findings"]
+    assert set(finding) == {"code", "severity", "message", "hint", "fixable", "evidence"}
+    assert doc["summary"] == {
+        "sessions": 2,
+        "states": {"paired": 1, "broken": 1},
+        "findings": {"info": 0, "warning": 0, "critical": 1},
+        "complete": True,
+        "exit_code": 2,
+    }
+    assert run.code == 2
+
+
+def test_table_shows_sessions_findings_and_summary(tmp_path, cli):
+    run = cli("check", demo(tmp_path, "shop-main", "support-bot"))
+    assert "+15550000001 :12" in run.out
+    assert "creds-empty" in run.out and "Restore creds.json" in run.out
+    assert run.out.rstrip().endswith("2 sessions: 1 critical")
+    verbose = cli("check", "-v", demo(tmp_path / "v", "support-bot"))
+    assert "key_files: 36" in verbose.out
+
+
+def test_quiet_prints_only_problems_and_nothing_when_healthy(tmp_path, cli):
+    healthy = cli("check", "-q", demo(tmp_path / "a", "shop-main", "new-kiosk"))
+    assert (healthy.code, healthy.out) == (0, "")
+    run = cli("check", "-q", demo(tmp_path / "b", "support-bot", "new-kiosk"))
+    line, = run.out.splitlines()
+    assert line.startswith("critical creds-empty ") and "support-bot" in line
+
+
+@pytest.mark.parametrize("args", [["check", "--bogus"], ["frobnicate"], ["check", "--json", "--quiet"]])
+def test_usage_errors_exit_64(cli, args):
+    run = cli(*args)
+    assert run.code == 64, run
+    assert "Traceback" not in run.err
+
+
+def test_init_writes_a_config_that_loads_and_refuses_to_overwrite(tmp_path, cli):
+    run = cli("init", cwd=tmp_path)
+    assert run.code == 0
+    config = tomllib.loads((tmp_path / "wadoctor.toml").read_text())
+    assert config["thresholds"]["pairing_abandoned_minutes"] == 10
+    missing_root = cli("check", cwd=tmp_path)
+    assert missing_root.code == 3 and "sessions: no such file or directory" in missing_root.err
+    shutil.copytree(EXAMPLES / "shop-main", tmp_path / "sessions" / "shop-main")
+    assert by_id(cli("check", "--json", cwd=tmp_path).json()).keys() == {"shop-main"}
+    again = cli("init", cwd=tmp_path)
+    assert again.code == 64 and "already exists" in again.err
+    assert cli("init", "--force", cwd=tmp_path).code == 0
+
+
+@pytest.mark.parametrize("text, words", [
+    ("roots = [", "not valid TOML"),
+    ("[thresholds]\nbloat_flies = 3\n", "unknown key 'thresholds.bloat_flies'"),
+    ("[thresholds]\nbloat_files = 'many'\n", "thresholds.bloat_files must be a int"),
+    ("[severity]\ncreds-empyt = 'info'\n", "unknown finding code 'creds-empyt'"),
+    ("[severity]\ncreds-empty = 'loud'\n", "must be one of info, warning, critical, ignore"),
+])
+def test_bad_config_is_one_line_and_exit_78(tmp_path, cli, text, words):
+    (tmp_path / "wadoctor.toml").write_text(text)
+    run = cli("check", cwd=tmp_path)
+    assert run.code == 78, run
+    assert run.err.count("\n") == 1 and words in run.err
+
+
+def test_config_from_env_and_flag_and_missing_file(tmp_path, cli):
+    root = demo(tmp_path, "support-bot")
+    cfg = tmp_path / "quiet.toml"
+    cfg.write_text("[severity]\ncreds-empty = 'warning'\n")
+    assert cli("check", root).code == 2
+    assert cli("check", root, env={"WADOCTOR_CONFIG": str(cfg)}).code == 1
+    assert cli("check", "--config", cfg, root).code == 1
+    missing = cli("check", "--config", tmp_path / "nope.toml", root)
+    assert missing.code == 78 and "config file not found" in missing.err
+
+
+def test_severity_override_can_ignore_a_code(tmp_path, cli):
+    root = demo(tmp_path, "evolution-7")
+    (tmp_path / "wadoctor.toml").write_text("[severity]\ncreds-missing = 'ignore'\n")
+    run = cli("check", "--json", root, cwd=tmp_path)
+    assert run.code == 0 and by_id(run.json())["evolution-7"]["findings"] == []
+
+
+def test_pairing_abandoned_after_the_configured_age(tmp_path, cli):
+    root = demo(tmp_path, "new-kiosk", "onboarding")
+    assert {c for s in cli("check", "--json", root).json()["sessions"] for c in codes(s)} == {"unpaired", "half-paired"}
+    baileys.age(root / "new-kiosk", 11 * 60)
+    baileys.age(root / "onboarding", 4 * 60)
+    run = cli("check", "--json", root)
+    sessions = by_id(run.json())
+    assert codes(sessions["new-kiosk"]) == {"unpaired", "pairing-abandoned"}
+    assert codes(sessions["onboarding"]) == {"half-paired"}
+    assert run.code == 1
+    (tmp_path / "wadoctor.toml").write_text("[thresholds]\npairing_abandoned_minutes = 3\n")
+    sessions = by_id(cli("check", "--json", root, cwd=tmp_path).json())
+    assert "pairing-abandoned" in codes(sessions["onboarding"])
+
+
+def test_bloat_threshold(tmp_path, cli):
+    root = demo(tmp_path, "shop-main")
+    assert cli("check", root).code == 0
+    (tmp_path / "wadoctor.toml").write_text("[thresholds]\nbloat_files = 20\n")
+    run = cli("check", "--json", root, cwd=tmp_path)
+    finding, = by_id(run.json())["shop-main"]["findings"]
+    assert finding["code"] == "bloat" and "most are pre-key (30)" in finding["message"]
+
+
+def test_version(cli):
+    run = cli("--version")
+    assert run.code == 0 and run.out.startswith("wadoctor ")
