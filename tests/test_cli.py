@@ -15,7 +15,7 @@ from tests.fixtures import baileys
 def demo(tmp_path: Path, *names: str) -> Path:
     root = tmp_path / "sessions"
     for name in names:
-        shutil.copytree(EXAMPLES / name, root / name)
+        shutil.copytree(EXAMPLES / name, root / name, copy_function=shutil.copy)  # fresh mtimes
     return root
 
 

@@ -11,7 +11,7 @@ from tests.conftest import EXAMPLES, by_id
 
 def copy_session(name: str, dest: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    return Path(shutil.copytree(EXAMPLES / name, dest, symlinks=True))
+    return Path(shutil.copytree(EXAMPLES / name, dest, symlinks=True, copy_function=shutil.copy))
 
 
 def ids(run) -> set[str]:

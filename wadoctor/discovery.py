@@ -3,10 +3,15 @@
 Each directory is listed once; a directory that an adapter reads as a session is a leaf,
 anything else is searched further down to `max_depth`. Symlinked directories met on the way
 are not followed (no loops, no escaping the tree); a path named by the user is.
+
+Reading a session costs one lstat per file, which is the whole price of a plain check; so
+the subfolders of a large folder of sessions are read by worker processes, one per core.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.pool
 import os
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +27,7 @@ SKIP_DIRS = frozenset({
     "node_modules", "__pycache__", "site-packages", "venv", "proc", "sys", "dev",
 })
 HEAD_BYTES = 256
+FAN_OUT_MIN = 8  # subfolders per worker below which forking costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -33,17 +39,25 @@ class Problem:
 
 
 class Discovery:
-    def __init__(self, adapters: Sequence[StoreAdapter], max_depth: int, deep: bool = False) -> None:
+    def __init__(self, adapters: Sequence[StoreAdapter], max_depth: int, deep: bool = False,
+                 workers: int = 1) -> None:
         self.adapters = adapters
         self.max_depth = max_depth
         self.deep = deep
+        self.workers = workers
         self.problems: list[Problem] = []
         self._seen: set[str] = set()
         self._suffixes = tuple(s for a in adapters for s in a.file_suffixes)
+        self._pool: multiprocessing.pool.Pool | None = None
 
     def sessions(self, paths: Sequence[Path]) -> Iterator[Session]:
-        for path in paths:
-            yield from self._start(path)
+        try:
+            for path in paths:
+                yield from self._start(path)
+        finally:
+            if self._pool is not None:
+                self._pool.terminate()
+                self._pool = None
 
     def _problem(self, path: Path, message: str) -> None:
         self.problems.append(Problem(str(path), message))
@@ -89,15 +103,32 @@ class Discovery:
                     return
         if depth >= self.max_depth:
             return
+        folders: list[Path] = []
         for entry in sorted(entries, key=lambda e: e.name):
             try:
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
-                        yield from self._visit(Path(entry.path), depth + 1)
+                        folders.append(Path(entry.path))
                 elif entry.name.endswith(self._suffixes) and entry.is_file(follow_symlinks=False):
                     yield from self._file(Path(entry.path))
             except OSError as exc:
                 self._problem(Path(entry.path), describe_os_error(exc))
+        if self.workers > 1 and len(folders) >= FAN_OUT_MIN * self.workers:
+            yield from self._fan_out(folders, depth + 1)
+        else:
+            for folder in folders:
+                yield from self._visit(folder, depth + 1)
+
+    def _fan_out(self, folders: list[Path], depth: int) -> Iterator[Session]:
+        """Visit subfolders in worker processes, in order, streaming their sessions back."""
+        if self._pool is None:
+            # fork: the workers need nothing but this module, and start in milliseconds
+            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+        jobs = [(self.adapters, self.max_depth, self.deep, folder, depth) for folder in folders]
+        chunk = max(1, len(jobs) // (self.workers * 16))
+        for sessions, problems in self._pool.imap(_visit_subtree, jobs, chunksize=chunk):
+            self.problems.extend(problems)
+            yield from sessions
 
     def _file(self, path: Path) -> Iterator[Session]:
         try:
@@ -113,6 +144,13 @@ class Discovery:
                     self._seen.add(key)
                     yield from _guarded(adapter, path, lambda: list(adapter.read_file(path, self.deep)))
                 return
+
+
+def _visit_subtree(job: tuple[Sequence[StoreAdapter], int, bool, Path, int]) -> tuple[list[Session], list[Problem]]:
+    """Worker: everything found below one folder."""
+    adapters, max_depth, deep, path, depth = job
+    discovery = Discovery(adapters, max_depth, deep)
+    return list(discovery._visit(path, depth)), discovery.problems
 
 
 def _listed(session: Session | None) -> list[Session]:

@@ -82,10 +82,3 @@ class Session:
 
     def observe(self, code: str, message: str, **evidence: Any) -> None:
         self.observations.append(Observation(code, message, evidence))
-
-    def touch(self, size: int, mtime: float) -> None:
-        """Account for one file of the session."""
-        self.files += 1
-        self.bytes += size
-        if self.last_activity is None or mtime > self.last_activity:
-            self.last_activity = mtime

@@ -16,6 +16,7 @@ from wadoctor.render.table import render_table
 from wadoctor.report import Report
 
 PROGRESS_AFTER = 0.3  # seconds before a progress display is worth showing
+PROGRESS_EVERY = 0.1  # seconds between redraws
 PIPE_WIDTH = 200
 
 
@@ -37,6 +38,7 @@ class Output:
         self._started = time.monotonic()
         self._progress: Progress | None = None
         self._scanned = 0
+        self._drawn = 0.0
 
     def warn(self, message: str) -> None:
         self.err.print(f"wadoctor: {message}", markup=False, highlight=False)
@@ -47,11 +49,16 @@ class Output:
         if self._progress is None:
             if not self.err.is_terminal or time.monotonic() - self._started < PROGRESS_AFTER:
                 return
+            # No refresh thread: the scan forks workers, and forking a threaded process is unsafe.
             self._progress = Progress(SpinnerColumn(), TextColumn("scanning: {task.description}"),
-                                      TimeElapsedColumn(), console=self.err, transient=True)
+                                      TimeElapsedColumn(), console=self.err, transient=True,
+                                      auto_refresh=False)
             self._progress.start()
             self._task = self._progress.add_task("", total=None)
-        self._progress.update(self._task, description=f"{self._scanned} sessions, at {session.id}")
+        now = time.monotonic()
+        if now - self._drawn >= PROGRESS_EVERY:
+            self._drawn = now
+            self._progress.update(self._task, description=f"{self._scanned} sessions, at {session.id}", refresh=True)
 
     def finish_progress(self) -> None:
         if self._progress is not None:

@@ -26,22 +26,24 @@ _STATE_STYLE = {
 
 
 def human_size(size: int) -> str:
+    """Compact binary units: 512B, 9.2K, 140K, 1.3M."""
     value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+    for unit in ("B", "K", "M", "G"):
+        if value < 1024 or unit == "G":
+            return f"{value:.0f}{unit}" if unit == "B" or value >= 10 else f"{value:.1f}{unit}"
         value /= 1024
     raise AssertionError("unreachable")
 
 
 def human_age(timestamp: float | None, now: float) -> str:
+    """How long ago, compactly: 40s, 7m, 3h, 12d."""
     if timestamp is None:
         return "-"
     seconds = max(0.0, now - timestamp)
-    for limit, div, unit in ((120, 1, "s"), (7200, 60, "min"), (172800, 3600, "h")):
+    for limit, div, unit in ((120, 1, "s"), (7200, 60, "m"), (172800, 3600, "h")):
         if seconds < limit:
-            return f"{seconds / div:.0f} {unit} ago"
-    return f"{seconds / 86400:.0f} days ago"
+            return f"{seconds / div:.0f}{unit} ago"
+    return f"{seconds / 86400:.0f}d ago"
 
 
 def identity_text(identity: Identity | None) -> str:
@@ -61,11 +63,14 @@ def _worst(session: Session) -> Text:
 def sessions_table(report: Report, with_health: bool) -> Table:
     now = time.time()
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for name, justify in (("SESSION", "left"), ("FORMAT", "left"), ("IDENTITY", "left"), ("STATE", "left"),
-                          ("FILES", "right"), ("SIZE", "right"), ("LAST ACTIVITY", "right")):
-        table.add_column(name, justify=justify, no_wrap=name != "SESSION")
+    # On a narrow terminal the session id keeps its room; format and state may wrap.
+    table.add_column("SESSION", min_width=12, overflow="fold")
+    for name in ("FORMAT", "IDENTITY", "STATE"):
+        table.add_column(name, no_wrap=name == "IDENTITY")
+    for name in ("FILES", "SIZE", "ACTIVE"):
+        table.add_column(name, justify="right", no_wrap=True)
     if with_health:
-        table.add_column("HEALTH", no_wrap=True)
+        table.add_column("HEALTH", no_wrap=True, min_width=8)
     for session in report.sessions:
         row: list[Text | str] = [
             session.id,

@@ -41,7 +41,7 @@ class BaileysSingleFile(StoreAdapter):
             session.observe("path-unreadable", f"{path.name}: {describe_os_error(exc)}")
             yield session
             return
-        session.touch(st.st_size, st.st_mtime)
+        session.files, session.bytes, session.last_activity = 1, st.st_size, st.st_mtime
         session.creds_mtime = st.st_mtime
         state, why = parse_json_bytes(raw)
         if why:

@@ -1,0 +1,36 @@
+"""Build a synthetic fleet of Baileys sessions whose files are copies of real ones.
+
+Each session gets the demo's real creds.json and key files, cycled and renamed to reach the
+requested count, so names, sizes and contents are what Baileys 7 writes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "examples" / "sessions" / "shop-main"
+
+
+def _templates() -> tuple[bytes, list[tuple[str, bytes]]]:
+    creds = (TEMPLATE / "creds.json").read_bytes()
+    keys = [(p.name, p.read_bytes()) for p in sorted(TEMPLATE.iterdir()) if p.name != "creds.json"]
+    return creds, keys
+
+
+def build_fleet(root: Path, sessions: int, files: int) -> int:
+    """Write `sessions` folders of `files` files each under root; return the bytes written."""
+    creds, keys = _templates()
+    written = 0
+    for n in range(sessions):
+        folder = root / f"session-{n:05d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "creds.json").write_bytes(creds)
+        written += len(creds)
+        for i, (name, data) in zip(range(1, files), itertools.cycle(keys)):
+            # keep the type prefix, make the id unique: pre-key-7.json -> pre-key-7-i.json
+            unique = re.sub(r"\.json$", f"-{i}.json", name)
+            (folder / unique).write_bytes(data)
+            written += len(data)
+    return written
