@@ -80,3 +80,29 @@ def by_id(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def codes(session: dict[str, Any]) -> set[str]:
     return {f["code"] for f in session["findings"]}
+
+
+@pytest.fixture(scope="session")
+def neonize_store_template(tmp_path_factory) -> Path:
+    """One store created by neonize for the whole run; tests copy it."""
+    from tests.fixtures import whatsmeow
+
+    path = tmp_path_factory.mktemp("neonize") / "template.db"
+    try:
+        whatsmeow.create_store(path)
+    except whatsmeow.NeonizeUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the neonize tests: {exc}")
+        pytest.skip(str(exc))
+    return path
+
+
+@pytest.fixture
+def whatsmeow_store(neonize_store_template, tmp_path):
+    """A fresh copy of the neonize-made store, at tmp_path/app/storages/whatsapp.db."""
+    import shutil
+
+    path = tmp_path / "app" / "storages" / "whatsapp.db"
+    path.parent.mkdir(parents=True)
+    shutil.copy(neonize_store_template, path)
+    return path

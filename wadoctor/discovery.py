@@ -20,7 +20,7 @@ from pathlib import Path
 
 from wadoctor.model import Session
 from wadoctor.stores import StoreAdapter
-from wadoctor.stores.files import describe_os_error
+from wadoctor.stores.files import describe_os_error, read_head
 
 # Folders that never hold sessions and can be huge.
 SKIP_DIRS = frozenset({
@@ -79,7 +79,7 @@ class Discovery:
             yield from self._visit(path.parent, self.max_depth)
         else:
             known = len(self.problems)
-            found = list(self._file(path))
+            found = list(self._file(path, explicit=True))
             if not found and len(self.problems) == known:
                 self._problem(path, "not a session store wadoctor knows")
             yield from found
@@ -130,20 +130,21 @@ class Discovery:
             self.problems.extend(problems)
             yield from sessions
 
-    def _file(self, path: Path) -> Iterator[Session]:
+    def _file(self, path: Path, explicit: bool = False) -> Iterator[Session]:
+        """Sessions in a store file. A file the user named is read by the adapter its name
+        points to even when its content is unrecognisable, so that damage is reported."""
         try:
-            with open(path, "rb") as handle:
-                head = handle.read(HEAD_BYTES)
+            head = read_head(path, HEAD_BYTES)
         except OSError as exc:
             self._problem(path, f"cannot read: {describe_os_error(exc)}")
             return
-        for adapter in self.adapters:
-            if adapter.match_file(path, head):
-                key = os.path.realpath(path)
-                if key not in self._seen:
-                    self._seen.add(key)
-                    yield from _guarded(adapter, path, lambda: list(adapter.read_file(path, self.deep)))
-                return
+        by_name = [a for a in self.adapters if explicit and path.name.endswith(a.file_suffixes)]
+        for adapter in [a for a in self.adapters if a.match_file(path, head)] or by_name[:1]:
+            key = os.path.realpath(path)
+            if key not in self._seen:
+                self._seen.add(key)
+                yield from _guarded(adapter, path, lambda: list(adapter.read_file(path, self.deep)))
+            return
 
 
 def _visit_subtree(job: tuple[Sequence[StoreAdapter], int, bool, Path, int]) -> tuple[list[Session], list[Problem]]:

@@ -87,6 +87,28 @@ _CODES = [
          "The session holds more files than the configured threshold.",
          "Old sessions and sender keys pile up; large folders slow every start. Re-pairing "
          "starts clean; or raise [thresholds] bloat_files."),
+    Code("store-corrupt", Severity.CRITICAL,
+         "A whatsmeow store is not SQLite, is cut short, or fails SQLite's quick_check.",
+         "Stop the gateway and keep a copy of the file; `sqlite3 FILE .recover` may save the rows, "
+         "else the devices in it must be paired again."),
+    Code("store-locked", Severity.WARNING,
+         "A whatsmeow store stayed locked beyond the busy timeout.",
+         "A long write or a stuck process holds it: see which pid in the message; if it is not "
+         "the gateway, stop it."),
+    Code("store-schema-unknown", Severity.WARNING,
+         "A whatsmeow store has no or an unexpected schema version.",
+         "Check the gateway's whatsmeow version; wadoctor read what it could."),
+    Code("store-empty", Severity.WARNING,
+         "A whatsmeow store holds no device: never paired, or logged out (whatsmeow deletes the "
+         "device row on a 401).",
+         "Pair the device again, or remove the store if it is no longer used."),
+    Code("device-invalid", Severity.CRITICAL,
+         "A whatsmeow device row has a missing JID or a key of the wrong length.",
+         "The device cannot connect with these keys: remove it and pair again."),
+    Code("store-journal-hot", Severity.WARNING,
+         "A -journal or -wal beside a store that no process has open: an interrupted write.",
+         "Harmless if the gateway starts next (SQLite rolls back or replays it); do not copy the "
+         "store without its journal."),
     Code("path-unreadable", Severity.WARNING,
          "A file or folder of the session could not be read.",
          "Run wadoctor as the gateway's user or as root."),

@@ -3,7 +3,8 @@
 from wadoctor.stores.baileys import BaileysMultiFile
 from wadoctor.stores.baileys_legacy import BaileysSingleFile
 from wadoctor.stores.base import StoreAdapter
+from wadoctor.stores.whatsmeow import WhatsmeowSqlite
 
-ADAPTERS: tuple[StoreAdapter, ...] = (BaileysMultiFile(), BaileysSingleFile())
+ADAPTERS: tuple[StoreAdapter, ...] = (BaileysMultiFile(), BaileysSingleFile(), WhatsmeowSqlite())
 
 __all__ = ["ADAPTERS", "StoreAdapter"]

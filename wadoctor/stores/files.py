@@ -1,28 +1,43 @@
-"""Reading store files without following links or swallowing a huge file whole."""
+"""Reading store files without following links, blocking on a FIFO or swallowing a huge file."""
 
 from __future__ import annotations
 
 import errno
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 
 class TooLarge(OSError):
     """A file far larger than anything the library writes for it."""
 
 
-def read_capped(path: Path, cap: int) -> bytes:
-    """Read a regular file, refusing symlinks (ELOOP), FIFOs and devices (which could block
-    or never end) and anything larger than `cap`."""
+@contextmanager
+def open_regular(path: Path) -> Iterator[BinaryIO]:
+    """Open a regular file for reading, refusing symlinks (ELOOP), FIFOs and devices (which
+    could block or never end)."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "not a regular file", str(path))
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(cap + 1)
+            yield handle
     finally:
         os.close(fd)
+
+
+def read_head(path: Path, size: int) -> bytes:
+    with open_regular(path) as handle:
+        return handle.read(size)
+
+
+def read_capped(path: Path, cap: int) -> bytes:
+    """Read a whole regular file, refusing one larger than `cap`."""
+    with open_regular(path) as handle:
+        data = handle.read(cap + 1)
     if len(data) > cap:
         raise TooLarge(errno.EFBIG, f"larger than {cap // (1 << 20)} MiB", str(path))
     return data
