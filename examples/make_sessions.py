@@ -1,22 +1,51 @@
-"""Rebuild examples/sessions/: one Baileys session in every state wadoctor reports.
+"""Rebuild examples/sessions/: a session in every state wadoctor reports, in all three families.
 
-Every file is written by Baileys 7.0.0-rc14 itself (through tests/node, random keys, no real
-identity), then damaged the way crashes and full disks damage it. Run from the repository:
+Baileys folders are written by Baileys 7.0.0-rc14 itself (through tests/node), the whatsmeow
+store by neonize's whatsmeow, the whatsapp-web.js LocalAuth profile by a real headless
+Chromium; all with random keys and no real identity, then damaged the way crashes, full disks
+and re-created containers damage them. Run from the repository:
     python examples/make_sessions.py
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fixtures import baileys  # noqa: E402
+from tests.fixtures import baileys, whatsmeow  # noqa: E402
+from tests.fixtures.chromium import chromium, stop  # noqa: E402
 
 TARGET = ROOT / "examples" / "sessions"
+# What a whatsapp-web.js profile needs to show its identity and lock; the rest is browser cache.
+PROFILE_KEEP = ("Local State", "Default", "SingletonLock", "SingletonCookie", "SingletonSocket")
+
+
+def make_local_auth_profile(profile: Path) -> None:
+    """A LocalAuth profile whose browser ran in a container that has since been re-created."""
+    with chromium(profile, wid="15550000010:5@c.us") as browser:
+        stop(browser, signal.SIGKILL)
+    for entry in profile.iterdir():
+        if entry.name not in PROFILE_KEEP:
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    for entry in (profile / "Default").iterdir():
+        if entry.name != "Local Storage":
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    (profile / "SingletonLock").unlink()
+    os.symlink("gateway-7f9c2b1d4e5a-88", profile / "SingletonLock")
+
+
+def make_whatsmeow_store(path: Path) -> None:
+    """A go-whatsapp-web-multidevice style store with two devices, one with a bad key length."""
+    path.parent.mkdir(parents=True)
+    whatsmeow.create_store(path)
+    whatsmeow.add_devices(path, whatsmeow.Device("15550000011", 14, push_name="Orders"),
+                          whatsmeow.Device("15550000012", 2, push_name="Billing", key_lengths={"signed_pre_key": 31}))
 
 
 def main() -> None:
@@ -42,6 +71,8 @@ def main() -> None:
     baileys.empty(s["marketing"] / "pre-key-7.json")
     shutil.copy(s["marketing"] / "creds.json", s["marketing"] / "creds.json.bak")
     (s["evolution-7"] / "creds.json").unlink()  # Evolution API v2 keeps creds in its database
+    make_whatsmeow_store(TARGET / "storages" / "whatsapp.db")
+    make_local_auth_profile(TARGET / ".wwebjs_auth" / "session-helpdesk")
     print(f"wrote {TARGET.relative_to(ROOT)}")
 
 

@@ -106,3 +106,13 @@ def whatsmeow_store(neonize_store_template, tmp_path):
     path.parent.mkdir(parents=True)
     shutil.copy(neonize_store_template, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def real_chromium() -> None:
+    import shutil as _shutil
+
+    if not (_shutil.which("chromium") or _shutil.which("chromium-browser")):
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the Chromium tests: install Debian's chromium package")
+        pytest.skip("chromium is not installed (apt-get install chromium)")

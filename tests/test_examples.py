@@ -1,4 +1,4 @@
-"""The shipped demo tree shows every Baileys state, as the README promises."""
+"""The shipped demo tree shows every state of all three families, as the README promises."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ EXPECTED = {
     "onboarding": ("half-paired", {"half-paired"}),
     "evolution-7": ("keys-only", {"creds-missing"}),
     "auth_info_multi": ("paired", set()),
+    "whatsapp/15550000011.14": ("paired", set()),
+    "whatsapp/15550000012.2": ("broken", {"device-invalid"}),
+    "session-helpdesk": ("paired", {"profile-lock-foreign"}),
 }
 
 

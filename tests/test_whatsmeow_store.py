@@ -129,3 +129,11 @@ def test_hot_journal_left_by_a_killed_writer(whatsmeow_store, cli):
     session, = run.json()["sessions"]
     assert "store-journal-hot" in codes(session)
     assert journal.exists(), "a read-only check must not roll the journal back"
+
+
+def test_unreadable_store_is_named_not_a_traceback(whatsmeow_store, cli):
+    add_devices(whatsmeow_store, Device("15550000001", 12))
+    whatsmeow_store.chmod(0)
+    run = cli("check", "--json", whatsmeow_store.parent, unprivileged=True)
+    assert run.code == 3
+    assert "permission denied" in run.json()["problems"][0]["message"]

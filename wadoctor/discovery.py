@@ -48,6 +48,7 @@ class Discovery:
         self.problems: list[Problem] = []
         self._seen: set[str] = set()
         self._suffixes = tuple(s for a in adapters for s in a.file_suffixes)
+        self._hidden = frozenset(h for a in adapters for h in a.hidden_dirs)
         self._pool: multiprocessing.pool.Pool | None = None
 
     def sessions(self, paths: Sequence[Path]) -> Iterator[Session]:
@@ -96,7 +97,7 @@ class Discovery:
             self._problem(path, f"cannot read folder: {describe_os_error(exc)}")
             return
         for adapter in self.adapters:
-            if adapter.claims_dir(entries):
+            if adapter.claims_dir(path, entries):
                 found = _guarded(adapter, path, lambda: _listed(adapter.read_dir(path, entries, self.deep)))
                 if found:
                     yield from found
@@ -107,7 +108,8 @@ class Discovery:
         for entry in sorted(entries, key=lambda e: e.name):
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
+                    name = entry.name
+                    if name not in SKIP_DIRS and (not name.startswith(".") or name in self._hidden):
                         folders.append(Path(entry.path))
                 elif entry.name.endswith(self._suffixes) and entry.is_file(follow_symlinks=False):
                     yield from self._file(Path(entry.path))

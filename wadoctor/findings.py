@@ -109,6 +109,25 @@ _CODES = [
          "A -journal or -wal beside a store that no process has open: an interrupted write.",
          "Harmless if the gateway starts next (SQLite rolls back or replays it); do not copy the "
          "store without its journal."),
+    Code("profile-lock-live", Severity.INFO,
+         "A live browser holds this Chromium profile.",
+         "Normal while the gateway runs. A second gateway on this profile would fail or conflict."),
+    Code("profile-lock-stale", Severity.WARNING,
+         "SingletonLock names a process of this host that is gone or is not a Chromium.",
+         "Chromium takes such a lock over itself; some launchers do not. Remove the Singleton* "
+         "links while no browser uses the profile."),
+    Code("profile-lock-foreign", Severity.CRITICAL,
+         "SingletonLock names another host (a re-created container): Chromium refuses the "
+         "profile with exit code 21 until it is removed.",
+         "If no browser on any host uses this profile, remove SingletonLock, SingletonCookie and "
+         "SingletonSocket from it."),
+    Code("profile-lock-corrupt", Severity.CRITICAL,
+         "SingletonLock is not a link to <hostname>-<pid> (some tools write a regular file): "
+         "every Chromium start fails.",
+         "Remove SingletonLock while no browser uses the profile."),
+    Code("logged-out", Severity.WARNING,
+         "The session folder is empty: the phone logged the device out.",
+         "Scan a new QR code, or remove the folder if the session is retired."),
     Code("path-unreadable", Severity.WARNING,
          "A file or folder of the session could not be read.",
          "Run wadoctor as the gateway's user or as root."),

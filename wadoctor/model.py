@@ -20,6 +20,7 @@ class SessionState(str, Enum):
     RESET = "reset"  # new unpaired creds over an earlier identity's keys
     KEYS_ONLY = "keys-only"  # key files, creds kept elsewhere (or lost)
     BROKEN = "broken"  # creds empty, corrupt or invalid
+    LOGGED_OUT = "logged-out"  # the phone removed the device and the gateway emptied the session
     UNKNOWN = "unknown"
 
 

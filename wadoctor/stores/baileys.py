@@ -21,7 +21,7 @@ _CREDS_MARKERS = ("noiseKey", "signedIdentityKey", "advSecretKey")
 class BaileysMultiFile(StoreAdapter):
     format = "baileys"
 
-    def claims_dir(self, entries: list[os.DirEntry[str]]) -> bool:
+    def claims_dir(self, path: Path, entries: list[os.DirEntry[str]]) -> bool:
         return any(e.name == CREDS or KEY_FILE.match(e.name) for e in entries)
 
     def read_dir(self, path: Path, entries: list[os.DirEntry[str]], deep: bool) -> Session | None:

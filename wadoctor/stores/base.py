@@ -21,8 +21,10 @@ class StoreAdapter(ABC):
     format: ClassVar[str]
     # Endings of the store files this format keeps (discovery peeks only at those).
     file_suffixes: ClassVar[tuple[str, ...]] = ()
+    # Hidden folders that hold sessions of this format (discovery skips other hidden folders).
+    hidden_dirs: ClassVar[tuple[str, ...]] = ()
 
-    def claims_dir(self, entries: list[os.DirEntry[str]]) -> bool:
+    def claims_dir(self, path: Path, entries: list[os.DirEntry[str]]) -> bool:
         """A cheap look at the names: might this directory be one session of this format?"""
         return False
 
