@@ -51,7 +51,7 @@ def test_json_document_fields(tmp_path, cli):
     assert doc["generated_at"].endswith("Z")
     shop = by_id(doc)["shop-main"]
     for field in ("id", "path", "format", "state", "identity", "files", "bytes", "last_activity",
-                  "key_files", "findings"):
+                  "key_files", "holders", "findings"):
         assert field in shop
     assert shop["identity"]["jid"] == "15550000001:12@s.whatsapp.net"
     assert shop["identity"]["phone"] == "15550000001"
@@ -62,6 +62,7 @@ def test_json_document_fields(tmp_path, cli):
         "states": {"paired": 1, "broken": 1},
         "findings": {"info": 0, "warning": 0, "critical": 1},
         "complete": True,
+        "processes_uninspected": 0,
         "exit_code": 2,
     }
     assert run.code == 2

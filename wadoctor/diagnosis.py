@@ -58,9 +58,12 @@ def _age(minutes: float) -> str:
 
 def _finding(observation: Observation, config: Config) -> Finding | None:
     code = CODES[observation.code]
-    severity = config.severity.get(code.code, code.severity)
-    if code.code in config.severity and severity is None:
-        return None
+    if code.code in config.severity:
+        severity = config.severity[code.code]
+        if severity is None:
+            return None
+    else:
+        severity = observation.severity or code.severity
     return Finding(code.code, severity, observation.message, code.hint, code.fixable, observation.evidence)
 
 

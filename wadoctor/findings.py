@@ -128,6 +128,24 @@ _CODES = [
     Code("logged-out", Severity.WARNING,
          "The session folder is empty: the phone logged the device out.",
          "Scan a new QR code, or remove the folder if the session is retired."),
+    Code("duplicate-holder", Severity.CRITICAL,
+         "Two independent live processes hold the same session: the stream:error conflict "
+         "(440 connectionReplaced, StreamReplaced) loop.",
+         "Stop the older process (often a gateway left alive by a deploy); start gateways under "
+         "`wadoctor guard` so that a second one is refused."),
+    Code("duplicate-identity", Severity.WARNING,
+         "Two stores carry the same device identity (device JID or noise key): critical when "
+         "both are held, a warning while at most one runs.",
+         "A session folder was copied: keep one, remove the other (or pair it again as a new "
+         "device) before both run."),
+    Code("lock-stale", Severity.INFO,
+         "A guard lock file whose recorded holder is provably gone (dead pid, reused pid, or "
+         "a reboot since). The lock itself is not held; the file is harmless.",
+         "Nothing to do: the next `wadoctor guard` takes it over."),
+    Code("lock-unproven", Severity.INFO,
+         "A guard lock file recorded by another host: wadoctor cannot prove its holder is gone "
+         "and never treats it as stale.",
+         "If that host no longer runs this session, the record is harmless."),
     Code("path-unreadable", Severity.WARNING,
          "A file or folder of the session could not be read.",
          "Run wadoctor as the gateway's user or as root."),

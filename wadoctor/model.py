@@ -8,7 +8,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from wadoctor.findings import Finding
+from wadoctor.findings import Finding, Severity
 
 SAMPLE_SIZE = 20  # names kept per kind of problem file; counts stay exact, memory stays flat
 
@@ -59,11 +59,26 @@ class Sample:
 
 @dataclass
 class Observation:
-    """A raw fact an adapter saw, named by the finding code it becomes."""
+    """A raw fact an adapter saw, named by the finding code it becomes. `severity` is set
+    only where a code's severity depends on the case (duplicate-identity held twice)."""
 
     code: str
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    severity: Severity | None = None
+
+
+@dataclass
+class Holder:
+    """A live process that holds a session, and how we know."""
+
+    pid: int
+    name: str
+    user: str | None
+    started: float | None
+    cmdline: str  # secrets masked
+    container: str | None = None
+    evidence: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -78,8 +93,9 @@ class Session:
     last_activity: float | None = None
     creds_mtime: float | None = None
     key_types: dict[str, int] = field(default_factory=dict)
+    holders: list[Holder] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
-    def observe(self, code: str, message: str, **evidence: Any) -> None:
-        self.observations.append(Observation(code, message, evidence))
+    def observe(self, code: str, message: str, severity: Severity | None = None, **evidence: Any) -> None:
+        self.observations.append(Observation(code, message, evidence, severity))

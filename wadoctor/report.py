@@ -19,6 +19,7 @@ class Report:
     sessions: list[Session]
     problems: list[Problem] = field(default_factory=list)
     deep: bool = False
+    uninspected: int = 0  # processes whose details were denied: holders may be missing
     generated_at: float = field(default_factory=time.time)
 
     def severity_counts(self) -> dict[str, int]:

@@ -1,8 +1,9 @@
 """The read-only pipeline behind `list` and `check`: discover, read, diagnose.
 
-A plain scan streams: each session is listed, its creds read and diagnosed as it arrives,
-and nothing per file is kept. A large folder of sessions is read on every core, and so is
-`deep`, which also parses every key file.
+A plain scan streams: each session is listed, its creds read and its holders looked up as
+it arrives, and nothing per file is kept. A large folder of sessions is read on every core,
+and so is `deep`, which also parses every key file. Duplicate identities need every session,
+so diagnosis runs once all are in.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from wadoctor.config import Config
+from wadoctor.conflicts import attach_holders, find_duplicate_identities
 from wadoctor.diagnosis import diagnose
 from wadoctor.discovery import Discovery
+from wadoctor.holders.index import HolderIndex
 from wadoctor.model import Session
 from wadoctor.report import Report
 from wadoctor.stores import ADAPTERS
@@ -35,11 +38,16 @@ def scan(
     deep: bool = False,
     on_session: Callable[[Session], None] | None = None,
 ) -> Report:
+    index = HolderIndex.build(paths)
     discovery = Discovery(ADAPTERS, config.max_depth, deep, workers=available_cores())
-    report = Report(command=command, sessions=[], deep=deep)
+    report = Report(command=command, sessions=[], deep=deep, uninspected=index.table.uninspected)
     for session in discovery.sessions(paths):
-        report.sessions.append(diagnose(session, config))
+        attach_holders(session, index)
+        report.sessions.append(session)
         if on_session is not None:
             on_session(session)
+    find_duplicate_identities(report.sessions)
+    for session in report.sessions:
+        diagnose(session, config)
     report.problems = discovery.problems
     return report

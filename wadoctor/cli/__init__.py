@@ -13,6 +13,7 @@ import typer
 from typer._click.exceptions import ClickException, UsageError as ClickUsageError
 
 from wadoctor import __version__
+from wadoctor.cli import guard as guard_cmd
 from wadoctor.cli import init as init_cmd
 from wadoctor.cli import inspect as inspect_cmd
 from wadoctor.errors import WadoctorError
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.command("list")(inspect_cmd.list_sessions)
 app.command("check")(inspect_cmd.check)
 app.command("init")(init_cmd.init)
+app.command("guard", context_settings={"allow_interspersed_args": False})(guard_cmd.guard)
 
 
 def _version(value: bool) -> None:

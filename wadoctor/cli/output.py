@@ -69,6 +69,8 @@ class Output:
         self.finish_progress()
         for problem in report.problems:
             self.warn(f"{problem.path}: {problem.message}")
+        if report.uninspected:
+            self.warn(f"{report.uninspected} processes could not be inspected (run as root to see every holder)")
         if self.mode is Mode.JSON:
             sys.stdout.write(render_json(report) + "\n")
         elif self.mode is Mode.QUIET:

@@ -44,6 +44,18 @@ def session_dict(session: Session) -> dict[str, Any]:
         "bytes": session.bytes,
         "last_activity": iso(session.last_activity),
         "key_files": session.key_types,
+        "holders": [
+            {
+                "pid": h.pid,
+                "name": h.name,
+                "user": h.user,
+                "started": iso(h.started),
+                "cmdline": h.cmdline,
+                "container": h.container,
+                "evidence": h.evidence,
+            }
+            for h in session.holders
+        ],
         "findings": [
             {
                 "code": f.code,
@@ -72,6 +84,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "states": report.state_counts(),
             "findings": report.severity_counts(),
             "complete": report.complete,
+            "processes_uninspected": report.uninspected,
             "exit_code": int(report.exit_code()),
         },
     }

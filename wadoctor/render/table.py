@@ -53,6 +53,15 @@ def identity_text(identity: Identity | None) -> str:
     return f"+{identity.phone}{slot}"
 
 
+def held_by(session: Session) -> Text:
+    if not session.holders:
+        return Text("-", style="dim")
+    if len(session.holders) == 1:
+        holder = session.holders[0]
+        return Text(f"{holder.name} {holder.pid}")
+    return Text(f"{len(session.holders)} processes", style="bold")
+
+
 def _worst(session: Session) -> Text:
     if not session.findings:
         return Text("ok", style="green")
@@ -69,6 +78,7 @@ def sessions_table(report: Report, with_health: bool) -> Table:
         table.add_column(name, no_wrap=name == "IDENTITY")
     for name in ("FILES", "SIZE", "ACTIVE"):
         table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("HELD BY", no_wrap=True)
     if with_health:
         table.add_column("HEALTH", no_wrap=True, min_width=8)
     for session in report.sessions:
@@ -80,6 +90,7 @@ def sessions_table(report: Report, with_health: bool) -> Table:
             str(session.files),
             human_size(session.bytes),
             human_age(session.last_activity, now),
+            held_by(session),
         ]
         if with_health:
             row.append(_worst(session))
@@ -89,6 +100,12 @@ def sessions_table(report: Report, with_health: bool) -> Table:
 
 def findings_block(session: Session, verbose: bool) -> Group:
     lines: list[Text] = [Text.assemble((str(session.path), "bold"), f"  ({session.format}, {session.state.value})")]
+    if verbose:
+        for holder in session.holders:
+            where = f" in container {holder.container}" if holder.container else ""
+            lines.append(Text(f"  held by pid {holder.pid} {holder.name} ({holder.user}){where}: {holder.cmdline}",
+                              style="dim"))
+            lines.extend(Text(f"      - {why}", style="dim") for why in holder.evidence)
     for finding in session.findings:
         style = _SEVERITY_STYLE[finding.severity]
         lines.append(Text.assemble(
@@ -122,7 +139,7 @@ def render_table(report: Report, console: Console, verbose: bool = False) -> Non
     else:
         console.print(sessions_table(report, with_health=report.command == "check"))
     if report.command == "check":
-        troubled = [s for s in report.sessions if s.findings]
+        troubled = [s for s in report.sessions if s.findings or (verbose and s.holders)]
         for session in troubled:
             console.print()
             console.print(findings_block(session, verbose))

@@ -1,0 +1,1 @@
+"""Who holds each session: one pass over the process table and the kernel's lock list."""
