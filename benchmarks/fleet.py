@@ -1,20 +1,24 @@
 """Build a synthetic fleet of Baileys sessions whose files are copies of real ones.
 
 Each session gets the demo's real creds.json and key files, cycled and renamed to reach the
-requested count, so names, sizes and contents are what Baileys 7 writes.
+requested count, so names, sizes and contents are what Baileys 7 writes. Every session is
+given its own device JID and noise key, as in a real fleet (a copied identity is a finding).
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
+import os
 import re
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "examples" / "sessions" / "shop-main"
 
 
-def _templates() -> tuple[bytes, list[tuple[str, bytes]]]:
-    creds = (TEMPLATE / "creds.json").read_bytes()
+def _templates() -> tuple[dict, list[tuple[str, bytes]]]:
+    creds = json.loads((TEMPLATE / "creds.json").read_text())
     keys = [(p.name, p.read_bytes()) for p in sorted(TEMPLATE.iterdir()) if p.name != "creds.json"]
     return creds, keys
 
@@ -26,8 +30,11 @@ def build_fleet(root: Path, sessions: int, files: int) -> int:
     for n in range(sessions):
         folder = root / f"session-{n:05d}"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "creds.json").write_bytes(creds)
-        written += len(creds)
+        creds["me"]["id"] = f"1555{n:07d}:12@s.whatsapp.net"
+        creds["noiseKey"]["public"]["data"] = base64.b64encode(os.urandom(32)).decode()
+        data = json.dumps(creds, separators=(",", ":")).encode()
+        (folder / "creds.json").write_bytes(data)
+        written += len(data)
         for i, (name, data) in zip(range(1, files), itertools.cycle(keys)):
             # keep the type prefix, make the id unique: pre-key-7.json -> pre-key-7-i.json
             unique = re.sub(r"\.json$", f"-{i}.json", name)

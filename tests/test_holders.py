@@ -277,3 +277,12 @@ def test_chromium_browser_is_one_holder_with_its_helpers(tmp_path, cli, real_chr
         main = next(h for h in session["holders"] if h["pid"] == browser.pid)
         assert "--user-data-dir on its command line" in main["evidence"]
         assert "duplicate-holder" not in codes(session)
+
+
+def test_many_copies_of_one_identity_stay_small(tmp_path, cli):
+    for n in range(30):
+        shutil.copytree(EXAMPLES / "shop-main", tmp_path / f"copy-{n:02d}", copy_function=shutil.copy)
+    finding, = by_id(check(cli, tmp_path).json())["copy-00"]["findings"]
+    assert finding["code"] == "duplicate-identity" and finding["evidence"]["copies"] == 30
+    assert len(finding["evidence"]["others"]) == 20
+    assert finding["message"].count("copy-") == 3 and "and 26 more" in finding["message"]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from wadoctor.holders.index import HolderIndex
 from wadoctor.findings import Severity
-from wadoctor.model import Session
+from wadoctor.model import SAMPLE_SIZE, Session
 
 
 def attach_holders(session: Session, index: HolderIndex) -> None:
@@ -57,15 +57,16 @@ def find_duplicate_identities(sessions: Sequence[Session]) -> None:
             if len(group) >= 2 and not any(set(map(id, group)) <= set(map(id, g)) for g in groups):
                 groups.append(group)
     for group in groups:
-        held = [s for s in group if s.holders]
+        held = sum(1 for s in group if s.holders)
+        state = "two are held: they are kicking each other off" if held >= 2 else "it will conflict once two run"
         for session in group:
-            others = [s for s in group if s is not session]
+            # a thousand copies of one folder must not cost a million strings: name a few
+            others = [str(s.path) for s in group[:SAMPLE_SIZE + 1] if s is not session][:SAMPLE_SIZE]
+            more = len(group) - 1 - min(3, len(others))
+            named = ", ".join(others[:3]) + (f" and {more} more" if more > 0 else "")
             what = _device_key(session) or f"noise key {session.identity.noise_fingerprint}"  # type: ignore[union-attr]
-            state = "both held: they are kicking each other off" if len(held) >= 2 else (
-                "it will conflict as soon as both run")
             session.observe(
-                "duplicate-identity",
-                f"device {what} is also in {', '.join(str(s.path) for s in others)}; {state}",
-                severity=Severity.CRITICAL if len(held) >= 2 else None,
-                others=[str(s.path) for s in others], held=len(held),
+                "duplicate-identity", f"device {what} is also in {named}; {state}",
+                severity=Severity.CRITICAL if held >= 2 else None,
+                others=others, copies=len(group), held=held,
             )
