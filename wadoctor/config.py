@@ -28,6 +28,9 @@ class Config:
     pairing_abandoned_minutes: float = 10.0
     bloat_files: int = 10_000
     max_depth: int = 4
+    backups_keep: int = 5  # verified creds.json copies kept per session; 0 disables
+    fix_foreign_locks: bool = False  # may fix remove a Chromium lock written by another host
+    fix_purge_abandoned: bool = False  # may fix quarantine never-paired and logged-out sessions
     # code -> severity; None means the code is ignored
     severity: dict[str, Severity | None] = field(default_factory=dict)
     source: Path | None = None
@@ -37,7 +40,7 @@ _THRESHOLDS = {"pairing_abandoned_minutes": (int, float), "bloat_files": (int,)}
 
 
 def _expect(value: Any, kinds: tuple[type, ...], where: str, path: Path) -> Any:
-    if isinstance(value, bool) or not isinstance(value, kinds):
+    if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
         names = " or ".join(k.__name__ for k in kinds)
         raise ConfigError(f"{path}: {where} must be a {names}, not {value!r}")
     return value
@@ -50,7 +53,7 @@ def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """Build a Config from a parsed TOML document, rejecting anything unknown."""
     config = Config(source=path)
-    unknown = set(data) - {"roots", "thresholds", "discovery", "severity"}
+    unknown = set(data) - {"roots", "thresholds", "discovery", "severity", "backups", "fix"}
     if unknown:
         raise ConfigError(f"{path}: unknown key {sorted(unknown)[0]!r}")
     roots = _expect(data.get("roots", []), (list,), "roots", path)
@@ -67,6 +70,16 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         if key != "max_depth":
             raise ConfigError(f"{path}: unknown key 'discovery.{key}'")
         config.max_depth = _expect(value, (int,), "discovery.max_depth", path)
+    for key, value in _table(data, "backups", path).items():
+        if key != "keep":
+            raise ConfigError(f"{path}: unknown key 'backups.{key}'")
+        if _expect(value, (int,), "backups.keep", path) < 0:
+            raise ConfigError(f"{path}: backups.keep must not be negative")
+        config.backups_keep = value
+    for key, value in _table(data, "fix", path).items():
+        if key not in ("foreign_locks", "purge_abandoned"):
+            raise ConfigError(f"{path}: unknown key 'fix.{key}'")
+        setattr(config, f"fix_{key}", _expect(value, (bool,), f"fix.{key}", path))
     for code, level in _table(data, "severity", path).items():
         if code not in CODES:
             raise ConfigError(f"{path}: [severity] names unknown finding code {code!r}")
@@ -109,6 +122,8 @@ def default_config_text() -> str:
             "bloat_files": defaults.bloat_files,
         },
         "discovery": {"max_depth": defaults.max_depth},
+        "backups": {"keep": defaults.backups_keep},
+        "fix": {"foreign_locks": defaults.fix_foreign_locks, "purge_abandoned": defaults.fix_purge_abandoned},
     })
     codes = "\n".join(f"# {c.code} = \"{c.severity.value}\"" for c in CODES.values())
     return (

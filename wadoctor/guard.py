@@ -114,14 +114,17 @@ def this_process_record(command: list[str] | None = None) -> GuardRecord:
 class SessionGuard:
     """An exclusive, kernel-enforced claim on a session, held while the context is open."""
 
-    def __init__(self, target: str | os.PathLike[str], wait: float = 0.0) -> None:
+    def __init__(self, target: str | os.PathLike[str], wait: float = 0.0, lock_file: Path | None = None,
+                 label: str | None = None) -> None:
         self.target = Path(target)
         self.wait = wait
+        self.lock_file = lock_file  # another lock than the session's own (fix's run lock)
+        self.label = label or str(self.target)
         self.fd: int | None = None
 
     def acquire(self, record: GuardRecord | None = None) -> int:
         """Take the lock (waiting up to `wait` seconds) and write the record; return the fd."""
-        path = lock_path(self.target)
+        path = self.lock_file or lock_path(self.target)
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         except OSError as exc:
@@ -136,7 +139,7 @@ class SessionGuard:
                     holder = read_record(path)
                     os.close(fd)
                     who = holder.describe() if holder else "another process"
-                    raise GuardBusy(f"{self.target} is held by {who}") from None
+                    raise GuardBusy(f"{self.label} is held by {who}") from None
                 time.sleep(0.1)
         payload = json.dumps(asdict(record or this_process_record())).encode()
         os.ftruncate(fd, 0)

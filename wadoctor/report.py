@@ -20,6 +20,7 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     deep: bool = False
     uninspected: int = 0  # processes whose details were denied: holders may be missing
+    backups_failed: int = 0  # sessions whose creds backup could not be written
     generated_at: float = field(default_factory=time.time)
 
     def severity_counts(self) -> dict[str, int]:

@@ -18,12 +18,21 @@ from wadoctor.diagnosis import diagnose
 from wadoctor.discovery import Discovery
 from wadoctor.holders.index import HolderIndex
 from wadoctor.model import Session
+from wadoctor.repair.backups import keep_backup
 from wadoctor.report import Report
 from wadoctor.stores import ADAPTERS
 
 
 def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _backed_up(session: Session, config: Config) -> bool:
+    try:
+        keep_backup(session, config.backups_keep)
+    except OSError:
+        return False  # a read-only or full root: the check itself still completes
+    return True
 
 
 def default_paths(config: Config) -> list[Path]:
@@ -37,12 +46,17 @@ def scan(
     command: str,
     deep: bool = False,
     on_session: Callable[[Session], None] | None = None,
+    keep_backups: bool = False,
 ) -> Report:
+    """Scan `paths`; with `keep_backups`, also back up every healthy paired creds.json that
+    changed since its last backup (check and fix do; list does not write)."""
     index = HolderIndex.build(paths)
     discovery = Discovery(ADAPTERS, config.max_depth, deep, workers=available_cores())
     report = Report(command=command, sessions=[], deep=deep, uninspected=index.table.uninspected)
     for session in discovery.sessions(paths):
         attach_holders(session, index)
+        if keep_backups:
+            report.backups_failed += not _backed_up(session, config)
         report.sessions.append(session)
         if on_session is not None:
             on_session(session)

@@ -15,6 +15,8 @@ from typer._click.exceptions import ClickException, UsageError as ClickUsageErro
 from wadoctor import __version__
 from wadoctor.cli import guard as guard_cmd
 from wadoctor.cli import init as init_cmd
+from wadoctor.cli import quarantine as quarantine_cmd
+from wadoctor.cli import repair as repair_cmd
 from wadoctor.cli import inspect as inspect_cmd
 from wadoctor.errors import WadoctorError
 from wadoctor.exitcodes import ExitCode
@@ -29,6 +31,11 @@ app = typer.Typer(
 )
 app.command("list")(inspect_cmd.list_sessions)
 app.command("check")(inspect_cmd.check)
+app.command("fix")(repair_cmd.fix)
+app.command("clean")(repair_cmd.clean)
+app.command("clean-all")(repair_cmd.clean_all)
+app.command("restore")(quarantine_cmd.restore)
+app.add_typer(quarantine_cmd.app, name="quarantine")
 app.command("init")(init_cmd.init)
 app.command("guard", context_settings={"allow_interspersed_args": False})(guard_cmd.guard)
 

@@ -13,10 +13,11 @@ from wadoctor.scan import default_paths, scan
 
 
 def _run(command: str, paths: Paths, config_file: ConfigFile, json: bool, quiet: bool,
-         verbose: bool, deep: bool = False) -> None:
+         verbose: bool, deep: bool = False, backups: bool = False) -> None:
     output = Output(output_mode(json, quiet), verbose)
     config = load_config(config_file)
-    report = scan(paths or default_paths(config), config, command, deep=deep, on_session=output.on_session)
+    report = scan(paths or default_paths(config), config, command, deep=deep, on_session=output.on_session,
+                  keep_backups=backups and config.backups_keep > 0)
     output.report(report)
     raise typer.Exit(int(report.exit_code()))
 
@@ -34,6 +35,11 @@ def check(
     quiet: Quiet = False,
     verbose: Verbose = False,
     deep: Annotated[bool, typer.Option("--deep", help="Also parse every key file (slower, uses all cores).")] = False,
+    no_backup: Annotated[bool, typer.Option("--no-backup", help="Do not back up healthy creds.json files "
+                                            "(a strictly read-only check).")] = False,
 ) -> None:
-    """Diagnose every session found. Exit 0 ok, 1 warnings, 2 critical, 3 incomplete."""
-    _run("check", paths, config_file, json, quiet, verbose, deep)
+    """Diagnose every session found. Exit 0 ok, 1 warnings, 2 critical, 3 incomplete.
+
+    Also keeps a few verified backups of each healthy creds.json (under <root>/.wadoctor/backups),
+    so that `wadoctor fix` can restore one after a crash empties it."""
+    _run("check", paths, config_file, json, quiet, verbose, deep, backups=not no_backup)

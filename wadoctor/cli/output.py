@@ -69,6 +69,8 @@ class Output:
         self.finish_progress()
         for problem in report.problems:
             self.warn(f"{problem.path}: {problem.message}")
+        if report.backups_failed:
+            self.warn(f"{report.backups_failed} creds backups could not be written (read-only or full root?)")
         if report.uninspected:
             self.warn(f"{report.uninspected} processes could not be inspected (run as root to see every holder)")
         if self.mode is Mode.JSON:

@@ -55,13 +55,14 @@ class BaileysMultiFile(StoreAdapter):
                 continue
             kind = match[1]
             key_types[kind] = key_types.get(kind, 0) + 1
-            if not stat.S_ISREG(mode):
-                what = "a symbolic link; Baileys never writes one" if stat.S_ISLNK(mode) else "not a regular file"
-                corrupt.add(f"{name} ({what})")
-            elif st.st_size == 0:
-                corrupt.add(f"{name} (empty)")
-            elif deep:
-                _check_key_file(path / name, kind, corrupt, unreadable)
+            if deep or st.st_size == 0 or not stat.S_ISREG(mode):  # the rare path
+                try:
+                    problem = key_file_damage(path / name, kind, mode, st.st_size, deep)
+                except OSError as exc:
+                    unreadable.add(f"{name} ({describe_os_error(exc)})")
+                    continue
+                if problem:
+                    corrupt.add(f"{name} ({problem})")
         session.files, session.bytes, session.last_activity = files, size, newest or None
         key_files = sum(key_types.values())
         if creds is None and not key_files:
@@ -76,16 +77,43 @@ class BaileysMultiFile(StoreAdapter):
         return session
 
 
-def _check_key_file(path: Path, kind: str, corrupt: Sample, unreadable: Sample) -> None:
+def key_file_damage(path: Path, kind: str, mode: int, size: int, deep: bool) -> str | None:
+    """What is wrong with one key file, judged from its lstat (and its content when deep)."""
+    if stat.S_ISLNK(mode):
+        return "a symbolic link; Baileys never writes one"
+    if not stat.S_ISREG(mode):
+        return "not a regular file"
+    if size == 0:
+        return "empty"
+    if not deep:
+        return None
     try:
-        problem = key_file_problem(kind, read_capped(path, KEY_FILE_CAP))
+        return key_file_problem(kind, read_capped(path, KEY_FILE_CAP))
     except TooLarge:
-        problem = "far larger than any key Baileys writes"
-    except OSError as exc:
-        unreadable.add(f"{path.name} ({describe_os_error(exc)})")
-        return
-    if problem:
-        corrupt.add(f"{path.name} ({problem})")
+        return "far larger than any key Baileys writes"
+
+
+def damaged_files(path: Path, deep: bool) -> tuple[list[tuple[Path, str]], list[Path]]:
+    """Every damaged key file (with why) and every leftover of a session, for repair: the
+    check keeps only a sample of names, a repair needs them all."""
+    damaged: list[tuple[Path, str]] = []
+    leftovers: list[Path] = []
+    with os.scandir(path) as listing:
+        for entry in listing:
+            if entry.name.endswith(LEFTOVER_SUFFIXES):
+                leftovers.append(Path(entry.path))
+                continue
+            match = KEY_FILE.match(entry.name)
+            if match is None:
+                continue
+            st = entry.stat(follow_symlinks=False)
+            try:
+                problem = key_file_damage(Path(entry.path), match[1], st.st_mode, st.st_size, deep)
+            except OSError:
+                continue
+            if problem:
+                damaged.append((Path(entry.path), problem))
+    return damaged, leftovers
 
 
 def _read_creds(session: Session, path: Path, st: os.stat_result, key_files: int) -> bool:

@@ -1,0 +1,190 @@
+"""`wadoctor fix`, `clean` and `clean-all`: acting on findings, never losing a byte."""
+
+from __future__ import annotations
+
+import json as jsonlib
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from wadoctor.cli.options import ConfigFile, Json, Paths, Quiet, Verbose, output_mode
+from wadoctor.cli.output import Mode, Output
+from wadoctor.config import Config, load_config
+from wadoctor.errors import UsageError
+from wadoctor.exitcodes import ExitCode
+from wadoctor.render.actions import action_line, actions_document, print_actions
+from wadoctor.repair.execute import execute
+from wadoctor.repair.plan import Action, FixOptions, plan_clean
+from wadoctor.repair.run import fix as run_fix
+from wadoctor.repair.run import run_lock
+from wadoctor.model import Session
+from wadoctor.report import Report
+from wadoctor.scan import default_paths, scan
+
+
+class Keep(str, Enum):
+    OLDEST = "keep-oldest"
+    NEWEST = "keep-newest"
+
+
+Force = Annotated[bool, typer.Option("--force", help="Act on sessions a live process holds.")]
+LogFile = Annotated[Optional[Path], typer.Option("--log", help="Append one line per action to FILE.",
+                                                 dir_okay=False, show_default=False)]
+Syslog = Annotated[bool, typer.Option("--syslog", help="Send one line per action to syslog.")]
+Wait = Annotated[float, typer.Option("--wait", metavar="SECONDS", min=0,
+                                     help="Wait for another running fix instead of exiting 75.")]
+
+
+def _log(actions: list[Action], log_file: Path | None, use_syslog: bool) -> None:
+    lines = [action_line(a) for a in actions if a.status != "planned"]
+    if log_file and lines:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        with open(log_file, "a") as handle:
+            handle.writelines(f"{stamp} wadoctor: {line}\n" for line in lines)
+    if use_syslog and lines:
+        import syslog
+
+        syslog.openlog("wadoctor", syslog.LOG_PID, syslog.LOG_USER)
+        for line in lines:
+            syslog.syslog(syslog.LOG_ERR if line.startswith("failed") else syslog.LOG_NOTICE, line)
+
+
+def _exit_code(actions: list[Action], state: Report) -> ExitCode:
+    if any(a.status == "failed" for a in actions):
+        return ExitCode.INCOMPLETE
+    return state.exit_code()
+
+
+def _finish(output: Output, command: str, actions: list[Action], state: Report, dry_run: bool) -> None:
+    code = _exit_code(actions, state)
+    if output.mode is Mode.JSON:
+        document = actions_document(command, actions, dry_run, state, int(code), time.time())
+        sys.stdout.write(jsonlib.dumps(document, indent=2, default=str) + "\n")
+    elif output.mode is Mode.QUIET:
+        for action in actions:
+            if action.status in ("failed", "skipped"):
+                output.out.print(action_line(action), markup=False)
+    elif actions or code or output.verbose:
+        print_actions(output.out, actions)
+        remaining = [f"{s.id}: {f.code}" for s in state.sessions for f in s.findings if f.severity.rank]
+        if remaining:
+            output.out.print(f"still to attend to: {'; '.join(remaining[:10])}"
+                             + (f" and {len(remaining) - 10} more" if len(remaining) > 10 else ""), markup=False)
+    raise typer.Exit(int(code))
+
+
+def fix(
+    paths: Paths = None,
+    config_file: ConfigFile = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
+    force: Force = False,
+    deep: Annotated[bool, typer.Option("--deep", help="Also find key files whose content is damaged.")] = False,
+    foreign_locks: Annotated[bool, typer.Option("--foreign-locks", help="Also remove Chromium locks written by "
+                                                "another host (no browser here may hold the profile).")] = False,
+    purge_abandoned: Annotated[bool, typer.Option("--purge-abandoned", help="Quarantine sessions stuck unpaired "
+                                                  "past the threshold, and logged-out profiles.")] = False,
+    purge_unrecoverable: Annotated[bool, typer.Option("--purge-unrecoverable", help="Quarantine sessions whose "
+                                                      "creds are lost with no backup.")] = False,
+    terminate_duplicates: Annotated[Optional[Keep], typer.Option("--terminate-duplicates", help="Stop duplicate "
+                                                                 "holders, keeping the oldest or the newest.")] = None,
+    wait: Wait = 0.0,
+    wait_free: Annotated[Optional[float], typer.Option("--wait-free", metavar="SECONDS", min=0, help="First wait "
+                                                       "until no process holds the sessions (a pre-restart hook).")] = None,
+    log_file: LogFile = None,
+    use_syslog: Syslog = False,
+    json: Json = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Repair what the findings allow: quarantine damaged files and stale locks, restore creds
+    from backups, salvage stores. Prints nothing and exits 0 when there was nothing to do."""
+    output = Output(output_mode(json, quiet), verbose)
+    config = load_config(config_file)
+    options = FixOptions(force=force, deep=deep, foreign_locks=foreign_locks, purge_abandoned=purge_abandoned,
+                         purge_unrecoverable=purge_unrecoverable,
+                         terminate=terminate_duplicates.value if terminate_duplicates else None)
+    result = run_fix(paths or default_paths(config), config, options, dry_run, wait, wait_free)
+    for problem in result.before.problems:
+        output.warn(f"{problem.path}: {problem.message}")
+    _log(result.actions, log_file, use_syslog)
+    _finish(output, "fix", result.actions, result.after or result.before, dry_run)
+
+
+def _confirm(actions: list[Action], yes: bool, output: Output) -> None:
+    taking = [a for a in actions if a.status == "planned"]
+    if yes or not taking:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError("refusing to clean without --yes when standard input is not a terminal")
+    print_actions(output.err, actions)
+    if not typer.confirm(f"Move {sum(a.kind == 'quarantine-session' for a in taking)} session(s) to quarantine?",
+                         err=True):
+        raise typer.Exit(int(ExitCode.OK))
+
+
+def _clean(command: str, report: Report, chosen: list[Session], yes: bool, force: bool, stop_holders: bool,
+           dry_run: bool, output: Output, wait: float, roots: list[Path], config: Config) -> None:
+    actions = plan_clean(chosen, report.sessions, force, stop_holders)
+    if not dry_run:
+        _confirm(actions, yes, output)
+        locks = run_lock(roots, wait)
+        try:
+            execute(actions, force)
+        finally:
+            for lock in locks:
+                lock.release()
+    state = report if dry_run else scan(roots, config, command)
+    _finish(output, command, actions, state, dry_run)
+
+
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (required when not on a terminal).")]
+StopHolders = Annotated[bool, typer.Option("--stop-holders", help="Stop the processes holding the sessions first.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Print what would be taken; change nothing.")]
+
+
+def clean(
+    sessions: Annotated[list[str], typer.Argument(help="Session ids or paths.", show_default=False)],
+    config_file: ConfigFile = None,
+    yes: Yes = False,
+    force: Force = False,
+    stop_holders: StopHolders = False,
+    dry_run: DryRun = False,
+    wait: Wait = 0.0,
+    json: Json = False,
+    quiet: Quiet = False,
+) -> None:
+    """Move whole sessions (by id or path) to the quarantine; `wadoctor restore` undoes it."""
+    output = Output(output_mode(json, quiet))
+    config = load_config(config_file)
+    named = [Path(s) for s in sessions if Path(s).exists()]
+    roots = named + ([] if len(named) == len(sessions) else default_paths(config))
+    report = scan(roots, config, "clean")
+    wanted = {s for s in sessions if not Path(s).exists()}
+    chosen = [s for s in report.sessions if s.id in wanted or any(s.path == p.absolute() or s.path == p for p in named)]
+    missing = wanted - {s.id for s in chosen}
+    if missing:
+        raise UsageError(f"no session named {sorted(missing)[0]!r} under {', '.join(map(str, roots))}")
+    _clean("clean", report, chosen, yes, force, stop_holders, dry_run, output, wait, roots, config)
+
+
+def clean_all(
+    root: Paths = None,
+    config_file: ConfigFile = None,
+    yes: Yes = False,
+    force: Force = False,
+    stop_holders: StopHolders = False,
+    dry_run: DryRun = False,
+    wait: Wait = 0.0,
+    json: Json = False,
+    quiet: Quiet = False,
+) -> None:
+    """Move every session found to the quarantine; `wadoctor restore` undoes it."""
+    output = Output(output_mode(json, quiet))
+    config = load_config(config_file)
+    roots = root or default_paths(config)
+    report = scan(roots, config, "clean-all")
+    _clean("clean-all", report, report.sessions, yes, force, stop_holders, dry_run, output, wait, roots, config)

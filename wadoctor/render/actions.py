@@ -1,0 +1,71 @@
+"""How fix, clean and clean-all show what they plan and what they did."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from wadoctor import __version__
+from wadoctor.render.jsonout import iso, report_dict
+from wadoctor.repair.plan import Action
+from wadoctor.report import JSON_SCHEMA_VERSION, Report
+
+_STATUS_STYLE = {"planned": "cyan", "done": "green", "skipped": "yellow", "failed": "bold red"}
+
+
+def action_dict(action: Action) -> dict[str, Any]:
+    return {
+        "session": action.session.id,
+        "path": str(action.session.path),
+        "action": action.kind,
+        "codes": action.codes,
+        "detail": action.detail,
+        "status": action.status,
+        "result": action.result,
+        "quarantine": action.quarantine_id,
+        "paths": [str(p) for p, _ in action.paths],
+        "pids": [h.pid for h in action.victims],
+    }
+
+
+def actions_document(command: str, actions: list[Action], dry_run: bool, state: Report | None,
+                     exit_code: int, generated_at: float) -> dict[str, Any]:
+    counts = Counter(a.status for a in actions)
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "tool": {"name": "wadoctor", "version": __version__},
+        "command": command,
+        "generated_at": iso(generated_at),
+        "dry_run": dry_run,
+        "actions": [action_dict(a) for a in actions],
+        "state": report_dict(state) if state is not None else None,
+        "summary": {"actions": {s: counts.get(s, 0) for s in ("planned", "done", "skipped", "failed")},
+                    "exit_code": exit_code},
+    }
+
+
+def actions_table(actions: list[Action]) -> Table:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("SESSION", overflow="fold")
+    table.add_column("ACTION", overflow="fold")
+    table.add_column("STATUS", no_wrap=True)
+    table.add_column("RESULT", overflow="fold")
+    for action in actions:
+        table.add_row(Text(action.session.id), Text(action.detail),
+                      Text(action.status, style=_STATUS_STYLE[action.status]), Text(action.result))
+    return table
+
+
+def action_line(action: Action) -> str:
+    """One line per action, for logs and syslog."""
+    where = f" quarantine={action.quarantine_id}" if action.quarantine_id else ""
+    return f"{action.status} {action.kind} {action.session.path}: {action.detail}; {action.result}{where}"
+
+
+def print_actions(console: Console, actions: list[Action]) -> None:
+    if actions:
+        console.print(actions_table(actions))

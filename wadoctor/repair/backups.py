@@ -1,0 +1,108 @@
+"""Creds backups: what turns a lost pairing into a restart.
+
+Baileys writes creds.json with a plain writeFile, so a crash or a full disk can leave it empty,
+and the next start replaces the identity. Every check and fix keeps, per session, the last few
+verified copies of a valid paired creds.json (only when it changed, 0600, on the same
+filesystem under `<root>/.wadoctor/backups/<session>/`), so fix can put it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from wadoctor.model import Session, SessionState
+from wadoctor.repair.quarantine import STATE_DIR
+from wadoctor.repair.safety import fsync_dir
+from wadoctor.stores.baileys import CREDS, CREDS_CAP
+from wadoctor.stores.baileys_creds import parse_json_bytes, validation_problems
+from wadoctor.stores.files import read_capped
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    creds: dict[str, Any]
+
+    @property
+    def jid(self) -> str | None:
+        return (self.creds.get("me") or {}).get("id")
+
+
+def backup_dir(session: Session) -> Path:
+    return session.path.parent / STATE_DIR / "backups" / session.id
+
+
+def _verified(raw: bytes) -> dict[str, Any] | None:
+    """Paired creds that Baileys would accept, or None."""
+    creds, why = parse_json_bytes(raw)
+    if why or validation_problems(creds) or not (creds.get("me") and creds.get("account")):
+        return None
+    return creds
+
+
+def keep_backup(session: Session, keep: int) -> Path | None:
+    """Back up a healthy paired Baileys session's creds.json if it changed; rotate to `keep`.
+    Returns the new backup, or None when nothing was written."""
+    if keep <= 0 or session.format != "baileys" or session.state is not SessionState.PAIRED:
+        return None
+    raw = read_capped(session.path / CREDS, CREDS_CAP)
+    if _verified(raw) is None:
+        return None
+    digest = hashlib.sha256(raw).hexdigest()[:12]
+    folder = backup_dir(session)
+    existing = sorted(folder.glob("creds-*.json")) if folder.is_dir() else []
+    if existing and existing[-1].name.endswith(f"-{digest}.json"):
+        return None
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    target = folder / f"creds-{stamp}-{digest}.json"
+    temp = folder / f".{target.name}.tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(raw)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, target)
+    fsync_dir(folder)
+    for old in existing[: max(0, len(existing) + 1 - keep)]:
+        old.unlink()
+    return target
+
+
+def newest_backup(session: Session) -> Backup | None:
+    """The newest backup of this session that still verifies."""
+    folder = backup_dir(session)
+    if not folder.is_dir():
+        return None
+    for path in sorted(folder.glob("creds-*.json"), reverse=True):
+        try:
+            creds = _verified(read_capped(path, CREDS_CAP))
+        except OSError:
+            continue
+        if creds is not None:
+            return Backup(path, creds)
+    return None
+
+
+def highest_pre_key_id(session_path: Path) -> int:
+    highest = 0
+    for name in os.listdir(session_path):
+        if name.startswith("pre-key-") and name.endswith(".json") and name[8:-5].isdigit():
+            highest = max(highest, int(name[8:-5]))
+    return highest
+
+
+def restored_creds(backup: Backup, session_path: Path) -> bytes:
+    """The backup with its pre-key counters brought past every pre-key file on disk, so Baileys
+    never hands out a key id twice; serialised as Baileys does (compact JSON)."""
+    creds = dict(backup.creds)
+    floor = highest_pre_key_id(session_path) + 1
+    for counter in ("nextPreKeyId", "firstUnuploadedPreKeyId"):
+        creds[counter] = max(int(creds.get(counter, 1)), floor)
+    return json.dumps(creds, separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,0 +1,106 @@
+"""Carrying out a plan, one action at a time; a failed action leaves everything in place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from wadoctor.errors import WadoctorError
+from wadoctor.repair.backups import restored_creds
+from wadoctor.repair.plan import Action
+from wadoctor.repair.quarantine import quarantine
+from wadoctor.repair.salvage import salvage
+from wadoctor.repair.terminate import NotAllowed, terminate
+from wadoctor.stores.baileys import CREDS
+
+JOURNALS = ("-journal", "-wal", "-shm")
+
+
+def _root(action: Action) -> Path:
+    return action.session.path.parent
+
+
+def _write_temp(folder: Path, name: str, data: bytes) -> Path:
+    temp = folder / f".{name}.wadoctor.tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return temp
+
+
+def _same_owner(new: Path, like: Path) -> None:
+    """Give a replacement the owner and mode of the file it replaces (or of its folder), so a
+    gateway running as another user can still read what root wrote for it."""
+    st = like.lstat() if os.path.lexists(like) and not like.is_symlink() else like.parent.stat()
+    if os.geteuid() == 0:
+        os.chown(new, st.st_uid, st.st_gid)
+    os.chmod(new, st.st_mode & 0o666 if like.is_file() else 0o600)
+
+
+def _restore_creds(action: Action) -> str:
+    assert action.backup is not None
+    creds = action.session.path / CREDS
+    temp = _write_temp(action.session.path, CREDS, restored_creds(action.backup, action.session.path))
+    try:
+        _same_owner(temp, creds)
+        if os.path.lexists(creds):
+            entry = quarantine(_root(action), action.session.id, ",".join(action.codes),
+                               [(creds, f"{action.codes[0]}: replaced by {action.backup.path.name}")],
+                               replacements={creds: temp})
+            action.quarantine_id = entry.id
+        else:
+            os.rename(temp, creds)
+    finally:
+        if temp.exists():
+            temp.unlink()
+    return f"creds.json restored from {action.backup.path.name}, pre-key counters brought forward"
+
+
+def _salvage_store(action: Action) -> str:
+    db = action.session.path
+    target = db.with_name(f".{db.name}.salvage")
+    rows = salvage(db, target)
+    try:
+        _same_owner(target, db)
+        paths = [(db, "store-corrupt: replaced by a salvaged copy")] + [
+            (db.with_name(db.name + s), "journal of the damaged store") for s in JOURNALS
+            if os.path.lexists(db.with_name(db.name + s))]
+        entry = quarantine(_root(action), action.session.id, "store-corrupt", paths, replacements={db: target})
+        action.quarantine_id = entry.id
+    finally:
+        target.unlink(missing_ok=True)
+    return f"salvaged {rows} rows into a new {db.name}"
+
+
+def execute(actions: Sequence[Action], force: bool) -> None:
+    """Run each planned action, recording done/failed on it; never stops at the first failure."""
+    salvaged: set[Path] = set()
+    for action in actions:
+        if action.status != "planned":
+            continue
+        if os.path.islink(action.session.path) or os.path.islink(_root(action)):
+            action.status = "failed"
+            action.result = f"{action.session.path} or its root is a symbolic link: refused"
+            continue
+        try:
+            if action.kind == "terminate":
+                action.result = "; ".join(terminate(victim, force) for victim in action.victims)
+            elif action.kind in ("quarantine", "quarantine-session"):
+                entry = quarantine(_root(action), action.session.id, ",".join(action.codes), action.paths)
+                action.quarantine_id = entry.id
+                action.result = f"moved {len(entry.items)} path(s) to quarantine {entry.id}"
+            elif action.kind == "restore-creds":
+                action.result = _restore_creds(action)
+            elif action.kind == "salvage-store":
+                if action.session.path in salvaged:  # one store, several device sessions
+                    action.status, action.result = "skipped", "salvaged with another device of this store"
+                    continue
+                salvaged.add(action.session.path)
+                action.result = _salvage_store(action)
+            action.status = "done"
+        except (WadoctorError, NotAllowed, OSError) as exc:
+            action.status = "failed"
+            action.result = str(exc) if not isinstance(exc, OSError) else f"{exc.strerror}: {exc.filename}"

@@ -1,0 +1,164 @@
+"""Findings -> planned actions. Nothing here touches a file: `fix --dry-run` prints this plan.
+
+Repair comes first, purging last, and a session a live process holds is left alone (with the
+reason said) unless --force: the one action allowed on a held session is stopping the
+duplicate holders it was asked to stop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wadoctor.config import Config
+from wadoctor.model import Holder, Session
+from wadoctor.repair.backups import Backup, newest_backup
+from wadoctor.stores.baileys import damaged_files
+
+BROKEN_CREDS = {"creds-empty", "creds-corrupt", "creds-invalid", "creds-reset"}
+ABANDONED = {"pairing-abandoned", "logged-out"}
+SINGLETONS = ("SingletonLock", "SingletonCookie", "SingletonSocket")
+
+
+@dataclass
+class FixOptions:
+    force: bool = False
+    deep: bool = False
+    foreign_locks: bool = False
+    purge_abandoned: bool = False
+    purge_unrecoverable: bool = False
+    terminate: str | None = None  # keep-oldest | keep-newest
+
+
+@dataclass
+class Action:
+    """One step of a plan; `kind` says what execute() does with it."""
+
+    session: Session
+    kind: str  # quarantine, restore-creds, salvage-store, quarantine-session, terminate, skip
+    codes: list[str]
+    detail: str
+    paths: list[tuple[Path, str]] = field(default_factory=list)
+    backup: Backup | None = None
+    victims: list[Holder] = field(default_factory=list)
+    status: str = "planned"  # planned, done, skipped, failed
+    result: str = ""
+    quarantine_id: str | None = None
+
+    @property
+    def destructive(self) -> bool:
+        return self.kind not in ("terminate", "skip")
+
+
+def _holder_names(holders: list[Holder]) -> str:
+    return ", ".join(f"{h.name} {h.pid}" for h in holders)
+
+
+def _victims(session: Session, keep: str) -> list[Holder]:
+    pids = next(f.evidence["pids"] for f in session.findings if f.code == "duplicate-holder")
+    ordered = sorted((h for h in session.holders if h.pid in pids), key=lambda h: h.started or 0.0)
+    kept = ordered[0] if keep == "keep-oldest" else ordered[-1]
+    return [h for h in ordered if h is not kept]
+
+
+def _singletons(session: Session) -> list[tuple[Path, str]]:
+    return [(session.path / name, "stale Chromium profile lock") for name in SINGLETONS
+            if (session.path / name).is_symlink() or (session.path / name).exists()]
+
+
+def plan_session(session: Session, options: FixOptions, config: Config) -> list[Action]:
+    codes = {f.code for f in session.findings}
+    actions: list[Action] = []
+    if "duplicate-holder" in codes and options.terminate:
+        victims = _victims(session, options.terminate)
+        actions.append(Action(session, "terminate", ["duplicate-holder"],
+                              f"stop {_holder_names(victims)} ({options.terminate})", victims=victims))
+    repairs = _repairs(session, codes, options, config)
+    if session.holders and not options.force and repairs:
+        held_by = _holder_names(session.holders)
+        for action in repairs:
+            action.kind, action.status = "skip", "skipped"
+            action.result = f"held by {held_by}: stop it first, or use --force"
+    return actions + repairs
+
+
+def plan_clean(sessions: list[Session], everything: list[Session], force: bool, stop_holders: bool) -> list[Action]:
+    """Quarantine whole sessions. A whatsmeow store holds several devices in one file: it is
+    taken only when every device in it was asked for."""
+    chosen = {id(s) for s in sessions}
+    actions: list[Action] = []
+    for session in sessions:
+        siblings = [s for s in everything if s.path == session.path]
+        if any(id(s) not in chosen for s in siblings):
+            others = ", ".join(s.id for s in siblings if id(s) not in chosen)
+            actions.append(Action(session, "skip", [], "quarantine the session", status="skipped",
+                                  result=f"its store also holds {others}: name them too to take the file"))
+            continue
+        if session.path in {a.session.path for a in actions if a.kind == "quarantine-session"}:
+            continue
+        if session.holders and stop_holders:
+            actions.append(Action(session, "terminate", [], f"stop {_holder_names(session.holders)}",
+                                  victims=list(session.holders)))
+        action = Action(session, "quarantine-session", [], "quarantine the whole session",
+                        paths=[(session.path, "wadoctor clean")])
+        if session.holders and not (force or stop_holders):
+            action.kind, action.status = "skip", "skipped"
+            action.result = f"held by {_holder_names(session.holders)}: --stop-holders or --force"
+        actions.append(action)
+    return actions
+
+
+def _repairs(session: Session, codes: set[str], options: FixOptions, config: Config) -> list[Action]:
+    purge_abandoned = options.purge_abandoned or config.fix_purge_abandoned
+    if codes & ABANDONED and purge_abandoned:
+        what = sorted(codes & ABANDONED)
+        return [Action(session, "quarantine-session", what, f"quarantine the {session.state.value} session",
+                       paths=[(session.path, what[0])])]
+    actions: list[Action] = []
+    if codes & BROKEN_CREDS or ("creds-missing" in codes and session.format == "baileys"):
+        actions += _creds_actions(session, codes, options)
+    if session.format == "baileys" and codes & {"key-file-corrupt", "leftover-temp"}:
+        damaged, leftovers = damaged_files(session.path, options.deep)
+        if damaged and "key-file-corrupt" in codes:
+            actions.append(Action(session, "quarantine", ["key-file-corrupt"],
+                                  f"quarantine {len(damaged)} damaged key file(s); Baileys renegotiates them",
+                                  paths=damaged))
+        if leftovers and "leftover-temp" in codes:
+            actions.append(Action(session, "quarantine", ["leftover-temp"],
+                                  f"quarantine {len(leftovers)} leftover file(s)",
+                                  paths=[(p, "leftover temp/backup file") for p in leftovers]))
+    foreign = options.foreign_locks or config.fix_foreign_locks
+    lock_codes = codes & {"profile-lock-stale", "profile-lock-corrupt"} | (
+        {"profile-lock-foreign"} if foreign and "profile-lock-foreign" in codes else set())
+    if lock_codes and _singletons(session):
+        actions.append(Action(session, "quarantine", sorted(lock_codes), "remove the stale Chromium profile lock",
+                              paths=_singletons(session)))
+    elif "profile-lock-foreign" in codes:
+        actions.append(Action(session, "skip", ["profile-lock-foreign"], "keep the other host's profile lock",
+                              status="skipped", result="written by another host: use --foreign-locks (or [fix] "
+                              "foreign_locks = true) once no browser on any host uses this profile"))
+    if "lock-stale" in codes:
+        lock = next(f.evidence["lock"] for f in session.findings if f.code == "lock-stale")
+        actions.append(Action(session, "quarantine", ["lock-stale"], "remove the stale guard lock file",
+                              paths=[(Path(lock), "guard lock whose holder is gone")]))
+    if "store-corrupt" in codes and session.format == "whatsmeow":
+        actions.append(Action(session, "salvage-store", ["store-corrupt"],
+                              "salvage what SQLite can read into a new store; keep the original in quarantine"))
+    return actions
+
+
+def _creds_actions(session: Session, codes: set[str], options: FixOptions) -> list[Action]:
+    broken = sorted(codes & BROKEN_CREDS) or ["creds-missing"]
+    if session.format != "baileys":
+        return []
+    backup = newest_backup(session)
+    if backup is not None:
+        return [Action(session, "restore-creds", broken, f"restore creds.json of {backup.jid} from "
+                       f"{backup.path.name}", backup=backup)]
+    if "creds-missing" in broken:
+        return []  # keys-only folders are normal where creds live in a database
+    if options.purge_unrecoverable:
+        return [Action(session, "quarantine-session", broken, "quarantine the unrecoverable session",
+                       paths=[(session.path, "creds lost and no backup")])]
+    return [Action(session, "skip", broken, "no verified creds backup", status="skipped",
+                   result="unrecoverable: pair the device again (--purge-unrecoverable quarantines it)")]

@@ -1,0 +1,40 @@
+"""The rules every destructive step obeys before it touches a path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from wadoctor.errors import WadoctorError
+
+
+class Refused(WadoctorError):
+    """A move wadoctor will not make (a link out of the root, another filesystem...)."""
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename in `path` durable (a crash after this cannot undo it)."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def check_inside(root: Path, path: Path) -> None:
+    """Refuse a path that is not inside `root` through real folders: no component between the
+    root and the path may be a symlink, and the root itself may not be one. The path itself
+    may be a link: it is moved as a link, never followed."""
+    root = Path(os.path.abspath(root))
+    path = Path(os.path.abspath(path))
+    if root.is_symlink():
+        raise Refused(f"{root} is a symbolic link; wadoctor does not act through links")
+    if root != path and root not in path.parents:
+        raise Refused(f"{path} is outside {root}")
+    for folder in [*reversed(path.parents)][len(root.parents) + 1:] if root != path else []:
+        if folder.is_symlink():
+            raise Refused(f"{folder} is a symbolic link; wadoctor does not act through links")
+
+
+def same_filesystem(a: Path, b: Path) -> bool:
+    return os.stat(a).st_dev == os.stat(b).st_dev

@@ -1,0 +1,46 @@
+"""Stopping processes safely: only the ones chosen, re-verified right before each signal."""
+
+from __future__ import annotations
+
+import os
+
+import psutil
+
+from wadoctor.model import Holder
+
+START_TOLERANCE = 1.0
+
+
+class NotAllowed(Exception):
+    """A process wadoctor refuses to signal."""
+
+
+def _check_allowed(holder: Holder, force: bool) -> psutil.Process:
+    if holder.pid in (1, os.getpid(), os.getppid()):
+        raise NotAllowed(f"pid {holder.pid} is init, wadoctor or its parent")
+    process = psutil.Process(holder.pid)
+    if holder.started is not None and abs(process.create_time() - holder.started) > START_TOLERANCE:
+        raise NotAllowed(f"pid {holder.pid} now belongs to another process")
+    me = psutil.Process().username()
+    if process.username() != me and not (os.geteuid() == 0 and force):
+        raise NotAllowed(f"pid {holder.pid} belongs to {process.username()} (needs root and --force)")
+    return process
+
+
+def terminate(holder: Holder, force: bool, grace: float = 10.0) -> str:
+    """SIGTERM, wait `grace` seconds, then SIGKILL; psutil re-checks the pid's identity
+    before each signal, so a pid reused in the meantime is never hit."""
+    try:
+        process = _check_allowed(holder, force)
+        process.terminate()
+        try:
+            process.wait(grace)
+            return f"stopped pid {holder.pid} ({holder.name}) with SIGTERM"
+        except psutil.TimeoutExpired:
+            process.kill()
+            process.wait(grace)
+            return f"killed pid {holder.pid} ({holder.name}): it ignored SIGTERM for {grace:g}s"
+    except psutil.NoSuchProcess:
+        return f"pid {holder.pid} had already exited"
+    except psutil.AccessDenied:
+        raise NotAllowed(f"pid {holder.pid}: permission denied") from None
