@@ -85,3 +85,55 @@ def lost_bytes(before: dict[str, str], root: Path) -> list[str]:
 
 def read_json(path: Path) -> dict:
     return json.loads(path.read_text())
+
+
+def crash_tree(root: Path, cli, store_template: Path | None = None) -> Path:
+    """Every problem fix repairs without options, on one root: damaged and leftover key
+    files, creds emptied after a backup, a stale Chromium lock, a stale guard lock, and (with
+    a neonize-made template) a corrupt whatsmeow store."""
+    sessions = fixable_tree(root)
+    stale_profile(sessions / "helpdesk")
+    guarded = copy("onboarding", sessions / "guarded")
+    (guarded / ".wadoctor.lock").write_text(json.dumps({"pid": dead_pid(), "host": socket.gethostname(),
+                                                        "boot_id": None, "started": 1.0, "cmdline": [],
+                                                        "since": 1.0}))
+    if store_template is not None:
+        store = sessions / "whatsapp.db"
+        shutil.copy(store_template, store)
+        corrupt_index(store)
+    break_creds_after_backup(cli, sessions)
+    return sessions
+
+
+def corrupt_index(store: Path) -> None:
+    """Wreck an index page of a whatsmeow store: quick_check fails, the rows still read."""
+    import sqlite3
+
+    from tests.fixtures.whatsmeow import Device, add_devices
+
+    add_devices(store, *(Device(f"1555{i:07d}", 1) for i in range(50)))
+    connection = sqlite3.connect(store)
+    connection.execute("CREATE INDEX wadoctor_test_idx ON whatsmeow_device (push_name, jid)")
+    connection.commit()
+    root_page = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = 'wadoctor_test_idx'").fetchone()[0]
+    page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+    connection.close()
+    with open(store, "r+b") as handle:
+        handle.seek((root_page - 1) * page_size)
+        handle.write(b"\xff" * page_size)
+
+
+def kill_fix_at(sessions: Path, delay: float, env: dict[str, str]) -> bool:
+    """Run `wadoctor fix` and SIGKILL it after `delay` seconds; True if it was still running."""
+    import signal
+    import sys
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "wadoctor", "fix", str(sessions)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    running = process.poll() is None
+    if running:
+        process.send_signal(signal.SIGKILL)
+    process.wait()
+    return running

@@ -263,3 +263,17 @@ def test_permission_denied_leaves_everything_in_place(tmp_path, cli):
     failed = [a for a in run.json()["actions"] if a["status"] == "failed"]
     assert failed and all("Permission denied" in a["result"] or "nothing was lost" in a["result"] for a in failed)
     assert inventory(tmp_path) == before
+
+
+def test_fixable_says_whether_a_plain_fix_would_repair_it_now(tmp_path, cli):
+    sessions = fixable_tree(tmp_path)
+    copy("support-bot", sessions / "support-bot")
+    found = {(s["id"], f["code"]): f["fixable"] for s in cli("check", "--json", sessions).json()["sessions"]
+             for f in s["findings"]}
+    assert found[("marketing", "key-file-corrupt")] is True
+    assert found[("marketing", "leftover-temp")] is True
+    assert found[("support-bot", "creds-empty")] is False  # no backup: only pairing again helps
+    break_creds_after_backup(cli, sessions)
+    found = {(s["id"], f["code"]): f["fixable"] for s in cli("check", "--json", sessions).json()["sessions"]
+             for f in s["findings"]}
+    assert found[("shop-main", "creds-empty")] is True

@@ -54,23 +54,23 @@ _CODES = [
     Code("creds-empty", Severity.CRITICAL,
          "creds.json is 0 bytes (a crash or a full disk during a save).",
          "Do not start the gateway: Baileys would make a new identity and overwrite the file. "
-         "Restore creds.json from a backup, or pair the device again."),
+         "`wadoctor fix` restores the newest verified backup; without one, pair the device again."),
     Code("creds-corrupt", Severity.CRITICAL,
          "creds.json is not valid JSON (cut short or damaged).",
          "Do not start the gateway: Baileys would make a new identity and overwrite the file. "
-         "Restore creds.json from a backup, or pair the device again."),
+         "`wadoctor fix` restores the newest verified backup; without one, pair the device again."),
     Code("creds-invalid", Severity.CRITICAL,
          "creds.json parses but a required field is missing or a key has the wrong length.",
-         "Restore creds.json from a backup, or pair the device again."),
+         "`wadoctor fix` restores the newest verified backup; without one, pair the device again."),
     Code("creds-reset", Severity.CRITICAL,
          "Fresh unpaired creds beside the key files of an earlier identity: the old pairing "
          "was overwritten after creds.json was lost.",
-         "The old identity is gone unless a backup of its creds.json exists. Stop the gateway, "
-         "restore that backup, or move the old key files away and pair again."),
+         "Stop the gateway; `wadoctor fix` restores the old identity from the newest verified "
+         "backup. Without one, `wadoctor clean` the session and pair again."),
     Code("key-file-corrupt", Severity.WARNING,
          "A key file is empty or not what the library wrote (a source of 'Bad MAC' errors).",
-         "Move the file out of the session while the gateway is stopped: Baileys renegotiates "
-         "a missing Signal session or sender key."),
+         "Stop the gateway and run `wadoctor fix` (`--deep` finds damaged content too): it "
+         "quarantines the file, and Baileys renegotiates a missing session or sender key."),
     Code("unpaired", Severity.INFO,
          "Never paired: waiting for a QR scan.",
          "Scan the QR code, or remove the session if nobody will."),
@@ -79,18 +79,19 @@ _CODES = [
          "Enter the pairing code on the phone, or request a new one."),
     Code("pairing-abandoned", Severity.WARNING,
          "Unpaired or half-paired for longer than the configured age.",
-         "Remove the session, or raise [thresholds] pairing_abandoned_minutes."),
+         "`wadoctor fix --purge-abandoned` quarantines it; or raise [thresholds] "
+         "pairing_abandoned_minutes."),
     Code("leftover-temp", Severity.INFO,
          "Temporary or backup files left beside the store (*.tmp, *.bak).",
-         "Harmless; delete them while the gateway is stopped."),
+         "Harmless; `wadoctor fix` quarantines them."),
     Code("bloat", Severity.WARNING,
          "The session holds more files than the configured threshold.",
          "Old sessions and sender keys pile up; large folders slow every start. Re-pairing "
          "starts clean; or raise [thresholds] bloat_files."),
     Code("store-corrupt", Severity.CRITICAL,
          "A whatsmeow store is not SQLite, is cut short, or fails SQLite's quick_check.",
-         "Stop the gateway and keep a copy of the file; `sqlite3 FILE .recover` may save the rows, "
-         "else the devices in it must be paired again."),
+         "Stop the gateway and run `wadoctor fix`: it salvages what SQLite can read into a new "
+         "store and keeps the original in quarantine; lost devices must be paired again."),
     Code("store-locked", Severity.WARNING,
          "A whatsmeow store stayed locked beyond the busy timeout.",
          "A long write or a stuck process holds it: see which pid in the message; if it is not "
@@ -114,25 +115,25 @@ _CODES = [
          "Normal while the gateway runs. A second gateway on this profile would fail or conflict."),
     Code("profile-lock-stale", Severity.WARNING,
          "SingletonLock names a process of this host that is gone or is not a Chromium.",
-         "Chromium takes such a lock over itself; some launchers do not. Remove the Singleton* "
-         "links while no browser uses the profile."),
+         "Chromium takes such a lock over itself; some launchers do not. `wadoctor fix` "
+         "removes it."),
     Code("profile-lock-foreign", Severity.CRITICAL,
          "SingletonLock names another host (a re-created container): Chromium refuses the "
          "profile with exit code 21 until it is removed.",
-         "If no browser on any host uses this profile, remove SingletonLock, SingletonCookie and "
-         "SingletonSocket from it."),
+         "If no browser on any host uses this profile: `wadoctor fix --foreign-locks` (or "
+         "[fix] foreign_locks = true)."),
     Code("profile-lock-corrupt", Severity.CRITICAL,
          "SingletonLock is not a link to <hostname>-<pid> (some tools write a regular file): "
          "every Chromium start fails.",
-         "Remove SingletonLock while no browser uses the profile."),
+         "`wadoctor fix` removes it while no browser uses the profile."),
     Code("logged-out", Severity.WARNING,
          "The session folder is empty: the phone logged the device out.",
-         "Scan a new QR code, or remove the folder if the session is retired."),
+         "Scan a new QR code, or `wadoctor fix --purge-abandoned` if the session is retired."),
     Code("duplicate-holder", Severity.CRITICAL,
          "Two independent live processes hold the same session: the stream:error conflict "
          "(440 connectionReplaced, StreamReplaced) loop.",
-         "Stop the older process (often a gateway left alive by a deploy); start gateways under "
-         "`wadoctor guard` so that a second one is refused."),
+         "Stop the stray process (often a gateway left alive by a deploy), or `wadoctor fix "
+         "--terminate-duplicates keep-newest`; start gateways under `wadoctor guard`."),
     Code("duplicate-identity", Severity.WARNING,
          "Two stores carry the same device identity (device JID or noise key): critical when "
          "both are held, a warning while at most one runs.",
@@ -141,7 +142,7 @@ _CODES = [
     Code("lock-stale", Severity.INFO,
          "A guard lock file whose recorded holder is provably gone (dead pid, reused pid, or "
          "a reboot since). The lock itself is not held; the file is harmless.",
-         "Nothing to do: the next `wadoctor guard` takes it over."),
+         "Nothing to do: the next `wadoctor guard` takes it over, and `wadoctor fix` removes it."),
     Code("lock-unproven", Severity.INFO,
          "A guard lock file recorded by another host: wadoctor cannot prove its holder is gone "
          "and never treats it as stale.",

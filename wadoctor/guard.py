@@ -142,9 +142,12 @@ class SessionGuard:
                     raise GuardBusy(f"{self.label} is held by {who}") from None
                 time.sleep(0.1)
         payload = json.dumps(asdict(record or this_process_record())).encode()
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, payload, 0)
-        os.fsync(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, payload, 0)
+            os.fsync(fd)
+        except OSError:
+            pass  # a full disk loses the record, for humans only; the flock itself holds
         self.fd = fd
         return fd
 

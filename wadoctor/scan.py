@@ -19,6 +19,7 @@ from wadoctor.discovery import Discovery
 from wadoctor.holders.index import HolderIndex
 from wadoctor.model import Session
 from wadoctor.repair.backups import keep_backup
+from wadoctor.repair.plan import mark_fixable
 from wadoctor.report import Report
 from wadoctor.stores import ADAPTERS
 
@@ -63,5 +64,6 @@ def scan(
     find_duplicate_identities(report.sessions)
     for session in report.sessions:
         diagnose(session, config)
+        mark_fixable(session, config)
     report.problems = discovery.problems
     return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json as jsonlib
+import os
 import sys
 import time
 from enum import Enum
@@ -137,7 +138,8 @@ def _clean(command: str, report: Report, chosen: list[Session], yes: bool, force
         finally:
             for lock in locks:
                 lock.release()
-    state = report if dry_run else scan(roots, config, command)
+    # named sessions are gone now: what is left is what the roots still hold
+    state = report if dry_run else scan([r for r in roots if os.path.lexists(r)], config, command)
     _finish(output, command, actions, state, dry_run)
 
 

@@ -66,7 +66,7 @@ class HolderIndex:
         for process in table.processes.values():
             if process.pid in self._own or not process.is_runtime:
                 continue
-            if process.cwd and process.cwd != "/":
+            if process.cwd and process.cwd != "/" and process.is_js_runtime:
                 self._by_cwd.setdefault(process.cwd, []).append(process.pid)
             for value in _named_values(process):
                 self._by_value.setdefault(value, set()).add(process.pid)

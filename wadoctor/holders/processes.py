@@ -15,9 +15,13 @@ from dataclasses import dataclass, field
 
 import psutil
 
-# Runtimes a gateway runs in: only these are tied to a session by their working folder,
-# command line or environment (a shell or an editor in the same folder proves nothing).
+# Runtimes a gateway runs in: only these are tied to a session by their command line or
+# environment (a shell or an editor naming the folder proves nothing).
 RUNTIMES = re.compile(r"^(node|nodejs|bun|deno|python[0-9.]*|pypy[0-9.]*|java|ts-node|tsx|go|main)$")
+# ...and only JavaScript ones by their working folder: a Baileys server keeps no file open, so
+# its folder is the evidence; Python and Go gateways keep their SQLite store open instead, and
+# every Python tool run from a project folder would otherwise "hold" the sessions below it.
+JS_RUNTIMES = re.compile(r"^(node|nodejs|bun|deno|ts-node|tsx)$")
 _CONTAINER = re.compile(r"(?:docker[-/]|containerd[-/]|libpod-|crio-|kubepods.*?[-/])([0-9a-f]{12,64})")
 
 
@@ -34,10 +38,17 @@ class ProcessInfo:
     open_paths: list[str] = field(default_factory=list)
     environ: list[str] = field(default_factory=list)  # values only
 
+    def _names(self) -> set[str]:
+        first = os.path.basename(self.cmdline[0]) if self.cmdline else ""
+        return {n for n in (self.name, os.path.basename(self.exe or ""), first) if n}
+
     @property
     def is_runtime(self) -> bool:
-        names = {self.name, os.path.basename(self.exe or ""), os.path.basename(self.cmdline[0]) if self.cmdline else ""}
-        return any(RUNTIMES.match(n) for n in names if n)
+        return any(RUNTIMES.match(n) for n in self._names())
+
+    @property
+    def is_js_runtime(self) -> bool:
+        return any(JS_RUNTIMES.match(n) for n in self._names())
 
     @property
     def is_chromium_main(self) -> bool:

@@ -18,6 +18,7 @@ from wadoctor.stores.baileys import damaged_files
 BROKEN_CREDS = {"creds-empty", "creds-corrupt", "creds-invalid", "creds-reset"}
 ABANDONED = {"pairing-abandoned", "logged-out"}
 SINGLETONS = ("SingletonLock", "SingletonCookie", "SingletonSocket")
+FIX_ALWAYS = {"leftover-temp", "lock-stale"}  # info findings that fix still clears
 
 
 @dataclass
@@ -80,6 +81,15 @@ def plan_session(session: Session, options: FixOptions, config: Config) -> list[
             action.kind, action.status = "skip", "skipped"
             action.result = f"held by {held_by}: stop it first, or use --force"
     return actions + repairs
+
+
+def mark_fixable(session: Session, config: Config) -> None:
+    """Set `fixable` on the findings a plain `wadoctor fix` would repair right now."""
+    if not session.findings or all(f.severity.rank == 0 and f.code not in FIX_ALWAYS for f in session.findings):
+        return
+    planned = {code for a in plan_session(session, FixOptions(), config) if a.status == "planned" for code in a.codes}
+    for finding in session.findings:
+        finding.fixable = finding.code in planned
 
 
 def plan_clean(sessions: list[Session], everything: list[Session], force: bool, stop_holders: bool) -> list[Action]:

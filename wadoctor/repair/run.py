@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wadoctor.config import Config
+from wadoctor.errors import WadoctorError
 from wadoctor.guard import GuardBusy, SessionGuard
 from wadoctor.repair.execute import execute
 from wadoctor.repair.plan import Action, FixOptions, plan_session
@@ -34,7 +35,11 @@ def run_lock(paths: Sequence[Path], wait: float) -> list[SessionGuard]:
     try:
         for folder in folders:
             state = Path(folder) / STATE_DIR
-            state.mkdir(exist_ok=True)
+            try:
+                state.mkdir(exist_ok=True)
+            except OSError as exc:
+                raise WadoctorError(f"cannot take the run lock in {state}: {exc.strerror}; nothing was changed") \
+                    from None
             lock = SessionGuard(folder, wait, lock_file=state / RUN_LOCK, label=f"wadoctor fix on {folder}")
             lock.acquire()
             locks.append(lock)

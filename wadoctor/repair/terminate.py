@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import psutil
 
@@ -27,19 +28,31 @@ def _check_allowed(holder: Holder, force: bool) -> psutil.Process:
     return process
 
 
+def _gone(process: psutil.Process, seconds: float) -> bool:
+    """Wait for a process to end; a zombie (ended, not yet reaped by its parent) counts."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def terminate(holder: Holder, force: bool, grace: float = 10.0) -> str:
     """SIGTERM, wait `grace` seconds, then SIGKILL; psutil re-checks the pid's identity
     before each signal, so a pid reused in the meantime is never hit."""
     try:
         process = _check_allowed(holder, force)
         process.terminate()
-        try:
-            process.wait(grace)
+        if _gone(process, grace):
             return f"stopped pid {holder.pid} ({holder.name}) with SIGTERM"
-        except psutil.TimeoutExpired:
-            process.kill()
-            process.wait(grace)
+        process.kill()
+        if _gone(process, grace):
             return f"killed pid {holder.pid} ({holder.name}): it ignored SIGTERM for {grace:g}s"
+        raise NotAllowed(f"pid {holder.pid} is still alive after SIGKILL (stuck in the kernel?)")
     except psutil.NoSuchProcess:
         return f"pid {holder.pid} had already exited"
     except psutil.AccessDenied:
