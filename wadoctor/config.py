@@ -16,6 +16,7 @@ import tomli_w
 
 from wadoctor.errors import ConfigError, UsageError
 from wadoctor.findings import CODES, Severity
+from wadoctor.logs.analysis import Thresholds
 
 CONFIG_NAME = "wadoctor.toml"
 ENV_CONFIG = "WADOCTOR_CONFIG"
@@ -31,11 +32,16 @@ class Config:
     backups_keep: int = 5  # verified creds.json copies kept per session; 0 disables
     fix_foreign_locks: bool = False  # may fix remove a Chromium lock written by another host
     fix_purge_abandoned: bool = False  # may fix quarantine never-paired and logged-out sessions
+    log_session_keys: list[str] = field(default_factory=lambda: list(DEFAULT_SESSION_KEYS))
+    log_thresholds: Thresholds = field(default_factory=Thresholds)
     # code -> severity; None means the code is ignored
     severity: dict[str, Severity | None] = field(default_factory=dict)
     source: Path | None = None
 
 
+DEFAULT_SESSION_KEYS = ("session", "sessionId", "instance", "instanceName", "clientId", "id")
+_LOG_NUMBERS = {"conflicts_warning_per_hour": (int,), "conflicts_critical_per_hour": (int,),
+                "storm_reconnects": (int,), "storm_seconds": (int, float)}
 _THRESHOLDS = {"pairing_abandoned_minutes": (int, float), "bloat_files": (int,)}
 
 
@@ -53,7 +59,7 @@ def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """Build a Config from a parsed TOML document, rejecting anything unknown."""
     config = Config(source=path)
-    unknown = set(data) - {"roots", "thresholds", "discovery", "severity", "backups", "fix"}
+    unknown = set(data) - {"roots", "thresholds", "discovery", "severity", "backups", "fix", "logs"}
     if unknown:
         raise ConfigError(f"{path}: unknown key {sorted(unknown)[0]!r}")
     roots = _expect(data.get("roots", []), (list,), "roots", path)
@@ -80,6 +86,16 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         if key not in ("foreign_locks", "purge_abandoned"):
             raise ConfigError(f"{path}: unknown key 'fix.{key}'")
         setattr(config, f"fix_{key}", _expect(value, (bool,), f"fix.{key}", path))
+    for key, value in _table(data, "logs", path).items():
+        if key == "session_keys":
+            keys = _expect(value, (list,), "logs.session_keys", path)
+            config.log_session_keys = [_expect(k, (str,), "each of logs.session_keys", path) for k in keys]
+        elif key in _LOG_NUMBERS:
+            if _expect(value, _LOG_NUMBERS[key], f"logs.{key}", path) <= 0:
+                raise ConfigError(f"{path}: logs.{key} must be positive")
+            setattr(config.log_thresholds, key, value)
+        else:
+            raise ConfigError(f"{path}: unknown key 'logs.{key}'")
     for code, level in _table(data, "severity", path).items():
         if code not in CODES:
             raise ConfigError(f"{path}: [severity] names unknown finding code {code!r}")
@@ -124,6 +140,7 @@ def default_config_text() -> str:
         "discovery": {"max_depth": defaults.max_depth},
         "backups": {"keep": defaults.backups_keep},
         "fix": {"foreign_locks": defaults.fix_foreign_locks, "purge_abandoned": defaults.fix_purge_abandoned},
+        "logs": {"session_keys": defaults.log_session_keys, **vars(defaults.log_thresholds)},
     })
     codes = "\n".join(f"# {c.code} = \"{c.severity.value}\"" for c in CODES.values())
     return (

@@ -56,7 +56,8 @@ def _age(minutes: float) -> str:
     return f"{minutes / 1440:.0f} days"
 
 
-def _finding(observation: Observation, config: Config) -> Finding | None:
+def finding_of(observation: Observation, config: Config) -> Finding | None:
+    """The finding an observation becomes under the config (None: its code is ignored)."""
     code = CODES[observation.code]
     if code.code in config.severity:
         severity = config.severity[code.code]
@@ -82,6 +83,6 @@ def diagnose(session: Session, config: Config, now: float | None = None,
             observations.extend(check(session, config, now))
         except Exception as exc:  # noqa: BLE001 - a bug in one check must not hide the others
             observations.append(_crash(check.__name__.strip("_"), exc))
-    findings = [f for f in (_finding(o, config) for o in observations) if f is not None]
+    findings = [f for f in (finding_of(o, config) for o in observations) if f is not None]
     session.findings = sorted(findings, key=lambda f: -f.severity.rank)
     return session

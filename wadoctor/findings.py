@@ -147,6 +147,27 @@ _CODES = [
          "A guard lock file recorded by another host: wadoctor cannot prove its holder is gone "
          "and never treats it as stale.",
          "If that host no longer runs this session, the record is harmless."),
+    Code("log-conflicts", Severity.WARNING,
+         "The logs show stream conflicts (440 connectionReplaced, StreamReplaced) at or above "
+         "[logs] conflicts_warning_per_hour in some hour: critical at conflicts_critical_per_hour.",
+         "Two connections use this identity: find the second holder with `wadoctor check`, and "
+         "start gateways under `wadoctor guard`."),
+    Code("log-reconnect-storm", Severity.CRITICAL,
+         "The logs show a reconnect storm: [logs] storm_reconnects reconnects within storm_seconds.",
+         "A reconnect loop burns the session: stop the gateway, run `wadoctor check` and fix "
+         "what it finds before restarting."),
+    Code("log-logged-out", Severity.WARNING,
+         "The logs show the device was logged out (401 loggedOut, device_removed, LOGOUT).",
+         "The phone removed the device: pair it again, or retire the session."),
+    Code("log-profile-in-use", Severity.CRITICAL,
+         "The logs show Chromium refusing the profile as in use by another process (exit 21).",
+         "See the profile-lock findings of `wadoctor check`; `wadoctor fix` clears stale locks."),
+    Code("log-db-locked", Severity.WARNING,
+         "The logs show 'database is locked' from a whatsmeow store.",
+         "Two processes share the store, or a long transaction runs: see `wadoctor check`."),
+    Code("log-decrypt-failures", Severity.INFO,
+         "The logs show decryption failures (Bad MAC, no session found).",
+         "A few are normal after a restore; many point to corrupt keys: `wadoctor check --deep`."),
     Code("path-unreadable", Severity.WARNING,
          "A file or folder of the session could not be read.",
          "Run wadoctor as the gateway's user or as root."),

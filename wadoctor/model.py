@@ -94,6 +94,7 @@ class Session:
     creds_mtime: float | None = None
     key_types: dict[str, int] = field(default_factory=dict)
     holders: list[Holder] = field(default_factory=list)
+    logs: dict[str, Any] | None = None  # figures from `check --logs`, joined on the session id
     observations: list[Observation] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 

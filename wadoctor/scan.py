@@ -17,6 +17,8 @@ from wadoctor.conflicts import attach_holders, find_duplicate_identities
 from wadoctor.diagnosis import diagnose
 from wadoctor.discovery import Discovery
 from wadoctor.holders.index import HolderIndex
+from wadoctor.logs.analysis import LogAnalysis
+from wadoctor.logs.report import figures, log_observations
 from wadoctor.model import Session
 from wadoctor.repair.backups import keep_backup
 from wadoctor.repair.plan import mark_fixable
@@ -48,9 +50,11 @@ def scan(
     deep: bool = False,
     on_session: Callable[[Session], None] | None = None,
     keep_backups: bool = False,
+    logs: LogAnalysis | None = None,
 ) -> Report:
     """Scan `paths`; with `keep_backups`, also back up every healthy paired creds.json that
-    changed since its last backup (check and fix do; list does not write)."""
+    changed since its last backup (check and fix do; list does not write); with `logs`, join
+    each session's log figures and findings on its id."""
     index = HolderIndex.build(paths)
     discovery = Discovery(ADAPTERS, config.max_depth, deep, workers=available_cores())
     report = Report(command=command, sessions=[], deep=deep, uninspected=index.table.uninspected)
@@ -63,6 +67,9 @@ def scan(
             on_session(session)
     find_duplicate_identities(report.sessions)
     for session in report.sessions:
+        if logs is not None and session.id in logs.sessions:
+            session.logs = figures(logs.sessions[session.id])
+            session.observations += log_observations(logs.sessions[session.id], logs.thresholds)
         diagnose(session, config)
         mark_fixable(session, config)
     report.problems = discovery.problems

@@ -15,6 +15,7 @@ from typer._click.exceptions import ClickException, UsageError as ClickUsageErro
 from wadoctor import __version__
 from wadoctor.cli import guard as guard_cmd
 from wadoctor.cli import init as init_cmd
+from wadoctor.cli import logs as logs_cmd
 from wadoctor.cli import quarantine as quarantine_cmd
 from wadoctor.cli import repair as repair_cmd
 from wadoctor.cli import inspect as inspect_cmd
@@ -36,6 +37,7 @@ app.command("clean")(repair_cmd.clean)
 app.command("clean-all")(repair_cmd.clean_all)
 app.command("restore")(quarantine_cmd.restore)
 app.add_typer(quarantine_cmd.app, name="quarantine")
+app.command("logs")(logs_cmd.logs)
 app.command("init")(init_cmd.init)
 app.command("guard", context_settings={"allow_interspersed_args": False})(guard_cmd.guard)
 

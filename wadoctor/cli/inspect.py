@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 from wadoctor.cli.options import ConfigFile, Json, Paths, Quiet, Verbose, output_mode
 from wadoctor.cli.output import Output
+from wadoctor.cli.logs import analyze
 from wadoctor.config import load_config
 from wadoctor.scan import default_paths, scan
 
 
 def _run(command: str, paths: Paths, config_file: ConfigFile, json: bool, quiet: bool,
-         verbose: bool, deep: bool = False, backups: bool = False) -> None:
+         verbose: bool, deep: bool = False, backups: bool = False, log_files: list[str] | None = None) -> None:
     output = Output(output_mode(json, quiet), verbose)
     config = load_config(config_file)
+    logs = analyze(log_files, config) if log_files else None
     report = scan(paths or default_paths(config), config, command, deep=deep, on_session=output.on_session,
-                  keep_backups=backups and config.backups_keep > 0)
+                  keep_backups=backups and config.backups_keep > 0, logs=logs)
     output.report(report)
     raise typer.Exit(int(report.exit_code()))
 
@@ -37,9 +39,11 @@ def check(
     deep: Annotated[bool, typer.Option("--deep", help="Also parse every key file (slower, uses all cores).")] = False,
     no_backup: Annotated[bool, typer.Option("--no-backup", help="Do not back up healthy creds.json files "
                                             "(a strictly read-only check).")] = False,
+    log_files: Annotated[Optional[list[str]], typer.Option("--logs", metavar="FILE", help="Gateway log to join "
+                                                           "on session ids (repeatable; - for stdin).")] = None,
 ) -> None:
     """Diagnose every session found. Exit 0 ok, 1 warnings, 2 critical, 3 incomplete.
 
     Also keeps a few verified backups of each healthy creds.json (under <root>/.wadoctor/backups),
     so that `wadoctor fix` can restore one after a crash empties it."""
-    _run("check", paths, config_file, json, quiet, verbose, deep, backups=not no_backup)
+    _run("check", paths, config_file, json, quiet, verbose, deep, backups=not no_backup, log_files=log_files)

@@ -56,6 +56,7 @@ def session_dict(session: Session) -> dict[str, Any]:
             }
             for h in session.holders
         ],
+        "logs": session.logs,
         "findings": [
             {
                 "code": f.code,

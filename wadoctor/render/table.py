@@ -9,7 +9,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from wadoctor.findings import Severity
+from wadoctor.findings import Finding, Severity
 from wadoctor.model import Identity, Session, SessionState
 from wadoctor.report import Report
 
@@ -106,7 +106,14 @@ def findings_block(session: Session, verbose: bool) -> Group:
             lines.append(Text(f"  held by pid {holder.pid} {holder.name} ({holder.user}){where}: {holder.cmdline}",
                               style="dim"))
             lines.extend(Text(f"      - {why}", style="dim") for why in holder.evidence)
-    for finding in session.findings:
+    lines.extend(finding_lines(session.findings, verbose))
+    return Group(*lines)
+
+
+def finding_lines(findings: list[Finding], verbose: bool) -> list[Text]:
+    """Each finding with its remedy (and, verbose, its evidence), indented under a heading."""
+    lines: list[Text] = []
+    for finding in findings:
         style = _SEVERITY_STYLE[finding.severity]
         lines.append(Text.assemble(
             "  ", (f"{_SEVERITY_MARK[finding.severity]} {finding.code}", style), f"  {finding.message}"))
@@ -115,7 +122,7 @@ def findings_block(session: Session, verbose: bool) -> Group:
             for key, value in finding.evidence.items():
                 shown = value if isinstance(value, str) else json.dumps(value, default=str)
                 lines.append(Text(f"      {key}: {shown}", style="dim"))
-    return Group(*lines)
+    return lines
 
 
 def summary_line(report: Report) -> Text:

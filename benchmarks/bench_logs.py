@@ -1,0 +1,89 @@
+"""`wadoctor logs` against `grep -cE` over the same generated log, with the same patterns.
+
+    python benchmarks/bench_logs.py [--lines 2000000]
+
+The log is a realistic mix: mostly Baileys pino chatter of a multi-session gateway (message
+receipts, presence, pre-key uploads), with conflicts, logouts, restarts, reconnects and
+decrypt failures for 200 sessions, plus whatsmeow and whatsapp-web.js text lines. Prints
+both times, the ratio and lines per second; memory must not grow with the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from wadoctor.logs.events import KEYWORDS  # noqa: E402
+
+GREP_PATTERN = "|".join(KEYWORDS)  # the words wadoctor looks for first (no ERE metacharacters)
+
+NOISE = [
+    {"level": 20, "msg": "recv xml", "xml": "<receipt from=\"6281234567890@s.whatsapp.net\" id=\"3EB0ABCDEF\"/>"},
+    {"level": 30, "msg": "sending receipt for messages", "attrs": {"type": "read"}},
+    {"level": 20, "msg": "handled 4 offline messages/notifications"},
+    {"level": 30, "msg": "uploading pre-keys", "count": 30},
+    {"level": 20, "msg": "presence update", "id": "120363025246125486@g.us"},
+]
+EVENTS = [
+    {"level": 50, "msg": "stream errored out", "reasonNode": {"tag": "conflict", "attrs": {"type": "replaced"}}},
+    {"level": 30, "msg": "connection errored", "trace": "Error: Stream Errored (conflict)\n    at ..."},
+    {"level": 50, "msg": "failed to decrypt message", "err": {"message": "Bad MAC"}},
+    {"level": 30, "msg": "connection closed due to Error: Connection Closed , reconnecting true"},
+]
+TEXT = ["{t} [Client INFO] Got replaced stream error, sending StreamReplaced event",
+        "{t} [s{n}] client disconnected: CONFLICT"]
+
+
+def generate(path: Path, lines: int, rng: random.Random) -> None:
+    start = 1_795_300_000_000
+    with open(path, "w") as out:
+        for i in range(lines):
+            session = f"s{rng.randrange(200)}"
+            stamp = start + i * 50
+            roll = rng.random()
+            if roll < 0.985:
+                record = {**rng.choice(NOISE), "time": stamp, "pid": 4242, "hostname": "gw", "session": session}
+                out.write(json.dumps(record) + "\n")
+            elif roll < 0.997:
+                out.write(json.dumps({**rng.choice(EVENTS), "time": stamp, "pid": 4242, "hostname": "gw",
+                                      "session": session}) + "\n")
+            else:
+                out.write(rng.choice(TEXT).format(t="2026-11-21T10:00:00Z", n=rng.randrange(200)) + "\n")
+
+
+def timed(command: list[str]) -> float:
+    """Wall time; output goes to a pipe, not /dev/null, which GNU grep detects and stops early for."""
+    start = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=2_000_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="wadoctor-logs-") as work:
+        log = Path(work) / "gateway.log"
+        generate(log, args.lines, random.Random(7))
+        size = log.stat().st_size
+        grep_s = min(timed(["grep", "-ciE", GREP_PATTERN, str(log)]) for _ in range(2))
+        ours_s = min(timed([sys.executable, "-m", "wadoctor", "logs", "--json", str(log)]) for _ in range(2))
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"log: {args.lines:,} lines, {size / 2**20:.0f} MiB")
+        print(f"grep -ciE (same patterns): {grep_s:6.2f} s")
+        print(f"wadoctor logs:             {ours_s:6.2f} s   ({args.lines / ours_s:,.0f} lines/s, peak RSS {rss:.0f} MiB)")
+        print(f"ratio logs/grep:           {ours_s / grep_s:6.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""`wadoctor logs` and `check --logs` on logs written as the libraries write them."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, REPO, by_id, codes
+from tests.fixtures import baileys
+
+NODE_DIR = REPO / "tests" / "node"
+START = 1_795_300_000  # 2026-11-21T22:26:40Z
+
+
+def baileys_log(path: Path, *specs: dict) -> Path:
+    """Lines from Baileys' own logger calls, through pino (tests/node/make_baileys_logs.mjs)."""
+    baileys.ensure_baileys()
+    spec_file = path.with_suffix(".spec.json")
+    spec_file.write_text(json.dumps(list(specs)))
+    with open(path, "w") as out:
+        subprocess.run(["node", str(NODE_DIR / "make_baileys_logs.mjs"), str(spec_file)], stdout=out, check=True,
+                       cwd=NODE_DIR)
+    return path
+
+
+def sessions_of(run) -> dict:
+    return {s["session"]: s for s in run.json()["sessions"]}
+
+
+@pytest.fixture
+def conflict_loop(tmp_path, real_baileys):
+    return baileys_log(
+        tmp_path / "gateway.log",
+        {"session": "shop", "start": START, "every": 120, "count": 40, "kind": "conflict"},  # 30/h
+        {"session": "calm", "start": START, "every": 1800, "count": 3, "kind": "conflict"},  # 2/h
+        {"session": "bot", "start": START + 50, "every": 1, "count": 1, "kind": "device_removed"},
+        {"session": "bot", "start": START + 60, "every": 5, "count": 4, "kind": "decrypt"},
+        {"session": "flaky", "start": START, "every": 3, "count": 15, "kind": "reconnect"},
+        {"session": "worker", "start": START, "every": 300, "count": 3, "kind": "restart"},
+    )
+
+
+def test_baileys_pino_logs_per_session(conflict_loop, cli):
+    run = cli("logs", "--json", conflict_loop)
+    assert run.code == 2, run
+    found = sessions_of(run)
+    shop = found["shop"]
+    assert shop["conflicts"] == 40, "one conflict is logged twice by Baileys and counted once"
+    assert shop["worst_hourly_conflicts"] == 30
+    assert shop["first_seen"] == "2026-11-21T22:26:40Z"
+    assert {(f["code"], f["severity"]) for f in shop["findings"]} == {("log-conflicts", "critical")}
+    calm = found["calm"]
+    assert calm["conflicts"] == 3 and calm["worst_hourly_conflicts"] == 2 and calm["findings"] == []
+    bot = found["bot"]
+    assert (bot["logouts"], bot["conflicts"], bot["decrypt_failures"]) == (1, 0, 4)
+    assert {f["code"] for f in bot["findings"]} == {"log-logged-out", "log-decrypt-failures"}
+    flaky = found["flaky"]
+    assert flaky["reconnects"] == 15 and flaky["storms"] == 1
+    assert "log-reconnect-storm" in {f["code"] for f in flaky["findings"]}
+    assert found["worker"]["restarts"] == 3 and found["worker"]["findings"] == []
+
+
+def test_table_and_thresholds_from_config(conflict_loop, cli, tmp_path):
+    table = cli("logs", conflict_loop)
+    assert "log-conflicts" in table.out and "critical at 10" in table.out
+    (tmp_path / "wadoctor.toml").write_text("[logs]\nconflicts_warning_per_hour = 1\nconflicts_critical_per_hour = 50\n"
+                                           "storm_reconnects = 100\n")
+    found = sessions_of(cli("logs", "--json", conflict_loop, cwd=tmp_path))
+    assert {(f["code"], f["severity"]) for f in found["shop"]["findings"]} == {("log-conflicts", "warning")}
+    assert found["calm"]["findings"][0]["code"] == "log-conflicts"
+    assert found["flaky"]["storms"] == 0
+
+
+def test_since_until_and_session_filters(conflict_loop, cli):
+    found = sessions_of(cli("logs", "--json", "--since", "2026-11-21T23:26:40Z", conflict_loop))
+    assert found["shop"]["conflicts"] == 40 - 30
+    found = sessions_of(cli("logs", "--json", "--until", "2026-11-21T22:36:40Z", "--session", "shop", conflict_loop))
+    assert set(found) == {"shop"} and found["shop"]["conflicts"] == 6  # --until is inclusive
+    bad = cli("logs", "--since", "yesterday-ish", conflict_loop)
+    assert bad.code == 64 and "--since takes" in bad.err
+
+
+def test_rotated_and_gzipped_files_are_read_oldest_first(conflict_loop, cli, tmp_path):
+    lines = conflict_loop.read_text().splitlines(keepends=True)
+    half = len(lines) // 2
+    old = tmp_path / "gateway.log.1.gz"
+    with gzip.open(old, "wt") as handle:
+        handle.writelines(lines[:half])
+    new = tmp_path / "gateway.log"
+    new.write_text("".join(lines[half:]))
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    found = sessions_of(cli("logs", "--json", new, old))
+    assert found["shop"]["conflicts"] == 40 and found["shop"]["worst_hourly_conflicts"] == 30
+
+
+def test_standard_input_streams(conflict_loop, cli, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "wadoctor", "logs", "--json", "-"], stdin=open(conflict_loop),
+                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 2
+    assert {s["session"]: s["conflicts"] for s in json.loads(result.stdout)["sessions"]}["shop"] == 40
+
+
+TEXT_LOG = """\
+10:00:01.123 [Client INFO] Got replaced stream error, sending StreamReplaced event
+2026-11-21T10:00:05Z [shop] connection closed due to Error: Stream Errored (conflict) , reconnecting true
+2026-11-21T10:10:05Z [shop] Connection closed, reason: 440
+2026-11-21 10:20:00,123 INFO [bot] Got device removed stream error, sending LoggedOut event and deleting session
+2026-11-21 10:20:00,200 WARNING [bot] Failed to delete store after device_removed error: database is locked
+2026-11-21T10:30:00Z session=wweb client disconnected: CONFLICT
+2026-11-21T10:31:00Z session=wweb Failed to launch the browser process! The profile appears to be in use by another Chromium process (88) on another computer (gateway-7f9c). Chromium has locked the profile so that it doesn't get corrupted.
+2026-11-21T10:40:00Z [sales] Connection Failure statusCode: 401
+    statusCode: 440,
+\x00\xff garbage that is not text at all
+""" + "x" * 200_000 + "\n"
+
+
+def test_whatsmeow_neonize_wwebjs_and_chromium_text_lines(tmp_path, cli):
+    log = tmp_path / "mixed.log"
+    log.write_text(TEXT_LOG, errors="surrogateescape")
+    run = cli("logs", "--json", log)
+    found = sessions_of(run)
+    assert found["shop"]["conflicts"] == 2
+    assert found["(unknown)"]["conflicts"] == 1
+    assert found["bot"]["logouts"] == 1 and found["bot"]["other"] == {"store-error": 1}
+    assert found["wweb"]["conflicts"] == 1 and found["wweb"]["other"] == {"profile-in-use": 1}
+    assert found["sales"]["logouts"] == 1
+    assert {f["code"] for f in found["wweb"]["findings"]} == {"log-profile-in-use"}
+    assert run.code == 2
+
+
+def test_pattern_names_the_session(tmp_path, cli):
+    log = tmp_path / "custom.log"
+    log.write_text("2026-11-21T10:00:00Z tenant:acme Got replaced stream error, sending StreamReplaced event\n")
+    found = sessions_of(cli("logs", "--json", "--pattern", r"tenant:(?P<session>\w+)", log))
+    assert found["acme"]["conflicts"] == 1
+    assert cli("logs", "--pattern", "tenant:(\\w+)", log).code == 64
+    assert cli("logs", "--pattern", "([", log).code == 64
+
+
+def test_follow_prints_alerts_as_the_file_grows(tmp_path, real_baileys):
+    log = tmp_path / "live.log"
+    log.write_text("")
+    follower = subprocess.Popen([sys.executable, "-m", "wadoctor", "logs", "--follow", str(log)],
+                                stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        time.sleep(0.5)
+        burst = baileys_log(tmp_path / "burst.log", {"session": "shop", "start": START, "every": 60, "count": 4,
+                                                     "kind": "conflict"})
+        with open(log, "a") as handle:
+            handle.write(burst.read_text())
+        line = follower.stdout.readline()
+        assert "alert shop: 3 conflicts within an hour (warning)" in line
+        follower.send_signal(signal.SIGINT)
+        rest = follower.communicate(timeout=15)[0]
+        assert "shop" in rest and follower.returncode == 1
+    finally:
+        follower.kill()
+
+
+def test_check_joins_log_figures_on_session_ids(conflict_loop, cli, tmp_path):
+    sessions = tmp_path / "sessions"
+    shutil.copytree(EXAMPLES / "shop-main", sessions / "shop", copy_function=shutil.copy)
+    run = cli("check", "--json", "--logs", conflict_loop, sessions)
+    shop = by_id(run.json())["shop"]
+    assert shop["logs"]["conflicts"] == 40
+    assert "log-conflicts" in codes(shop) and run.code == 2
+    assert by_id(cli("check", "--json", sessions).json())["shop"]["logs"] is None
+
+
+def test_missing_log_file_is_one_line(cli, tmp_path):
+    run = cli("logs", tmp_path / "nope.log")
+    assert run.code == 64 and run.err.count("\n") == 1 and "No such file" in run.err

@@ -1,0 +1,148 @@
+"""Per-session figures from a stream of events, in memory bounded by sessions, not lines.
+
+Baileys reports one conflict three times (`stream errored out`, `connection errored`, the
+app's own `connection closed due to ...` line): events of one kind for one session within a
+second of each other (or, without timestamps, within a few lines) are counted once.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from wadoctor.logs.events import (CONFLICT, CONNECTION_LOST, DECRYPT_FAILURE, LOGOUT, RECONNECT, RESTART,
+                                  Event, LineParser)
+
+UNKNOWN = "(unknown)"
+DEDUPE_SECONDS = 1.0
+DEDUPE_LINES = 3
+HOUR = 3600.0
+ECHO_OF = {CONFLICT: (LOGOUT,)}
+
+
+@dataclass
+class Thresholds:
+    conflicts_warning_per_hour: int = 3
+    conflicts_critical_per_hour: int = 10
+    storm_reconnects: int = 10
+    storm_seconds: float = 60.0
+
+
+@dataclass
+class SessionLog:
+    session: str
+    counts: dict[str, int] = field(default_factory=dict)
+    first_seen: float | None = None
+    last_seen: float | None = None
+    worst_hourly_conflicts: int = 0
+    storms: int = 0
+    worst_burst: int = 0  # most reconnects seen inside one storm window
+    _conflicts: deque[float] = field(default_factory=deque, repr=False)
+    _reconnects: deque[float] = field(default_factory=deque, repr=False)
+    _last: dict[str, tuple[float | None, int]] = field(default_factory=dict, repr=False)
+    _in_storm: bool = field(default=False, repr=False)
+
+    def count(self, kind: str) -> int:
+        return self.counts.get(kind, 0)
+
+    @property
+    def conflicts(self) -> int:
+        return self.count(CONFLICT)
+
+
+class LogAnalysis:
+    def __init__(self, thresholds: Thresholds, since: float | None = None, until: float | None = None,
+                 session: str | None = None) -> None:
+        self.thresholds = thresholds
+        self.since, self.until, self.only = since, until, session
+        self.sessions: dict[str, SessionLog] = {}
+        self.lines = 0
+        self.events = 0
+
+    def _keep(self, event: Event) -> bool:
+        if self.only is not None and event.session != self.only:
+            return False
+        if self.since is None and self.until is None:
+            return True
+        if event.time is None:
+            return False
+        return (self.since is None or event.time >= self.since) and (self.until is None or event.time <= self.until)
+
+    def add(self, event: Event) -> list[str]:
+        """Account for one event; return the alerts it raised (for --follow)."""
+        if not self._keep(event):
+            return []
+        name = event.session or UNKNOWN
+        log = self.sessions.get(name)
+        if log is None:
+            log = self.sessions[name] = SessionLog(name)
+        # Baileys traces a device_removed logout as "Stream Errored (conflict)": an echo, not a conflict
+        for kind in (event.kind, *ECHO_OF.get(event.kind, ())):
+            previous = log._last.get(kind)
+            if previous is not None and self._near(event.time, *previous):
+                log._last[event.kind] = (event.time, self.lines)
+                return []
+        log._last[event.kind] = (event.time, self.lines)
+        self.events += 1
+        log.counts[event.kind] = log.count(event.kind) + 1
+        if event.time is not None:
+            log.first_seen = event.time if log.first_seen is None else min(log.first_seen, event.time)
+            log.last_seen = event.time if log.last_seen is None else max(log.last_seen, event.time)
+        alerts = []
+        if event.kind == CONFLICT and event.time is not None:
+            alerts += self._conflict_rate(log, event.time)
+        if event.kind == RECONNECT and event.time is not None:
+            alerts += self._storm(log, event.time)
+        if event.kind == LOGOUT:
+            alerts.append(f"{name}: logged out ({event.detail})")
+        return alerts
+
+    def _near(self, time: float | None, then: float | None, line: int) -> bool:
+        if time is not None and then is not None:
+            return abs(time - then) <= DEDUPE_SECONDS
+        return self.lines - line <= DEDUPE_LINES
+
+    def _conflict_rate(self, log: SessionLog, time: float) -> list[str]:
+        window = log._conflicts
+        window.append(time)
+        while window and window[0] <= time - HOUR:  # a half-open hour
+            window.popleft()
+        before, log.worst_hourly_conflicts = log.worst_hourly_conflicts, max(log.worst_hourly_conflicts, len(window))
+        for limit, level in ((self.thresholds.conflicts_critical_per_hour, "critical"),
+                             (self.thresholds.conflicts_warning_per_hour, "warning")):
+            if before < limit <= log.worst_hourly_conflicts:
+                return [f"{log.session}: {log.worst_hourly_conflicts} conflicts within an hour ({level})"]
+        return []
+
+    def _storm(self, log: SessionLog, time: float) -> list[str]:
+        window = log._reconnects
+        window.append(time)
+        while window and window[0] < time - self.thresholds.storm_seconds:
+            window.popleft()
+        if len(window) >= self.thresholds.storm_reconnects:
+            log.worst_burst = max(log.worst_burst, len(window))
+            if not log._in_storm:
+                log._in_storm = True
+                log.storms += 1
+                return [f"{log.session}: reconnect storm, {len(window)} reconnects within "
+                        f"{self.thresholds.storm_seconds:g}s"]
+        elif not window or len(window) < self.thresholds.storm_reconnects // 2:
+            log._in_storm = False
+        return []
+
+
+SUMMARY_KINDS = {"conflicts": CONFLICT, "logouts": LOGOUT, "restarts": RESTART, "connection_losses": CONNECTION_LOST,
+                 "decrypt_failures": DECRYPT_FAILURE, "reconnects": RECONNECT}
+
+
+def feed(analysis: LogAnalysis, parser: LineParser, lines: Iterable[tuple[int, str]],
+         on_alert: Callable[[str], None] | None = None) -> None:
+    """Run numbered candidate lines through the parser into the analysis."""
+    for number, line in lines:
+        analysis.lines = max(analysis.lines, number + 1)
+        for event in parser.parse(line):
+            alerts = analysis.add(event)
+            if on_alert is not None:
+                for alert in alerts:
+                    on_alert(alert)

@@ -1,0 +1,191 @@
+"""One log line -> the events in it, for every library's own wording.
+
+Strings come from the libraries' sources: Baileys 7 (`stream errored out` with its
+`reasonNode`, `connection errored` with an `Error: Stream Errored (conflict)` trace,
+`Connection Failure`, DisconnectReason codes, libsignal's `Bad MAC`), whatsmeow and neonize
+(`Got replaced stream error, sending StreamReplaced event`, `Got device removed stream error`,
+`Failed to delete store after device_removed error`, `database is locked`), whatsapp-web.js
+(`disconnected` with CONFLICT/LOGOUT) and Chromium (`The profile appears to be in use`, exit
+`Code: 21`). A keyword filter skips every other line before any parsing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+CONFLICT = "conflict"
+LOGOUT = "logout"
+RESTART = "restart"
+CONNECTION_LOST = "connection-lost"
+BAD_SESSION = "bad-session"
+MULTIDEVICE_MISMATCH = "multidevice-mismatch"
+FORBIDDEN = "forbidden"
+UNAVAILABLE = "unavailable"
+DECRYPT_FAILURE = "decrypt-failure"
+RECONNECT = "reconnect"
+PROFILE_IN_USE = "profile-in-use"
+DB_LOCKED = "db-locked"
+STORE_ERROR = "store-error"
+
+# Baileys' DisconnectReason
+STATUS_CODES = {440: CONFLICT, 401: LOGOUT, 515: RESTART, 408: CONNECTION_LOST, 428: CONNECTION_LOST,
+                500: BAD_SESSION, 411: MULTIDEVICE_MISMATCH, 403: FORBIDDEN, 503: UNAVAILABLE}
+REASON_NAMES = {"connectionReplaced": CONFLICT, "loggedOut": LOGOUT, "restartRequired": RESTART,
+                "connectionLost": CONNECTION_LOST, "connectionClosed": CONNECTION_LOST, "timedOut": CONNECTION_LOST,
+                "badSession": BAD_SESSION, "multideviceMismatch": MULTIDEVICE_MISMATCH,
+                "unavailableService": UNAVAILABLE}
+
+# Lower-case words one of which every line worth parsing contains (each rule below needs at
+# least one; fewer words, fewer passes). Plain substring search, at C speed over whole chunks
+# of the file, is what lets most lines be skipped unparsed.
+KEYWORDS = ("connection", "conflict", "stream err", "decrypt", "bad mac", "sessions found", "device_removed",
+            "database is locked", "reconnect", "disconnect", "in use by another", "code: 21", "logout",
+            "logged out", "loggedout", "restart", "failure", "reason")
+
+
+def may_matter(line: str) -> bool:
+    lowered = line.lower()
+    return any(word in lowered for word in KEYWORDS)
+
+
+_TEXT_RULES: Sequence[tuple[re.Pattern[str], str]] = [  # first match wins: specific before general
+    (re.compile(r"Failed to delete store after device_removed"), STORE_ERROR),
+    (re.compile(r"Got replaced stream error|StreamReplaced|Stream Errored \(conflict\)(?!.*device_removed)"), CONFLICT),
+    (re.compile(r"Got device removed stream error|device_removed|\bLOGOUT\b|logged out", re.IGNORECASE), LOGOUT),
+    (re.compile(r"Failed to reconnect after 515|restart required|Got 515", re.IGNORECASE), RESTART),
+    (re.compile(r"Got 503 stream error"), UNAVAILABLE),
+    (re.compile(r"Bad MAC|No session found to decrypt|No matching sessions found|failed to decrypt message"),
+     DECRYPT_FAILURE),
+    (re.compile(r"database is locked"), DB_LOCKED),
+    (re.compile(r"profile appears to be in use by another|\bCode: 21\b"), PROFILE_IN_USE),
+    (re.compile(r"disconnected\W+(?:.*\W)?CONFLICT\b", re.IGNORECASE), CONFLICT),
+    (re.compile(r"reconnecting\W+true|reconnecting\.\.\.|Reconnecting in|reconnect attempt|auto.?reconnect",
+                re.IGNORECASE), RECONNECT),
+]
+# Baileys' example app: "connection closed due to Error: ... , reconnecting true"
+RECONNECT_HINT = re.compile(r"reconnecting\W+true", re.IGNORECASE)
+_STATUS = re.compile(r"(?:status(?:Code)?|reason|code|DisconnectReason)\W{0,4}(\d{3})\b", re.IGNORECASE)
+_REASON_NAME = re.compile(r"\b(" + "|".join(REASON_NAMES) + r")\b")
+_CONTEXT = re.compile(r"connection|disconnect|close|failure|reason|logged|conflict", re.IGNORECASE)
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
+_BRACKETED = re.compile(r"\[([A-Za-z0-9_.:@-]{2,64})\]")
+_KEY_VALUE = re.compile(r"\b(?:session|sessionId|instance|instanceName|clientId)[\"']?\s*[=:]\s*[\"']?([\w.:@-]+)")
+_LEVELS = frozenset({"info", "warn", "warning", "error", "debug", "trace", "fatal", "notice", "critical"})
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    time: float | None
+    session: str | None
+    detail: str
+
+
+def parse_time(value: object) -> float | None:
+    """pino's epoch milliseconds, or an ISO 8601 string (no zone means UTC)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value / 1000 if value > 1e11 else float(value)
+    if isinstance(value, str):
+        match = _ISO.search(value)
+        if match:
+            text = match[0].replace(",", ".").replace(" ", "T")
+            try:
+                stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+            if stamp.tzinfo is None:
+                from datetime import timezone
+
+                stamp = stamp.replace(tzinfo=timezone.utc)
+            return stamp.timestamp()
+    return None
+
+
+class LineParser:
+    """Classifies lines; `session_keys` are the pino bindings that name a session."""
+
+    def __init__(self, session_keys: Sequence[str], pattern: re.Pattern[str] | None = None) -> None:
+        self.session_keys = tuple(session_keys)
+        self.pattern = pattern
+
+    def parse(self, line: str) -> list[Event]:
+        """Events in a line that passed the keyword filter (`may_matter` or `candidate_lines`)."""
+        stripped = line.lstrip()
+        if stripped.startswith("{"):
+            try:
+                record = json.loads(stripped)
+            except ValueError:
+                record = None
+            if isinstance(record, dict):
+                return self._pino(record, line)
+        return self._text(line, parse_time(line[:64]), self._text_session(line))
+
+    def _pino_session(self, record: dict) -> str | None:
+        for key in self.session_keys:
+            value = record.get(key)
+            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+                return str(value)
+        return None
+
+    def _pino(self, record: dict, line: str) -> list[Event]:
+        time = parse_time(record.get("time"))
+        session = self._pino_session(record)
+        if session is None and self.pattern is not None:
+            session = self._text_session(line)
+        msg = str(record.get("msg", ""))
+        if msg == "stream errored out":
+            node = record.get("reasonNode") or {}
+            attrs = node.get("attrs") or {} if isinstance(node, dict) else {}
+            tag = node.get("tag") if isinstance(node, dict) else None
+            full = record.get("fullErrorNode") or {}
+            code = (full.get("attrs") or {}).get("code") if isinstance(full, dict) else None
+            if tag == "conflict":
+                kind = LOGOUT if attrs.get("type") == "device_removed" else CONFLICT
+                return [Event(kind, time, session, f"stream:error conflict type={attrs.get('type')}")]
+            if code and str(code).isdigit() and int(code) in STATUS_CODES:
+                return [Event(STATUS_CODES[int(code)], time, session, f"stream:error code {code}")]
+            return [Event(BAD_SESSION, time, session, f"stream:error {tag or code}")]
+        err = record.get("err") if isinstance(record.get("err"), dict) else {}
+        text = " ".join(str(part) for part in (msg, record.get("trace") or "", err.get("message") or "",
+                                               err.get("stack") or "") if part)
+        return self._text(text, time, session)
+
+    def _text_session(self, line: str) -> str | None:
+        if self.pattern is not None:
+            match = self.pattern.search(line)
+            if match and match.groupdict().get("session"):
+                return match["session"]
+        match = _KEY_VALUE.search(line)
+        if match:
+            return match[1]
+        for match in _BRACKETED.finditer(line):
+            token = match[1]
+            if token.lower() not in _LEVELS and not token[:1].isdigit():
+                return token
+        return None
+
+    def _text(self, text: str, time: float | None, session: str | None) -> list[Event]:
+        for rule, kind in _TEXT_RULES:
+            if rule.search(text):
+                events = [Event(kind, time, session, rule.pattern[:40])]
+                if kind != RECONNECT and RECONNECT_HINT.search(text):
+                    events.append(Event(RECONNECT, time, session, "reconnecting"))
+                return events
+        name = _REASON_NAME.search(text)
+        if name:
+            return [Event(REASON_NAMES[name[1]], time, session, name[1])]
+        if not _CONTEXT.search(text):
+            return []  # a bare "statusCode: 440," inside a dumped error object: counted by its headline
+        for match in _STATUS.finditer(text):
+            code = int(match[1])
+            if code in STATUS_CODES:
+                events = [Event(STATUS_CODES[code], time, session, f"status {code}")]
+                if RECONNECT_HINT.search(text):
+                    events.append(Event(RECONNECT, time, session, "reconnecting"))
+                return events
+        return []
+

@@ -1,0 +1,59 @@
+"""How `wadoctor logs` shows its figures: a table, the versioned JSON, or quiet lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from wadoctor import __version__
+from wadoctor.logs.report import LogReport, figures
+from wadoctor.render.table import finding_lines
+from wadoctor.report import JSON_SCHEMA_VERSION
+
+COLUMNS = ("conflicts", "worst_hourly_conflicts", "logouts", "restarts", "connection_losses", "decrypt_failures",
+           "reconnects", "storms")
+HEADERS = ("CONFLICTS", "WORST/H", "LOGOUTS", "RESTARTS", "LOST", "DECRYPT", "RECONNECTS", "STORMS")
+
+
+def logs_document(report: LogReport) -> dict[str, Any]:
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "tool": {"name": "wadoctor", "version": __version__},
+        "command": "logs",
+        "lines": report.lines,
+        "events": report.events,
+        "sessions": [
+            {"session": log.session, **figures(log),
+             "findings": [{"code": f.code, "severity": f.severity.value, "message": f.message, "hint": f.hint,
+                           "fixable": f.fixable, "evidence": f.evidence} for f in found]}
+            for log, found in report.sessions
+        ],
+        "summary": {"sessions": len(report.sessions), "exit_code": int(report.exit_code())},
+    }
+
+
+def logs_table(report: LogReport) -> Table:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("SESSION", overflow="fold")
+    for header in (*HEADERS, "LAST SEEN"):
+        table.add_column(header, justify="right", no_wrap=True)
+    for log, found in report.sessions:
+        row = figures(log)
+        style = "bold red" if any(f.severity.rank == 2 for f in found) else "yellow" if found else ""
+        table.add_row(Text(log.session, style=style), *(str(row[c]) for c in COLUMNS),
+                      (row["last_seen"] or "-").replace("T", " ").rstrip("Z"))
+    return table
+
+
+def logs_view(report: LogReport, verbose: bool = False) -> Group:
+    parts: list[Any] = [logs_table(report) if report.sessions else Text("No conflict or reconnect events found.")]
+    for log, found in report.sessions:
+        if found:
+            parts.append(Text(""))
+            parts.append(Group(Text(log.session, style="bold"), *finding_lines(found, verbose)))
+    parts.append(Text(f"\n{report.lines} lines, {report.events} events, {len(report.sessions)} sessions"))
+    return Group(*parts)
+
