@@ -61,7 +61,7 @@ def run_cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | No
     permissions apply even when the tests run as root)."""
     full_env = {k: v for k, v in os.environ.items() if k != "WADOCTOR_CONFIG"}
     full_env.update(env or {})
-    full_env["PYTHONPATH"] = str(REPO)
+    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [(env or {}).get("PYTHONPATH"), str(REPO)]))
     prefix = AS_USER if unprivileged else []
     result = subprocess.run([*prefix, sys.executable, "-m", "wadoctor", *map(str, args)], cwd=cwd,
                             env=full_env, capture_output=True, text=True, timeout=timeout)
@@ -116,3 +116,30 @@ def real_chromium() -> None:
         if os.environ.get("CI"):
             pytest.fail("CI must run the Chromium tests: install Debian's chromium package")
         pytest.skip("chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the whole run (see tests/fixtures/postgres.py)."""
+    from tests.fixtures.postgres import Postgres, PostgresUnavailable
+
+    try:
+        server = Postgres()
+        server.start()
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the fleet tests: {exc}")
+        pytest.skip(str(exc))
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def registry(postgres):
+    """The registry URL, on an empty database for each test."""
+    import psycopg
+
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        for table in ("wadoctor_sessions", "wadoctor_hosts", "wadoctor_guards", "wadoctor_meta"):
+            conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
+    return postgres.url

@@ -20,6 +20,7 @@ from wadoctor.logs.analysis import Thresholds
 
 CONFIG_NAME = "wadoctor.toml"
 ENV_CONFIG = "WADOCTOR_CONFIG"
+ENV_REGISTRY = "WADOCTOR_REGISTRY"
 IGNORE = "ignore"
 
 
@@ -32,6 +33,8 @@ class Config:
     backups_keep: int = 5  # verified creds.json copies kept per session; 0 disables
     fix_foreign_locks: bool = False  # may fix remove a Chromium lock written by another host
     fix_purge_abandoned: bool = False  # may fix quarantine never-paired and logged-out sessions
+    registry_url: str | None = None
+    registry_stale_minutes: float = 15.0
     log_session_keys: list[str] = field(default_factory=lambda: list(DEFAULT_SESSION_KEYS))
     log_thresholds: Thresholds = field(default_factory=Thresholds)
     # code -> severity; None means the code is ignored
@@ -59,7 +62,7 @@ def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """Build a Config from a parsed TOML document, rejecting anything unknown."""
     config = Config(source=path)
-    unknown = set(data) - {"roots", "thresholds", "discovery", "severity", "backups", "fix", "logs"}
+    unknown = set(data) - {"roots", "thresholds", "discovery", "severity", "backups", "fix", "logs", "registry"}
     if unknown:
         raise ConfigError(f"{path}: unknown key {sorted(unknown)[0]!r}")
     roots = _expect(data.get("roots", []), (list,), "roots", path)
@@ -96,6 +99,13 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             setattr(config.log_thresholds, key, value)
         else:
             raise ConfigError(f"{path}: unknown key 'logs.{key}'")
+    for key, value in _table(data, "registry", path).items():
+        if key == "url":
+            config.registry_url = _expect(value, (str,), "registry.url", path)
+        elif key == "stale_after_minutes":
+            config.registry_stale_minutes = _expect(value, (int, float), "registry.stale_after_minutes", path)
+        else:
+            raise ConfigError(f"{path}: unknown key 'registry.{key}'")
     for code, level in _table(data, "severity", path).items():
         if code not in CODES:
             raise ConfigError(f"{path}: [severity] names unknown finding code {code!r}")
@@ -128,6 +138,11 @@ def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config
     return parse_config(data, path)
 
 
+def registry_url(config: Config, option: str | None) -> str | None:
+    """--registry, else $WADOCTOR_REGISTRY, else [registry] url."""
+    return option or os.environ.get(ENV_REGISTRY) or config.registry_url
+
+
 def default_config_text() -> str:
     """The commented wadoctor.toml that `wadoctor init` writes."""
     defaults = Config()
@@ -142,10 +157,13 @@ def default_config_text() -> str:
         "fix": {"foreign_locks": defaults.fix_foreign_locks, "purge_abandoned": defaults.fix_purge_abandoned},
         "logs": {"session_keys": defaults.log_session_keys, **vars(defaults.log_thresholds)},
     })
+    registry = ("# [registry]\n# url = \"postgresql://wadoctor@db.internal/gateways\"  # or $WADOCTOR_REGISTRY\n"
+                f"# stale_after_minutes = {defaults.registry_stale_minutes:g}\n\n")
     codes = "\n".join(f"# {c.code} = \"{c.severity.value}\"" for c in CODES.values())
     return (
         "# wadoctor configuration. Paths in `roots` are relative to this file.\n"
         f"{body}\n"
+        f"{registry}"
         "[severity]\n"
         "# Override a finding's severity: info, warning, critical or ignore. Defaults:\n"
         f"{codes}\n"

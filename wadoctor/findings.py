@@ -168,6 +168,14 @@ _CODES = [
     Code("log-decrypt-failures", Severity.INFO,
          "The logs show decryption failures (Bad MAC, no session found).",
          "A few are normal after a restore; many point to corrupt keys: `wadoctor check --deep`."),
+    Code("registry-unreachable", Severity.WARNING,
+         "The fleet registry could not be reached or answered with an error: the report shows this "
+         "host only (exit 3).",
+         "Check the registry URL and that PostgreSQL is up; the local findings still stand."),
+    Code("fleet-host-silent", Severity.WARNING,
+         "A host of the fleet has not reported to the registry for longer than [registry] "
+         "stale_after_minutes: its sessions may be running unchecked, or it is gone.",
+         "Run `wadoctor check --registry` from cron on every host."),
     Code("path-unreadable", Severity.WARNING,
          "A file or folder of the session could not be read.",
          "Run wadoctor as the gateway's user or as root."),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from wadoctor.discovery import Problem
 from wadoctor.exitcodes import ExitCode
-from wadoctor.findings import Severity
+from wadoctor.findings import Finding, Severity
 from wadoctor.model import Session
 
 JSON_SCHEMA_VERSION = 1
@@ -21,13 +22,14 @@ class Report:
     deep: bool = False
     uninspected: int = 0  # processes whose details were denied: holders may be missing
     backups_failed: int = 0  # sessions whose creds backup could not be written
+    fleet_findings: list[tuple[str, Finding]] = field(default_factory=list)  # (subject, finding)
+    fleet: dict[str, Any] | None = None  # the registry's view, with --registry
     generated_at: float = field(default_factory=time.time)
 
     def severity_counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Severity}
-        for session in self.sessions:
-            for finding in session.findings:
-                counts[finding.severity.value] += 1
+        for finding in [f for s in self.sessions for f in s.findings] + [f for _, f in self.fleet_findings]:
+            counts[finding.severity.value] += 1
         return counts
 
     def state_counts(self) -> dict[str, int]:
@@ -40,7 +42,8 @@ class Report:
     def complete(self) -> bool:
         """False when a path could not be searched or a check crashed."""
         crashed = any(f.code == "check-crashed" for s in self.sessions for f in s.findings)
-        return not self.problems and not crashed
+        unreachable = any(f.code == "registry-unreachable" for _, f in self.fleet_findings)
+        return not self.problems and not crashed and not unreachable
 
     def exit_code(self) -> ExitCode:
         """critical (2) > could not complete (3) > warning (1) > ok (0).

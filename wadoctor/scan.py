@@ -14,8 +14,9 @@ from pathlib import Path
 
 from wadoctor.config import Config
 from wadoctor.conflicts import attach_holders, find_duplicate_identities
-from wadoctor.diagnosis import diagnose
+from wadoctor.diagnosis import diagnose, finding_of
 from wadoctor.discovery import Discovery
+from wadoctor.fleet.link import FleetLink
 from wadoctor.holders.index import HolderIndex
 from wadoctor.logs.analysis import LogAnalysis
 from wadoctor.logs.report import figures, log_observations
@@ -51,6 +52,7 @@ def scan(
     on_session: Callable[[Session], None] | None = None,
     keep_backups: bool = False,
     logs: LogAnalysis | None = None,
+    fleet: FleetLink | None = None,
 ) -> Report:
     """Scan `paths`; with `keep_backups`, also back up every healthy paired creds.json that
     changed since its last backup (check and fix do; list does not write); with `logs`, join
@@ -66,6 +68,8 @@ def scan(
         if on_session is not None:
             on_session(session)
     find_duplicate_identities(report.sessions)
+    if fleet is not None:
+        fleet.observe(report.sessions)
     for session in report.sessions:
         if logs is not None and session.id in logs.sessions:
             session.logs = figures(logs.sessions[session.id])
@@ -73,4 +77,9 @@ def scan(
         diagnose(session, config)
         mark_fixable(session, config)
     report.problems = discovery.problems
+    if fleet is not None:
+        fleet.publish(report.sessions)
+        report.fleet = fleet.summary()
+        report.fleet_findings = [(subject, f) for subject, o in fleet.observations
+                                 if (f := finding_of(o, config)) is not None]
     return report

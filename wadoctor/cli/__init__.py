@@ -13,6 +13,7 @@ import typer
 from typer._click.exceptions import ClickException, UsageError as ClickUsageError
 
 from wadoctor import __version__
+from wadoctor.cli import fleet as fleet_cmd
 from wadoctor.cli import guard as guard_cmd
 from wadoctor.cli import init as init_cmd
 from wadoctor.cli import logs as logs_cmd
@@ -38,6 +39,7 @@ app.command("clean-all")(repair_cmd.clean_all)
 app.command("restore")(quarantine_cmd.restore)
 app.add_typer(quarantine_cmd.app, name="quarantine")
 app.command("logs")(logs_cmd.logs)
+app.command("fleet")(fleet_cmd.fleet)
 app.command("init")(init_cmd.init)
 app.command("guard", context_settings={"allow_interspersed_args": False})(guard_cmd.guard)
 

@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+from wadoctor.cli.options import Registry
+from wadoctor.config import load_config, registry_url
+from wadoctor.fleet.guard import guard_with_registry
 from wadoctor.guard import guard_exec
 
 
@@ -15,7 +18,15 @@ def guard(
     command: Annotated[list[str], typer.Argument(help="The gateway command, after --.", show_default=False)],
     wait: Annotated[float, typer.Option("--wait", help="Wait up to SECONDS for the holder to exit.",
                                         metavar="SECONDS", min=0)] = 0.0,
+    registry: Registry = None,
+    registry_optional: Annotated[bool, typer.Option("--registry-optional", help="Start the gateway with the local "
+                                                    "lock only when the registry is unreachable.")] = False,
 ) -> None:
     """Lock a session, then run COMMAND in its place: the lock lives exactly as long as the
-    gateway. If another process holds it, exit 75 at once (or after --wait) naming the holder."""
-    guard_exec(path, command[1:] if command[:1] == ["--"] else command, wait)
+    gateway. If another process holds it, exit 75 at once (or after --wait) naming the holder.
+    With a registry, also hold each device identity fleet-wide for the gateway's life."""
+    command = command[1:] if command[:1] == ["--"] else command
+    url = registry_url(load_config(None), registry)
+    if url:
+        raise typer.Exit(guard_with_registry(path, command, wait, url, registry_optional))
+    guard_exec(path, command, wait)

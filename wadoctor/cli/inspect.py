@@ -6,20 +6,24 @@ from typing import Annotated, Optional
 
 import typer
 
-from wadoctor.cli.options import ConfigFile, Json, Paths, Quiet, Verbose, output_mode
+from wadoctor.cli.options import ConfigFile, Json, Paths, Quiet, Registry, Verbose, output_mode
 from wadoctor.cli.output import Output
 from wadoctor.cli.logs import analyze
-from wadoctor.config import load_config
+from wadoctor.config import load_config, registry_url
+from wadoctor.fleet.link import FleetLink
 from wadoctor.scan import default_paths, scan
 
 
 def _run(command: str, paths: Paths, config_file: ConfigFile, json: bool, quiet: bool,
-         verbose: bool, deep: bool = False, backups: bool = False, log_files: list[str] | None = None) -> None:
+         verbose: bool, deep: bool = False, backups: bool = False, log_files: list[str] | None = None,
+         registry: str | None = None) -> None:
     output = Output(output_mode(json, quiet), verbose)
     config = load_config(config_file)
     logs = analyze(log_files, config) if log_files else None
+    url = registry_url(config, registry) if command == "check" else None
+    fleet = FleetLink(url, config.registry_stale_minutes) if url else None
     report = scan(paths or default_paths(config), config, command, deep=deep, on_session=output.on_session,
-                  keep_backups=backups and config.backups_keep > 0, logs=logs)
+                  keep_backups=backups and config.backups_keep > 0, logs=logs, fleet=fleet)
     output.report(report)
     raise typer.Exit(int(report.exit_code()))
 
@@ -41,9 +45,11 @@ def check(
                                             "(a strictly read-only check).")] = False,
     log_files: Annotated[Optional[list[str]], typer.Option("--logs", metavar="FILE", help="Gateway log to join "
                                                            "on session ids (repeatable; - for stdin).")] = None,
+    registry: Registry = None,
 ) -> None:
     """Diagnose every session found. Exit 0 ok, 1 warnings, 2 critical, 3 incomplete.
 
     Also keeps a few verified backups of each healthy creds.json (under <root>/.wadoctor/backups),
     so that `wadoctor fix` can restore one after a crash empties it."""
-    _run("check", paths, config_file, json, quiet, verbose, deep, backups=not no_backup, log_files=log_files)
+    _run("check", paths, config_file, json, quiet, verbose, deep, backups=not no_backup, log_files=log_files,
+         registry=registry)

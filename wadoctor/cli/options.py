@@ -28,3 +28,8 @@ def output_mode(json: bool, quiet: bool) -> Mode:
     if json and quiet:
         raise typer.BadParameter("--json and --quiet exclude each other")
     return Mode.JSON if json else Mode.QUIET if quiet else Mode.TABLE
+Registry = Annotated[
+    Optional[str],
+    typer.Option("--registry", metavar="URL", help="Fleet registry, postgresql://... (default: $WADOCTOR_REGISTRY, "
+                 "else [registry] url).", show_default=False),
+]

@@ -80,6 +80,11 @@ def report_dict(report: Report) -> dict[str, Any]:
         "deep": report.deep,
         "sessions": [session_dict(s) for s in report.sessions],
         "problems": [{"path": p.path, "message": p.message} for p in report.problems],
+        "fleet": None if report.fleet is None else {
+            **report.fleet,
+            "findings": [{"subject": subject, "code": f.code, "severity": f.severity.value, "message": f.message,
+                          "hint": f.hint, "evidence": f.evidence} for subject, f in report.fleet_findings],
+        },
         "summary": {
             "sessions": len(report.sessions),
             "states": report.state_counts(),

@@ -13,3 +13,5 @@ def quiet_lines(report: Report) -> Iterator[str]:
         for finding in session.findings:
             if finding.severity is not Severity.INFO:
                 yield f"{finding.severity.value} {finding.code} {session.path}: {finding.message}"
+    for subject, finding in report.fleet_findings:
+        yield f"{finding.severity.value} {finding.code} {subject}: {finding.message}"

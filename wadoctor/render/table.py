@@ -150,5 +150,8 @@ def render_table(report: Report, console: Console, verbose: bool = False) -> Non
         for session in troubled:
             console.print()
             console.print(findings_block(session, verbose))
+    for subject, finding in report.fleet_findings:
+        console.print()
+        console.print(Group(Text(f"fleet: {subject}", style="bold"), *finding_lines([finding], verbose)))
     console.print()
     console.print(summary_line(report))

@@ -1,0 +1,84 @@
+"""`wadoctor fleet`: every host, session, holder and conflict the registry knows."""
+
+from __future__ import annotations
+
+import json as jsonlib
+import sys
+from typing import Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from wadoctor.cli.options import ConfigFile, Json, Registry
+from wadoctor.cli.output import Output
+from wadoctor.config import load_config, registry_url
+from wadoctor.errors import ConfigError
+from wadoctor.exitcodes import ExitCode
+from wadoctor.fleet.registry import connect, ensure_schema, read_fleet
+from wadoctor.render.jsonout import iso
+from wadoctor.report import JSON_SCHEMA_VERSION
+
+
+def _conflicts(sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Identities present on more than one host."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in sessions:
+        key = row["device_key"] and f"device {row['device_key']}" or (
+            row["noise_fingerprint"] and f"noise key {row['noise_fingerprint']}")
+        if key:
+            groups.setdefault(key, []).append(row)
+    found = []
+    for identity, rows in sorted(groups.items()):
+        hosts = sorted({r["host"] for r in rows})
+        if len(hosts) >= 2:
+            held = sorted({r["host"] for r in rows if r["held"]})
+            found.append({"identity": identity, "hosts": hosts, "held_on": held,
+                          "severity": "critical" if len(held) >= 2 else "warning",
+                          "paths": [f"{r['host']}:{r['path']}" for r in rows]})
+    return found
+
+
+def fleet(registry: Registry = None, config_file: ConfigFile = None, json: Json = False) -> None:
+    """Show the whole fleet from the registry: hosts, sessions, holders, cross-host conflicts.
+    Exit 2 when an identity is live on two hosts, 1 for other conflicts or silent hosts."""
+    config = load_config(config_file)
+    url = registry_url(config, registry)
+    if not url:
+        raise ConfigError("no registry: give --registry URL, $WADOCTOR_REGISTRY or [registry] url")
+    conn = connect(url)
+    try:
+        ensure_schema(conn)
+        hosts, sessions = read_fleet(conn)
+    finally:
+        conn.close()
+    conflicts = _conflicts(sessions)
+    silent = [h.host for h in hosts if h.age_seconds > config.registry_stale_minutes * 60]
+    code = ExitCode.CRITICAL if any(c["severity"] == "critical" for c in conflicts) else (
+        ExitCode.WARNING if conflicts or silent else ExitCode.OK)
+    if json:
+        document = {
+            "schema_version": JSON_SCHEMA_VERSION, "command": "fleet",
+            "hosts": [{"host": h.host, "reported_at": iso(h.reported_at.timestamp()), "sessions": h.sessions,
+                       "wadoctor": h.wadoctor, "silent": h.host in silent} for h in hosts],
+            "sessions": sessions, "conflicts": conflicts, "summary": {"exit_code": int(code)},
+        }
+        sys.stdout.write(jsonlib.dumps(document, indent=2, default=str) + "\n")
+        raise typer.Exit(int(code))
+    out = Output().out
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("HOST", "SESSION", "IDENTITY", "STATE", "HELD BY", "FINDINGS"):
+        table.add_column(column, overflow="fold")
+    for row in sessions:
+        holders = ", ".join(f"{h['name']} {h['pid']}" for h in row["holders"]) or "-"
+        worst = sorted({f["code"] for f in row["findings"] if f["severity"] != "info"})
+        table.add_row(row["host"] + (" (silent)" if row["host"] in silent else ""), row["session_id"],
+                      row["device_key"] or "-", row["state"], holders, Text(", ".join(worst) or "ok"))
+    out.print(table)
+    for conflict in conflicts:
+        style = "bold red" if conflict["severity"] == "critical" else "yellow"
+        out.print(Text(f"{conflict['severity']}: {conflict['identity']} on {', '.join(conflict['paths'])}"
+                       f" (held on {', '.join(conflict['held_on']) or 'none'})", style=style))
+    out.print(f"{len(hosts)} hosts, {len(sessions)} sessions, {len(conflicts)} cross-host conflicts"
+              + (f", silent: {', '.join(silent)}" if silent else ""))
+    raise typer.Exit(int(code))

@@ -1,0 +1,85 @@
+"""`check --registry`: read the fleet before diagnosis, publish this host after it.
+
+A registry that is down or slow never hides the local picture: the check completes, says
+`registry-unreachable` and exits 3 unless something worse was found.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wadoctor.findings import Severity
+from wadoctor.fleet.registry import (RegistryUnavailable, connect, device_key, ensure_schema, publish, read_fleet,
+                                     require_psycopg, this_host)
+from wadoctor.model import Observation, Session
+
+
+class FleetLink:
+    def __init__(self, url: str, stale_minutes: float) -> None:
+        require_psycopg()  # a missing extra is a one-line config error, not an unreachable registry
+        self.url = url
+        self.stale_minutes = stale_minutes
+        self.host = this_host()
+        self.conn: Any = None
+        self.hosts: list[Any] = []
+        self.observations: list[tuple[str, Observation]] = []  # (subject, observation) beyond one session
+
+    def _fail(self, exc: BaseException) -> None:
+        message = str(exc) if isinstance(exc, RegistryUnavailable) else f"registry error: {exc}"
+        self.observations.append((self.url_shown, Observation("registry-unreachable", message)))
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    @property
+    def url_shown(self) -> str:
+        """The URL without its password."""
+        scheme, _, rest = self.url.partition("://")
+        credentials, at, place = rest.rpartition("@")
+        return f"{scheme}://{credentials.split(':')[0]}@{place}" if at else self.url
+
+    def observe(self, sessions: list[Session]) -> None:
+        """Cross-host duplicate identities on local sessions, and hosts gone silent."""
+        try:
+            self.conn = connect(self.url)
+            ensure_schema(self.conn)
+            self.hosts, rows = read_fleet(self.conn)
+        except Exception as exc:  # noqa: BLE001 - psycopg's errors and ours alike end in a finding
+            self._fail(exc)
+            return
+        others = [r for r in rows if r["host"] != self.host]
+        for session in sessions:
+            key, noise = device_key(session.identity), session.identity.noise_fingerprint if session.identity else None
+            same = [r for r in others if (key and r["device_key"] == key) or (noise and r["noise_fingerprint"] == noise)]
+            if not same:
+                continue
+            live = bool(session.holders) and any(r["held"] for r in same)
+            where = ", ".join(f"{r['host']}:{r['path']}" + (" (held)" if r["held"] else "") for r in same[:3])
+            state = "live on two hosts: split brain" if live else "it will conflict once both run"
+            session.observe("duplicate-identity", f"{key and 'device ' + key or 'noise key ' + str(noise)} is also on "
+                            f"{where}; {state}", severity=Severity.CRITICAL if live else None,
+                            hosts=sorted({r["host"] for r in same}), others=[f"{r['host']}:{r['path']}" for r in same])
+        for host in self.hosts:
+            if host.host != self.host and host.age_seconds > self.stale_minutes * 60:
+                self.observations.append((f"host {host.host}", Observation(
+                    "fleet-host-silent", f"host {host.host} has not reported for {host.age_seconds / 60:.0f} min "
+                    f"(threshold {self.stale_minutes:g})", {"host": host.host, "minutes": round(host.age_seconds / 60)})))
+
+    def publish(self, sessions: list[Session]) -> None:
+        if self.conn is None:
+            return
+        try:
+            publish(self.conn, self.host, sessions)
+        except Exception as exc:  # noqa: BLE001
+            self._fail(exc)
+        finally:
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
+
+    def summary(self) -> dict[str, Any]:
+        from wadoctor.render.jsonout import iso
+
+        return {"registry": self.url_shown, "host": self.host,
+                "hosts": [{"host": h.host, "reported_at": iso(h.reported_at.timestamp()), "sessions": h.sessions,
+                           "wadoctor": h.wadoctor} for h in self.hosts]}
