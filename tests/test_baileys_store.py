@@ -155,7 +155,8 @@ def test_a_creds_json_of_another_program_is_not_a_session(tmp_path, cli):
 
 @pytest.mark.skipif(not SHARED_SESSION.is_dir(), reason="shared reference session not beside the project")
 def test_reference_session_from_shared_is_healthy(cli):
-    session = by_id(check(cli, SHARED_SESSION, deep=True))["session-A"]
+    run = cli("check", "--json", "--deep", "--no-backup", SHARED_SESSION)
+    session = by_id(run.json())["session-A"]
     assert session["state"] == "paired" and session["findings"] == []
     assert session["files"] == 835
     assert session["identity"]["jid"] == "6281234567890:12@s.whatsapp.net"
