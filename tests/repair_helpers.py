@@ -30,7 +30,7 @@ def fixable_tree(root: Path) -> Path:
     sessions = root / "sessions"
     marketing = copy("marketing", sessions / "marketing")  # empty pre-key + creds.json.bak
     (marketing / "pre-key-9.json.tmp").write_text("{")
-    shop = copy("shop-main", sessions / "shop-main")
+    copy("shop-main", sessions / "shop-main")
     return sessions
 
 

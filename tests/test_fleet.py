@@ -10,9 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
-from tests.conftest import EXAMPLES, REPO, by_id, codes
+from tests.conftest import EXAMPLES, REPO, by_id
 
 NODE = shutil.which("node")
 GATEWAY = [sys.executable, "-c", "print('gateway up', flush=True); import time; time.sleep(120)"]

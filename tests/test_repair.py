@@ -9,7 +9,7 @@ import stat
 import tomllib
 from pathlib import Path
 
-from tests.conftest import EXAMPLES, by_id, codes
+from tests.conftest import by_id, codes
 from tests.fixtures import baileys
 from tests.repair_helpers import (break_creds_after_backup, copy, dead_pid, fixable_tree, inventory, lost_bytes,
                                   read_json, stale_profile)

@@ -98,7 +98,7 @@ class Discovery:
             return
         for adapter in self.adapters:
             if adapter.claims_dir(path, entries):
-                found = _guarded(adapter, path, lambda: _listed(adapter.read_dir(path, entries, self.deep)))
+                found = _guarded(adapter, path, lambda a=adapter: _listed(a.read_dir(path, entries, self.deep)))
                 if found:
                     yield from found
                     return
@@ -145,7 +145,7 @@ class Discovery:
             key = os.path.realpath(path)
             if key not in self._seen:
                 self._seen.add(key)
-                yield from _guarded(adapter, path, lambda: list(adapter.read_file(path, self.deep)))
+                yield from _guarded(adapter, path, lambda a=adapter: list(a.read_file(path, self.deep)))
             return
 
 
