@@ -105,13 +105,13 @@ def crash_tree(root: Path, cli, store_template: Path | None = None) -> Path:
     return sessions
 
 
-def corrupt_index(store: Path) -> None:
-    """Wreck an index page of a whatsmeow store: quick_check fails, the rows still read."""
+def corrupt_index(store: Path, devices: int = 50) -> None:
+    """Add `devices` rows, then wreck an index page: quick_check fails, the rows still read."""
     import sqlite3
 
     from tests.fixtures.whatsmeow import Device, add_devices
 
-    add_devices(store, *(Device(f"1555{i:07d}", 1) for i in range(50)))
+    add_devices(store, *(Device(f"1555{i:07d}", 1) for i in range(devices)))
     connection = sqlite3.connect(store)
     connection.execute("CREATE INDEX wadoctor_test_idx ON whatsmeow_device (push_name, jid)")
     connection.commit()

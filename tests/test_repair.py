@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.conftest import by_id, codes
 from tests.fixtures import baileys
-from tests.repair_helpers import (break_creds_after_backup, copy, dead_pid, fixable_tree, inventory, lost_bytes,
+from tests.repair_helpers import (break_creds_after_backup, copy, corrupt_index, dead_pid, fixable_tree, inventory, lost_bytes,
                                   read_json, stale_profile)
 
 
@@ -197,20 +197,7 @@ def test_abandoned_sessions_are_purged_only_when_asked(tmp_path, cli):
 
 
 def test_corrupt_whatsmeow_store_is_salvaged(whatsmeow_store, cli):
-    from tests.fixtures.whatsmeow import Device, add_devices
-
-    add_devices(whatsmeow_store, *(Device(f"1555{i:07d}", 1) for i in range(300)))
-    import sqlite3
-
-    connection = sqlite3.connect(whatsmeow_store)
-    connection.execute("CREATE INDEX wadoctor_test_idx ON whatsmeow_device (push_name, jid)")
-    connection.commit()
-    root_page = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = 'wadoctor_test_idx'").fetchone()[0]
-    page_size = connection.execute("PRAGMA page_size").fetchone()[0]
-    connection.close()
-    with open(whatsmeow_store, "r+b") as handle:  # wreck the index page: the table rows stay readable
-        handle.seek((root_page - 1) * page_size)
-        handle.write(b"\xff" * page_size)
+    corrupt_index(whatsmeow_store, devices=300)
     original = whatsmeow_store.read_bytes()
     assert codes(check_one(cli, whatsmeow_store)) == {"store-corrupt"}
     run = cli("fix", "--json", whatsmeow_store.parent)

@@ -18,7 +18,7 @@ from typing import Any
 
 from wadoctor.model import Session, SessionState
 from wadoctor.repair.quarantine import STATE_DIR
-from wadoctor.repair.safety import fsync_dir
+from wadoctor.repair.safety import fsync_dir, write_synced
 from wadoctor.stores.baileys import CREDS, CREDS_CAP
 from wadoctor.stores.baileys_creds import parse_json_bytes, validation_problems
 from wadoctor.stores.files import read_capped
@@ -62,13 +62,7 @@ def keep_backup(session: Session, keep: int) -> Path | None:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     target = folder / f"creds-{stamp}-{digest}.json"
-    temp = folder / f".{target.name}.tmp"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(raw)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, target)
+    os.replace(write_synced(folder / f".{target.name}.tmp", raw), target)
     fsync_dir(folder)
     for old in existing[: max(0, len(existing) + 1 - keep)]:
         old.unlink()

@@ -10,6 +10,7 @@ from wadoctor.errors import WadoctorError
 from wadoctor.repair.backups import restored_creds
 from wadoctor.repair.plan import Action
 from wadoctor.repair.quarantine import quarantine
+from wadoctor.repair.safety import write_synced
 from wadoctor.repair.salvage import salvage
 from wadoctor.repair.terminate import NotAllowed, terminate
 from wadoctor.stores.baileys import CREDS
@@ -19,16 +20,6 @@ JOURNALS = ("-journal", "-wal", "-shm")
 
 def _root(action: Action) -> Path:
     return action.session.path.parent
-
-
-def _write_temp(folder: Path, name: str, data: bytes) -> Path:
-    temp = folder / f".{name}.wadoctor.tmp"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return temp
 
 
 def _same_owner(new: Path, like: Path) -> None:
@@ -43,7 +34,8 @@ def _same_owner(new: Path, like: Path) -> None:
 def _restore_creds(action: Action) -> str:
     assert action.backup is not None
     creds = action.session.path / CREDS
-    temp = _write_temp(action.session.path, CREDS, restored_creds(action.backup, action.session.path))
+    temp = write_synced(action.session.path / f".{CREDS}.wadoctor.tmp",
+                        restored_creds(action.backup, action.session.path))
     try:
         _same_owner(temp, creds)
         if os.path.lexists(creds):

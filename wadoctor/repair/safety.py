@@ -21,6 +21,17 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def write_synced(path: Path, data: bytes) -> Path:
+    """Write a new private (0600) file and fsync it, refusing to follow a link at `path`;
+    the caller renames it into place."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return path
+
+
 def check_inside(root: Path, path: Path) -> None:
     """Refuse a path that is not inside `root` through real folders: no component between the
     root and the path may be a symlink, and the root itself may not be one. The path itself

@@ -19,7 +19,8 @@ class DeviceIdentity:
     device_type: int | None
 
 
-def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+def read_varint(buf: bytes, pos: int) -> tuple[int, int]:
+    """A protobuf/LevelDB base-128 varint at `pos`: (value, next position); ValueError if cut."""
     result = shift = 0
     while True:
         if pos >= len(buf) or shift > 63:
@@ -37,12 +38,12 @@ def decode_device_identity(buf: bytes) -> DeviceIdentity:
     fields: dict[int, int] = {}
     pos = 0
     while pos < len(buf):
-        key, pos = _varint(buf, pos)
+        key, pos = read_varint(buf, pos)
         number, wire = key >> 3, key & 7
         if wire == 0:
-            fields[number], pos = _varint(buf, pos)
+            fields[number], pos = read_varint(buf, pos)
         elif wire == 2:
-            length, pos = _varint(buf, pos)
+            length, pos = read_varint(buf, pos)
             pos += length
         elif wire == 1:
             pos += 8

@@ -13,22 +13,12 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from wadoctor.stores.adv import read_varint
 from wadoctor.stores.files import TooLarge, read_capped
 
 BLOCK = 32768
 FILE_CAP = 32 << 20
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
-
-
-def _varint(buf: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = buf[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return result, pos
 
 
 def _log_records(data: bytes) -> list[bytes]:
@@ -61,11 +51,11 @@ def _batch_ops(batch: bytes) -> list[tuple[int, bytes, bytes | None]]:
     ops, pos = [], 12
     for offset in range(count):
         tag = batch[pos]
-        length, pos = _varint(batch, pos + 1)
+        length, pos = read_varint(batch, pos + 1)
         key, pos = batch[pos: pos + length], pos + length
         value = None
         if tag == 1:
-            length, pos = _varint(batch, pos)
+            length, pos = read_varint(batch, pos)
             value, pos = batch[pos: pos + length], pos + length
         ops.append((sequence + offset, key, value))
     return ops
@@ -91,7 +81,7 @@ def find_local_storage(leveldb: Path, name: str) -> str | None:
         for batch in _log_records(data):
             try:
                 ops = _batch_ops(batch)
-            except (IndexError, struct.error):
+            except (IndexError, ValueError, struct.error):
                 continue
             for sequence, key, value in ops:
                 if key.endswith(suffix) and (latest is None or sequence > latest[0]):
