@@ -36,21 +36,14 @@ def attach_holders(session: Session, index: HolderIndex) -> None:
                         lock=str(own.path), pid=own.record.pid, host=own.record.host)
 
 
-def _device_key(session: Session) -> str | None:
-    identity = session.identity
-    if identity is None or identity.phone is None or identity.device is None:
-        return None
-    return f"{identity.phone}:{identity.device}"
-
-
 def find_duplicate_identities(sessions: Sequence[Session]) -> None:
     """Observe duplicate-identity on every session that shares a device JID or a noise key
     with another. Same phone on other device slots is normal multi-device and not reported."""
     groups: list[list[Session]] = []
-    for key in (_device_key, lambda s: s.identity.noise_fingerprint if s.identity else None):
+    for field in ("device_key", "noise_fingerprint"):
         by_key: dict[str, list[Session]] = {}
         for session in sessions:
-            value = key(session)
+            value = getattr(session.identity, field, None)
             if value:
                 by_key.setdefault(value, []).append(session)
         for group in by_key.values():
@@ -64,9 +57,8 @@ def find_duplicate_identities(sessions: Sequence[Session]) -> None:
             others = [str(s.path) for s in group[:SAMPLE_SIZE + 1] if s is not session][:SAMPLE_SIZE]
             more = len(group) - 1 - min(3, len(others))
             named = ", ".join(others[:3]) + (f" and {more} more" if more > 0 else "")
-            what = _device_key(session) or f"noise key {session.identity.noise_fingerprint}"  # type: ignore[union-attr]
             session.observe(
-                "duplicate-identity", f"device {what} is also in {named}; {state}",
+                "duplicate-identity", f"{session.identity.label} is also in {named}; {state}",  # type: ignore[union-attr]
                 severity=Severity.CRITICAL if held >= 2 else None,
                 others=others, copies=len(group), held=held,
             )

@@ -38,6 +38,22 @@ class Identity:
     paired_at: float | None = None
     noise_fingerprint: str | None = None
 
+    @property
+    def device_key(self) -> str | None:
+        """`phone:device`: one linked device, whatever the store format or host."""
+        if self.phone is None or self.device is None:
+            return None
+        return f"{self.phone}:{self.device}"
+
+    @property
+    def label(self) -> str | None:
+        """What names this identity in messages and locks: its device, else its noise key."""
+        if self.device_key:
+            return f"device {self.device_key}"
+        if self.noise_fingerprint:
+            return f"noise key {self.noise_fingerprint}"
+        return None
+
     @staticmethod
     def fingerprint(public_key: bytes) -> str:
         """A short, non-secret name for a public key, safe to print and to share."""

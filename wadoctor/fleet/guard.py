@@ -22,7 +22,7 @@ import psutil
 
 from wadoctor.discovery import Discovery
 from wadoctor.errors import WadoctorError
-from wadoctor.fleet.registry import RegistryUnavailable, connect, ensure_schema, identity_label, lock_key, this_host
+from wadoctor.fleet.registry import RegistryUnavailable, connect, ensure_schema, lock_key, this_host
 from wadoctor.guard import CommandFailed, GuardBusy, SessionGuard, this_process_record
 from wadoctor.holders.masking import mask_cmdline
 from wadoctor.stores import ADAPTERS
@@ -33,7 +33,7 @@ FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signa
 
 def identities(target: Path) -> list[tuple[str, int]]:
     """(label, advisory-lock key) of every identity stored under the target."""
-    labels = {identity_label(s) for s in Discovery(ADAPTERS, max_depth=2).sessions([target])}
+    labels = {s.identity.label for s in Discovery(ADAPTERS, max_depth=2).sessions([target]) if s.identity}
     return sorted((label, lock_key(label)) for label in labels if label)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from wadoctor.findings import Severity
-from wadoctor.fleet.registry import (RegistryUnavailable, connect, device_key, ensure_schema, publish, read_fleet,
+from wadoctor.fleet.registry import (RegistryUnavailable, connect, ensure_schema, publish, read_fleet,
                                      require_psycopg, this_host)
 from wadoctor.model import Observation, Session
 
@@ -47,16 +47,25 @@ class FleetLink:
         except Exception as exc:  # noqa: BLE001 - psycopg's errors and ours alike end in a finding
             self._fail(exc)
             return
-        others = [r for r in rows if r["host"] != self.host]
+        # other hosts' rows by identity, so each local session is two look-ups, not a scan
+        by_field: dict[str, dict[str, list[dict[str, Any]]]] = {"device_key": {}, "noise_fingerprint": {}}
+        for row in rows:
+            if row["host"] != self.host:
+                for field, index in by_field.items():
+                    if row[field]:
+                        index.setdefault(row[field], []).append(row)
         for session in sessions:
-            key, noise = device_key(session.identity), session.identity.noise_fingerprint if session.identity else None
-            same = [r for r in others if (key and r["device_key"] == key) or (noise and r["noise_fingerprint"] == noise)]
+            if session.identity is None:
+                continue
+            found = {id(r): r for field, index in by_field.items()
+                     for r in index.get(getattr(session.identity, field) or "", [])}
+            same = list(found.values())
             if not same:
                 continue
             live = bool(session.holders) and any(r["held"] for r in same)
             where = ", ".join(f"{r['host']}:{r['path']}" + (" (held)" if r["held"] else "") for r in same[:3])
             state = "live on two hosts: split brain" if live else "it will conflict once both run"
-            session.observe("duplicate-identity", f"{key and 'device ' + key or 'noise key ' + str(noise)} is also on "
+            session.observe("duplicate-identity", f"{session.identity.label} is also on "
                             f"{where}; {state}", severity=Severity.CRITICAL if live else None,
                             hosts=sorted({r["host"] for r in same}), others=[f"{r['host']}:{r['path']}" for r in same])
         for host in self.hosts:

@@ -17,7 +17,7 @@ from typing import Any
 
 from wadoctor import __version__
 from wadoctor.errors import ConfigError, WadoctorError
-from wadoctor.model import Identity, Session
+from wadoctor.model import Session
 
 CONNECT_TIMEOUT = 3  # seconds; a registry that is down must not hang a check
 STATEMENT_TIMEOUT_MS = 5000
@@ -98,31 +98,15 @@ def ensure_schema(conn: Any) -> None:
                      "SET value = excluded.value", (str(SCHEMA_VERSION),))
 
 
-def device_key(identity: Identity | None) -> str | None:
-    if identity is None or identity.phone is None or identity.device is None:
-        return None
-    return f"{identity.phone}:{identity.device}"
-
-
 def lock_key(label: str) -> int:
     """The advisory-lock key (a signed 64-bit integer) of an identity label."""
     return int.from_bytes(hashlib.sha256(b"wadoctor:" + label.encode()).digest()[:8], "big", signed=True)
 
 
-def identity_label(session: Session) -> str | None:
-    """What names a session's identity across hosts: its device JID, else its noise key."""
-    key = device_key(session.identity)
-    if key:
-        return f"device {key}"
-    if session.identity and session.identity.noise_fingerprint:
-        return f"noise key {session.identity.noise_fingerprint}"
-    return None
-
-
 def session_row(session: Session) -> dict[str, Any]:
     return {
         "path": str(session.path), "session_id": session.id, "format": session.format, "state": session.state.value,
-        "jid": session.identity.jid if session.identity else None, "device_key": device_key(session.identity),
+        "jid": session.identity.jid if session.identity else None, "device_key": session.identity.device_key if session.identity else None,
         "noise_fingerprint": session.identity.noise_fingerprint if session.identity else None,
         "held": bool(session.holders),
         "holders": [{"pid": h.pid, "name": h.name, "started": h.started, "evidence": h.evidence}
