@@ -16,7 +16,7 @@ from wadoctor.config import load_config, registry_url
 from wadoctor.errors import ConfigError
 from wadoctor.exitcodes import ExitCode
 from wadoctor.fleet.registry import connect, ensure_schema, read_fleet
-from wadoctor.render.jsonout import iso
+from wadoctor.times import iso
 from wadoctor.report import JSON_SCHEMA_VERSION
 
 

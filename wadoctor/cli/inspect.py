@@ -8,9 +8,9 @@ import typer
 
 from wadoctor.cli.options import ConfigFile, Json, Paths, Quiet, Registry, Verbose, output_mode
 from wadoctor.cli.output import Output
-from wadoctor.cli.logs import analyze
 from wadoctor.config import load_config, registry_url
 from wadoctor.fleet.link import FleetLink
+from wadoctor.logs.run import analyze
 from wadoctor.scan import default_paths, scan
 
 

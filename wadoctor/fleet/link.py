@@ -12,6 +12,7 @@ from wadoctor.findings import Severity
 from wadoctor.fleet.registry import (RegistryUnavailable, connect, ensure_schema, publish, read_fleet,
                                      require_psycopg, this_host)
 from wadoctor.model import Observation, Session
+from wadoctor.times import iso
 
 
 class FleetLink:
@@ -87,8 +88,6 @@ class FleetLink:
                 self.conn = None
 
     def summary(self) -> dict[str, Any]:
-        from wadoctor.render.jsonout import iso
-
         return {"registry": self.url_shown, "host": self.host,
                 "hosts": [{"host": h.host, "reported_at": iso(h.reported_at.timestamp()), "sessions": h.sessions,
                            "wadoctor": h.wadoctor} for h in self.hosts]}

@@ -12,6 +12,7 @@ from wadoctor.findings import Finding, Severity
 from wadoctor.logs.analysis import SUMMARY_KINDS, SessionLog, Thresholds
 from wadoctor.logs.events import DB_LOCKED, DECRYPT_FAILURE, LOGOUT, PROFILE_IN_USE
 from wadoctor.model import Observation
+from wadoctor.times import iso
 
 
 def log_observations(log: SessionLog, thresholds: Thresholds) -> list[Observation]:
@@ -38,8 +39,6 @@ def log_observations(log: SessionLog, thresholds: Thresholds) -> list[Observatio
 
 
 def figures(log: SessionLog) -> dict[str, Any]:
-    from wadoctor.render.jsonout import iso
-
     named = {key: log.count(kind) for key, kind in SUMMARY_KINDS.items()}
     other = {k: v for k, v in sorted(log.counts.items()) if k not in SUMMARY_KINDS.values()}
     return {**named, "other": other, "worst_hourly_conflicts": log.worst_hourly_conflicts, "storms": log.storms,

@@ -10,9 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 from wadoctor import __version__
-from wadoctor.render.jsonout import iso, report_dict
+from wadoctor.render.jsonout import report_dict
 from wadoctor.repair.plan import Action
 from wadoctor.report import JSON_SCHEMA_VERSION, Report
+from wadoctor.times import iso
 
 _STATUS_STYLE = {"planned": "cyan", "done": "green", "skipped": "yellow", "failed": "bold red"}
 

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any
 
 from wadoctor import __version__
 from wadoctor.model import Identity, Session
 from wadoctor.report import JSON_SCHEMA_VERSION, Report
-
-
-def iso(timestamp: float | None) -> str | None:
-    if timestamp is None:
-        return None
-    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+from wadoctor.times import iso
 
 
 def _identity(identity: Identity | None) -> dict[str, Any] | None:

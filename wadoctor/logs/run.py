@@ -1,0 +1,60 @@
+"""Reading logs end to end for `logs` and `check --logs`: filters, parser, files -> analysis."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from wadoctor.config import Config
+from wadoctor.errors import UsageError
+from wadoctor.logs.analysis import LogAnalysis, feed
+from wadoctor.logs.events import LineParser, parse_time
+from wadoctor.logs.report import LogReport, build_report
+from wadoctor.logs.sources import candidate_lines
+
+_RELATIVE = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_when(value: str | None, option: str) -> float | None:
+    """`--since 2h` (ago) or an ISO 8601 time."""
+    if value is None:
+        return None
+    match = _RELATIVE.match(value)
+    if match:
+        return time.time() - int(match[1]) * _UNITS[match[2]]
+    stamp = parse_time(value)
+    if stamp is None:
+        raise UsageError(f"{option} takes an ISO time (2026-11-21T10:00:00Z) or an age (30m, 2h, 1d), not {value!r}")
+    return stamp
+
+
+def make_parser(config: Config, pattern: str | None) -> LineParser:
+    compiled = None
+    if pattern is not None:
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise UsageError(f"--pattern is not a valid regular expression: {exc}") from None
+        if "session" not in compiled.groupindex:
+            raise UsageError("--pattern needs a named group (?P<session>...)")
+    return LineParser(config.log_session_keys, compiled)
+
+
+def new_analysis(config: Config, since: str | None = None, until: str | None = None,
+                 session: str | None = None) -> LogAnalysis:
+    return LogAnalysis(config.log_thresholds, parse_when(since, "--since"), parse_when(until, "--until"), session)
+
+
+def analyze(files: list[str], config: Config, since: str | None = None, until: str | None = None,
+            session: str | None = None, pattern: str | None = None) -> LogAnalysis:
+    analysis = new_analysis(config, since, until, session)
+    counter = [0]
+    feed(analysis, make_parser(config, pattern), candidate_lines(files, counter))
+    analysis.lines = counter[0]
+    return analysis
+
+
+def report_of(analysis: LogAnalysis, config: Config) -> LogReport:
+    return build_report(list(analysis.sessions.values()), config.log_thresholds, config, analysis.lines,
+                        analysis.events)
