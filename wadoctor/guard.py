@@ -68,11 +68,7 @@ def boot_id() -> str | None:
 
 def lock_path(target: Path) -> Path:
     """Where the lock for a session folder, a sessions root or a store file lives."""
-    if target.is_dir():
-        return target / LOCK_NAME
-    if target.exists():
-        return target.with_name(target.name + LOCK_SUFFIX)
-    raise UsageError(f"{target}: no such file or directory")
+    return target / LOCK_NAME if target.is_dir() else target.with_name(target.name + LOCK_SUFFIX)
 
 
 def read_record(path: Path) -> GuardRecord | None:
@@ -124,6 +120,8 @@ class SessionGuard:
 
     def acquire(self, record: GuardRecord | None = None) -> int:
         """Take the lock (waiting up to `wait` seconds) and write the record; return the fd."""
+        if self.lock_file is None and not self.target.exists():
+            raise UsageError(f"{self.target}: no such file or directory")
         path = self.lock_file or lock_path(self.target)
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from wadoctor.guard import LOCK_NAME, LOCK_SUFFIX, GuardRecord, read_record, record_is_stale
+from wadoctor.guard import GuardRecord, lock_path, read_record, record_is_stale
 from wadoctor.holders.kernel_locks import KernelLock, locks_on, read_locks
 from wadoctor.holders.masking import mask_cmdline
 from wadoctor.holders.processes import ProcessInfo, ProcessTable, container_of, scan_processes
@@ -92,8 +92,7 @@ class HolderIndex:
 
     def guard_state(self, folder_or_file: Path) -> GuardState | None:
         """The guard lock of a session folder, a store file or a sessions root, if any."""
-        path = folder_or_file / LOCK_NAME if folder_or_file.is_dir() else folder_or_file.with_name(
-            folder_or_file.name + LOCK_SUFFIX)
+        path = lock_path(folder_or_file)
         if path not in self._guards:
             if not path.is_file():
                 self._guards[path] = None

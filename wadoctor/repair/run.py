@@ -50,11 +50,12 @@ def run_lock(paths: Sequence[Path], wait: float) -> list[SessionGuard]:
     return locks
 
 
-def wait_until_free(paths: Sequence[Path], config: Config, seconds: float) -> Report:
-    """Scan until no session has a holder (the old gateway has exited), or fail with 75."""
+def wait_until_free(paths: Sequence[Path], config: Config, seconds: float, keep_backups: bool) -> Report:
+    """Scan until no session has a holder (the old gateway has exited), or fail with 75;
+    the last scan, of the sessions now free, is the one fix acts on."""
     deadline = time.monotonic() + seconds
     while True:
-        report = scan(paths, config, "fix")
+        report = scan(paths, config, "fix", keep_backups=keep_backups)
         held = [s for s in report.sessions if s.holders]
         if not held:
             return report
@@ -68,9 +69,11 @@ def fix(paths: Sequence[Path], config: Config, options: FixOptions, dry_run: boo
         wait: float = 0.0, wait_free: float | None = None) -> FixResult:
     locks = [] if dry_run else run_lock(paths, wait)
     try:
+        before = None
         if wait_free is not None:
-            wait_until_free(paths, config, wait_free)
-        before = scan(paths, config, "fix", deep=options.deep, keep_backups=not dry_run)
+            before = wait_until_free(paths, config, wait_free, keep_backups=not dry_run)
+        if before is None or options.deep:  # the waiting scans are plain: a deep fix reads again
+            before = scan(paths, config, "fix", deep=options.deep, keep_backups=not dry_run)
         actions = [a for s in before.sessions for a in plan_session(s, options, config)]
         result = FixResult(before, actions, dry_run=dry_run)
         if not dry_run and any(a.status == "planned" for a in actions):

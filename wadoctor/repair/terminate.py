@@ -7,9 +7,9 @@ import time
 
 import psutil
 
+from wadoctor.guard import START_TOLERANCE
 from wadoctor.model import Holder
 
-START_TOLERANCE = 1.0
 
 
 class NotAllowed(Exception):
