@@ -16,12 +16,21 @@ import tomli_w
 
 from wadoctor.errors import ConfigError, UsageError
 from wadoctor.findings import CODES, Severity
-from wadoctor.logs.analysis import Thresholds
 
 CONFIG_NAME = "wadoctor.toml"
 ENV_CONFIG = "WADOCTOR_CONFIG"
 ENV_REGISTRY = "WADOCTOR_REGISTRY"
 IGNORE = "ignore"
+
+
+@dataclass
+class Thresholds:
+    """When log figures become findings ([logs] in wadoctor.toml)."""
+
+    conflicts_warning_per_hour: int = 3
+    conflicts_critical_per_hour: int = 10
+    storm_reconnects: int = 10
+    storm_seconds: float = 60.0
 
 
 @dataclass

@@ -30,7 +30,7 @@ import psutil
 from wadoctor import __version__
 from wadoctor.errors import UsageError, WadoctorError
 from wadoctor.exitcodes import ExitCode
-from wadoctor.holders.masking import mask_args
+from wadoctor.masking import mask_args
 
 LOCK_NAME = ".wadoctor.lock"
 LOCK_SUFFIX = ".wadoctor.lock"

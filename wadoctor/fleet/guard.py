@@ -22,9 +22,10 @@ import psutil
 
 from wadoctor.discovery import Discovery
 from wadoctor.errors import WadoctorError
+from wadoctor.escape import visible
 from wadoctor.fleet.registry import RegistryUnavailable, connect, ensure_schema, lock_key, this_host
 from wadoctor.guard import CommandFailed, GuardBusy, SessionGuard, this_process_record
-from wadoctor.holders.masking import mask_cmdline
+from wadoctor.masking import mask_cmdline
 from wadoctor.stores import ADAPTERS
 
 WATCH_SECONDS = 5.0
@@ -98,7 +99,7 @@ def guard_with_registry(target: Path, command: list[str], wait: float, url: str,
                 if not optional:
                     raise RegistryUnavailable(f"{exc}; not starting the gateway (--registry-optional to start it "
                                               "with the local lock only)") from None
-                print(f"wadoctor: {exc}; starting with the local lock only", file=sys.stderr)
+                print(f"wadoctor: {visible(exc)}; starting with the local lock only", file=sys.stderr)
         child = _spawn(command)
         if conn is not None:
             _record(conn, keys, command, child.pid, psutil.Process(child.pid).create_time())
@@ -139,7 +140,7 @@ def _watch(conn: Any, url: str, keys: list[tuple[str, int]], command: list[str],
         _take(fresh, keys, command, child.pid, psutil.Process(child.pid).create_time())
         return fresh
     except GuardBusy as exc:
-        print(f"wadoctor: {exc}; stopping the gateway to avoid a split brain", file=sys.stderr)
+        print(f"wadoctor: {visible(exc)}; stopping the gateway to avoid a split brain", file=sys.stderr)
         child.terminate()
         return None
     except (WadoctorError, psutil.Error):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from wadoctor.guard import GuardRecord, lock_path, read_record, record_is_stale
 from wadoctor.holders.kernel_locks import KernelLock, locks_on, read_locks
-from wadoctor.holders.masking import mask_cmdline
+from wadoctor.masking import mask_cmdline
 from wadoctor.holders.processes import ProcessInfo, ProcessTable, container_of, scan_processes
 from wadoctor.model import Holder, Session
 

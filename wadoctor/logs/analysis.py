@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from wadoctor.config import Thresholds
 from wadoctor.logs.events import (CONFLICT, CONNECTION_LOST, DECRYPT_FAILURE, LOGOUT, RECONNECT, RESTART,
                                   Event, LineParser)
 
@@ -19,14 +20,6 @@ DEDUPE_SECONDS = 1.0
 DEDUPE_LINES = 3
 HOUR = 3600.0
 ECHO_OF = {CONFLICT: (LOGOUT,)}
-
-
-@dataclass
-class Thresholds:
-    conflicts_warning_per_hour: int = 3
-    conflicts_critical_per_hour: int = 10
-    storm_reconnects: int = 10
-    storm_seconds: float = 60.0
 
 
 @dataclass

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from wadoctor.config import Config
+from wadoctor.config import Config, Thresholds
 from wadoctor.diagnosis import finding_of
 from wadoctor.exitcodes import ExitCode
 from wadoctor.findings import Finding, Severity
-from wadoctor.logs.analysis import SUMMARY_KINDS, SessionLog, Thresholds
+from wadoctor.logs.analysis import SUMMARY_KINDS, SessionLog
 from wadoctor.logs.events import DB_LOCKED, DECRYPT_FAILURE, LOGOUT, PROFILE_IN_USE
 from wadoctor.model import Observation
 from wadoctor.times import iso
