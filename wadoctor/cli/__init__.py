@@ -22,6 +22,7 @@ from wadoctor.cli import repair as repair_cmd
 from wadoctor.cli import inspect as inspect_cmd
 from wadoctor.errors import WadoctorError
 from wadoctor.exitcodes import ExitCode
+from wadoctor.escape import visible
 
 app = typer.Typer(
     name="wadoctor",
@@ -29,6 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: "[registry] url" stays as written
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("list")(inspect_cmd.list_sessions)
@@ -58,7 +60,7 @@ def _root(
 
 
 def _fail(message: str, code: ExitCode) -> None:
-    print(f"wadoctor: error: {message}", file=sys.stderr)
+    print(f"wadoctor: error: {visible(message)}", file=sys.stderr)
     sys.exit(int(code))
 
 
@@ -67,9 +69,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         code = app(args=list(argv) if argv is not None else None, prog_name="wadoctor", standalone_mode=False)
     except ClickUsageError as exc:
+        exc.message = visible(exc.message)  # it may quote what was typed
         exc.show()
         sys.exit(int(ExitCode.USAGE))
     except ClickException as exc:
+        exc.message = visible(exc.message)
         exc.show()
         sys.exit(int(ExitCode.INCOMPLETE))
     except WadoctorError as exc:

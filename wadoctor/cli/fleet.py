@@ -7,17 +7,10 @@ import sys
 from typing import Any
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from wadoctor.cli.options import ConfigFile, Json, Registry
-from wadoctor.cli.output import Output
-from wadoctor.config import load_config, registry_url
 from wadoctor.errors import ConfigError
 from wadoctor.exitcodes import ExitCode
-from wadoctor.fleet.registry import connect, ensure_schema, read_fleet
-from wadoctor.times import iso
-from wadoctor.report import JSON_SCHEMA_VERSION
 
 
 def _conflicts(sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -42,6 +35,9 @@ def _conflicts(sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def fleet(registry: Registry = None, config_file: ConfigFile = None, json: Json = False) -> None:
     """Show the whole fleet from the registry: hosts, sessions, holders, cross-host conflicts.
     Exit 2 when an identity is live on two hosts, 1 for other conflicts or silent hosts."""
+    from wadoctor.config import load_config, registry_url
+    from wadoctor.fleet.registry import connect, ensure_schema, read_fleet
+
     config = load_config(config_file)
     url = registry_url(config, registry)
     if not url:
@@ -57,6 +53,9 @@ def fleet(registry: Registry = None, config_file: ConfigFile = None, json: Json 
     code = ExitCode.CRITICAL if any(c["severity"] == "critical" for c in conflicts) else (
         ExitCode.WARNING if conflicts or silent else ExitCode.OK)
     if json:
+        from wadoctor.report import JSON_SCHEMA_VERSION
+        from wadoctor.times import iso
+
         document = {
             "schema_version": JSON_SCHEMA_VERSION, "command": "fleet",
             "hosts": [{"host": h.host, "reported_at": iso(h.reported_at.timestamp()), "sessions": h.sessions,
@@ -65,6 +64,11 @@ def fleet(registry: Registry = None, config_file: ConfigFile = None, json: Json 
         }
         sys.stdout.write(jsonlib.dumps(document, indent=2, default=str) + "\n")
         raise typer.Exit(int(code))
+    from rich.table import Table
+
+    from wadoctor.cli.output import Output
+    from wadoctor.render.console import text
+
     out = Output().out
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column in ("HOST", "SESSION", "IDENTITY", "STATE", "HELD BY", "FINDINGS"):
@@ -73,12 +77,12 @@ def fleet(registry: Registry = None, config_file: ConfigFile = None, json: Json 
         holders = ", ".join(f"{h['name']} {h['pid']}" for h in row["holders"]) or "-"
         worst = sorted({f["code"] for f in row["findings"] if f["severity"] != "info"})
         table.add_row(row["host"] + (" (silent)" if row["host"] in silent else ""), row["session_id"],
-                      row["device_key"] or "-", row["state"], holders, Text(", ".join(worst) or "ok"))
+                      row["device_key"] or "-", row["state"], holders, ", ".join(worst) or "ok")
     out.print(table)
     for conflict in conflicts:
         style = "bold red" if conflict["severity"] == "critical" else "yellow"
-        out.print(Text(f"{conflict['severity']}: {conflict['identity']} on {', '.join(conflict['paths'])}"
-                       f" (held on {', '.join(conflict['held_on']) or 'none'})", style=style))
+        out.print(text(f"{conflict['severity']}: {conflict['identity']} on {', '.join(conflict['paths'])}"
+                       f" (held on {', '.join(conflict['held_on']) or 'none'})", style))
     out.print(f"{len(hosts)} hosts, {len(sessions)} sessions, {len(conflicts)} cross-host conflicts"
               + (f", silent: {', '.join(silent)}" if silent else ""))
     raise typer.Exit(int(code))

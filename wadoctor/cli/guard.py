@@ -8,9 +8,6 @@ from typing import Annotated
 import typer
 
 from wadoctor.cli.options import Registry
-from wadoctor.config import load_config, registry_url
-from wadoctor.fleet.guard import guard_with_registry
-from wadoctor.guard import guard_exec
 
 
 def guard(
@@ -25,8 +22,13 @@ def guard(
     """Lock a session, then run COMMAND in its place: the lock lives exactly as long as the
     gateway. If another process holds it, exit 75 at once (or after --wait) naming the holder.
     With a registry, also hold each device identity fleet-wide for the gateway's life."""
+    from wadoctor.config import load_config, registry_url
+    from wadoctor.guard import guard_exec
+
     command = command[1:] if command[:1] == ["--"] else command
     url = registry_url(load_config(None), registry)
     if url:
+        from wadoctor.fleet.guard import guard_with_registry
+
         raise typer.Exit(guard_with_registry(path, command, wait, url, registry_optional))
     guard_exec(path, command, wait)

@@ -7,13 +7,15 @@ from typing import Annotated
 
 import typer
 
-from wadoctor.config import CONFIG_NAME, write_default_config
 
 
 def init(
-    path: Annotated[Path, typer.Argument(help="Where to write it.", dir_okay=False)] = Path(CONFIG_NAME),
+    path: Annotated[Path, typer.Argument(help="Where to write it.", dir_okay=False)] = Path("wadoctor.toml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a default wadoctor.toml: roots, thresholds and severity overrides."""
+    from wadoctor.config import write_default_config
+    from wadoctor.escape import visible
+
     write_default_config(path, force)
-    typer.echo(f"wrote {path}", err=True)
+    typer.echo(f"wrote {visible(path)}", err=True)

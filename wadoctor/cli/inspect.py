@@ -7,16 +7,17 @@ from typing import Annotated, Optional
 import typer
 
 from wadoctor.cli.options import ConfigFile, Json, Paths, Quiet, Registry, Verbose, output_mode
-from wadoctor.cli.output import Output
-from wadoctor.config import load_config, registry_url
-from wadoctor.fleet.link import FleetLink
-from wadoctor.logs.run import analyze
-from wadoctor.scan import default_paths, scan
 
 
 def _run(command: str, paths: Paths, config_file: ConfigFile, json: bool, quiet: bool,
          verbose: bool, deep: bool = False, backups: bool = False, log_files: list[str] | None = None,
          registry: str | None = None) -> None:
+    from wadoctor.cli.output import Output
+    from wadoctor.config import load_config, registry_url
+    from wadoctor.fleet.link import FleetLink
+    from wadoctor.logs.run import analyze
+    from wadoctor.scan import default_paths, scan
+
     output = Output(output_mode(json, quiet), verbose)
     config = load_config(config_file)
     logs = analyze(log_files, config) if log_files else None

@@ -6,21 +6,18 @@ import json as jsonlib
 import signal
 import sys
 from datetime import datetime, timezone
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.live import Live
 
-from wadoctor.cli.options import ConfigFile, Json, Quiet, Verbose, output_mode
-from wadoctor.cli.output import Mode, Output
-from wadoctor.config import Config, load_config
+from wadoctor.cli.options import ConfigFile, Json, Mode, Quiet, Verbose, output_mode
 from wadoctor.errors import UsageError
-from wadoctor.logs.analysis import feed
-from wadoctor.logs.events import may_matter
-from wadoctor.logs.report import LogReport
-from wadoctor.logs.run import analyze, make_parser, new_analysis, report_of
-from wadoctor.logs.sources import follow as follow_lines
-from wadoctor.render.logsout import logs_document, logs_view
+
+if TYPE_CHECKING:
+    from wadoctor.cli.output import Output
+    from wadoctor.config import Config
+    from wadoctor.logs.report import LogReport
+
 
 def logs(
     files: Annotated[list[str], typer.Argument(help="Log files (plain, rotated, .gz), or - for standard input.",
@@ -39,6 +36,11 @@ def logs(
 ) -> None:
     """Count stream conflicts, logouts, restarts, decrypt failures and reconnect storms per
     session in gateway logs. Exit 0 ok, 1 warnings, 2 critical, like check."""
+    from wadoctor.cli.output import Output
+    from wadoctor.config import load_config
+    from wadoctor.logs.run import analyze, report_of
+    from wadoctor.render.logsout import logs_document, logs_view
+
     output = Output(output_mode(json, quiet), verbose)
     config = load_config(config_file)
     if not follow:
@@ -53,8 +55,7 @@ def logs(
         for log, found in report.sessions:
             for finding in found:
                 if finding.severity.rank:
-                    output.out.print(f"{finding.severity.value} {finding.code} {log.session}: {finding.message}",
-                                     markup=False)
+                    output.out.print(f"{finding.severity.value} {finding.code} {log.session}: {finding.message}")
     else:
         output.out.print(logs_view(report, verbose))
     raise typer.Exit(int(report.exit_code()))
@@ -63,6 +64,15 @@ def logs(
 def _follow(name: str, config: Config, output: Output, since: str | None, until: str | None,
             session: str | None, pattern: str | None) -> LogReport:
     """Until SIGINT or SIGTERM: alerts as they happen, then the final summary."""
+    from rich.live import Live
+
+    from wadoctor.logs.analysis import feed
+    from wadoctor.logs.events import may_matter
+    from wadoctor.logs.run import make_parser, new_analysis, report_of
+    from wadoctor.logs.sources import follow as follow_lines
+    from wadoctor.escape import visible
+    from wadoctor.render.logsout import logs_view
+
     stopping = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.append(True))
@@ -77,7 +87,7 @@ def _follow(name: str, config: Config, output: Output, since: str | None, until:
     else:
         def alert(text: str) -> None:
             stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-            print(f"{stamp} alert {text}", flush=True)
+            print(f"{stamp} alert {visible(text)}", flush=True)
 
         feed(analysis, parser, lines, on_alert=alert if output.mode is not Mode.JSON else None)
     return report_of(analysis, config)

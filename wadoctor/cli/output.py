@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
-from enum import Enum
 
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from wadoctor.cli.options import Mode
 from wadoctor.model import Session
+from wadoctor.render.console import SafeConsole
+from wadoctor.escape import visible
 from wadoctor.render.jsonout import render_json
 from wadoctor.render.quiet import quiet_lines
 from wadoctor.render.table import render_table
@@ -20,28 +21,22 @@ PROGRESS_EVERY = 0.1  # seconds between redraws
 PIPE_WIDTH = 200
 
 
-class Mode(str, Enum):
-    TABLE = "table"
-    JSON = "json"
-    QUIET = "quiet"
-
-
 class Output:
     def __init__(self, mode: Mode = Mode.TABLE, verbose: bool = False) -> None:
         self.mode = mode
         self.verbose = verbose
-        self.out = Console(highlight=False, soft_wrap=mode is not Mode.TABLE)
+        self.out = SafeConsole(soft_wrap=mode is not Mode.TABLE)
         if not self.out.is_terminal:
             # A pipe or a log file has no width to respect: never truncate a path or a JID.
             self.out.width = PIPE_WIDTH
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.err = SafeConsole(stderr=True, soft_wrap=True)
         self._started = time.monotonic()
         self._progress: Progress | None = None
         self._scanned = 0
         self._drawn = 0.0
 
     def warn(self, message: str) -> None:
-        self.err.print(f"wadoctor: {message}", markup=False, highlight=False)
+        self.err.print(f"wadoctor: {message}")
 
     def on_session(self, session: Session) -> None:
         """Progress callback: a spinner on a terminal once a scan outlasts a moment."""
@@ -50,7 +45,7 @@ class Output:
             if not self.err.is_terminal or time.monotonic() - self._started < PROGRESS_AFTER:
                 return
             # No refresh thread: the scan forks workers, and forking a threaded process is unsafe.
-            self._progress = Progress(SpinnerColumn(), TextColumn("scanning: {task.description}"),
+            self._progress = Progress(SpinnerColumn(), TextColumn("scanning: {task.description}", markup=False),
                                       TimeElapsedColumn(), console=self.err, transient=True,
                                       auto_refresh=False)
             self._progress.start()
@@ -58,7 +53,7 @@ class Output:
         now = time.monotonic()
         if now - self._drawn >= PROGRESS_EVERY:
             self._drawn = now
-            self._progress.update(self._task, description=f"{self._scanned} sessions, at {session.id}", refresh=True)
+            self._progress.update(self._task, description=f"{self._scanned} sessions, at {visible(session.id)}", refresh=True)
 
     def finish_progress(self) -> None:
         if self._progress is not None:
@@ -77,6 +72,6 @@ class Output:
             sys.stdout.write(render_json(report) + "\n")
         elif self.mode is Mode.QUIET:
             for line in quiet_lines(report):
-                self.out.print(line, markup=False)
+                self.out.print(line)
         else:
             render_table(report, self.out, self.verbose)

@@ -6,19 +6,17 @@ import json as jsonlib
 import re
 import sys
 from datetime import datetime, timezone
-from typing import Annotated, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.table import Table
 
 from wadoctor.cli.options import ConfigFile, Json, Paths
-from wadoctor.cli.output import Output
-from wadoctor.config import load_config
 from wadoctor.errors import UsageError, WadoctorError
 from wadoctor.exitcodes import ExitCode
-from wadoctor.render.table import human_size
-from wadoctor.repair.quarantine import Entry, entries, purge, restore as restore_entry, state_roots
-from wadoctor.scan import default_paths
+
+if TYPE_CHECKING:
+    from wadoctor.repair.quarantine import Entry
 
 app = typer.Typer(help="List and purge quarantined sessions and files.", no_args_is_help=True)
 _AGE = re.compile(r"^(\d+)([smhdw])$")
@@ -26,6 +24,10 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def _entries(paths: Paths, config_file: ConfigFile) -> list[Entry]:
+    from wadoctor.config import load_config
+    from wadoctor.repair.quarantine import entries, state_roots
+    from wadoctor.scan import default_paths
+
     config = load_config(config_file)
     return entries(state_roots(paths or default_paths(config), config.max_depth))
 
@@ -48,7 +50,8 @@ def restore(
     """Put a quarantine entry back where it came from."""
     if (entry_id is None) == (not last):
         raise UsageError("name one QUARANTINE-ID, or --last")
-    from pathlib import Path
+    from wadoctor.cli.output import Output
+    from wadoctor.repair.quarantine import restore as restore_entry
 
     found = _entries([Path(r) for r in root] if root else None, config_file)
     chosen = found[-1:] if last else [e for e in found if e.id == entry_id]
@@ -57,7 +60,7 @@ def restore(
     result = restore_entry(chosen[0], force)
     output = Output()
     for path in result.restored:
-        output.out.print(f"restored {path}", markup=False)
+        output.out.print(f"restored {path}")
     for path in result.refused:
         output.warn(f"{path} exists again: left in quarantine (use --force to put it back anyway)")
     raise typer.Exit(int(ExitCode.WARNING if result.refused else ExitCode.OK))
@@ -71,6 +74,11 @@ def list_entries(paths: Paths = None, config_file: ConfigFile = None, json: Json
         sys.stdout.write(jsonlib.dumps({"schema_version": 1, "entries": [_entry_dict(e) for e in found]},
                                        indent=2, default=str) + "\n")
         raise typer.Exit()
+    from rich.table import Table
+
+    from wadoctor.cli.output import Output
+    from wadoctor.render.table import human_size
+
     output = Output()
     if not found:
         output.out.print("The quarantine is empty.")
@@ -93,8 +101,14 @@ def purge_entries(
     match = _AGE.match(older_than)
     if not match:
         raise UsageError(f"--older-than takes an age such as 30d, 12h or 2w, not {older_than!r}")
+    from wadoctor.cli.output import Output
+    from wadoctor.config import load_config
+    from wadoctor.repair.quarantine import purge, state_roots
+    from wadoctor.scan import default_paths
+
     config = load_config(config_file)
     gone = purge(state_roots(paths or default_paths(config), config.max_depth),
                  int(match[1]) * _UNITS[match[2]])
+    output = Output()
     for entry in gone:
-        typer.echo(f"purged {entry.id} ({entry.session}, {datetime.now(timezone.utc) - entry.created} old)")
+        output.out.print(f"purged {entry.id} ({entry.session}, {datetime.now(timezone.utc) - entry.created} old)")

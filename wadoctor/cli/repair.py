@@ -8,23 +8,20 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from wadoctor.cli.options import ConfigFile, Json, Paths, Quiet, Verbose, output_mode
-from wadoctor.cli.output import Mode, Output
-from wadoctor.config import Config, load_config
+from wadoctor.cli.options import ConfigFile, Json, Mode, Paths, Quiet, Verbose, output_mode
 from wadoctor.errors import UsageError
 from wadoctor.exitcodes import ExitCode
-from wadoctor.render.actions import action_line, actions_document, print_actions
-from wadoctor.repair.execute import execute
-from wadoctor.repair.plan import Action, FixOptions, plan_clean
-from wadoctor.repair.run import fix as run_fix
-from wadoctor.repair.run import run_lock
-from wadoctor.model import Session
-from wadoctor.report import Report
-from wadoctor.scan import default_paths, scan
+
+if TYPE_CHECKING:
+    from wadoctor.cli.output import Output
+    from wadoctor.config import Config
+    from wadoctor.model import Session
+    from wadoctor.repair.plan import Action
+    from wadoctor.report import Report
 
 
 class Keep(str, Enum):
@@ -41,7 +38,10 @@ Wait = Annotated[float, typer.Option("--wait", metavar="SECONDS", min=0,
 
 
 def _log(actions: list[Action], log_file: Path | None, use_syslog: bool) -> None:
-    lines = [action_line(a) for a in actions if a.status != "planned"]
+    from wadoctor.render.actions import action_line
+    from wadoctor.escape import visible
+
+    lines = [visible(action_line(a)) for a in actions if a.status != "planned"]
     if log_file and lines:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         with open(log_file, "a") as handle:
@@ -61,6 +61,8 @@ def _exit_code(actions: list[Action], state: Report) -> ExitCode:
 
 
 def _finish(output: Output, command: str, actions: list[Action], state: Report, dry_run: bool) -> None:
+    from wadoctor.render.actions import action_line, actions_document, print_actions
+
     code = _exit_code(actions, state)
     if output.mode is Mode.JSON:
         document = actions_document(command, actions, dry_run, state, int(code), time.time())
@@ -68,13 +70,13 @@ def _finish(output: Output, command: str, actions: list[Action], state: Report, 
     elif output.mode is Mode.QUIET:
         for action in actions:
             if action.status in ("failed", "skipped"):
-                output.out.print(action_line(action), markup=False)
+                output.out.print(action_line(action))
     elif actions or code or output.verbose:
         print_actions(output.out, actions)
         remaining = [f"{s.id}: {f.code}" for s in state.sessions for f in s.findings if f.severity.rank]
         if remaining:
             output.out.print(f"still to attend to: {'; '.join(remaining[:10])}"
-                             + (f" and {len(remaining) - 10} more" if len(remaining) > 10 else ""), markup=False)
+                             + (f" and {len(remaining) - 10} more" if len(remaining) > 10 else ""))
     raise typer.Exit(int(code))
 
 
@@ -103,6 +105,12 @@ def fix(
 ) -> None:
     """Repair what the findings allow: quarantine damaged files and stale locks, restore creds
     from backups, salvage stores. Prints nothing and exits 0 when there was nothing to do."""
+    from wadoctor.cli.output import Output
+    from wadoctor.config import load_config
+    from wadoctor.repair.plan import FixOptions
+    from wadoctor.repair.run import fix as run_fix
+    from wadoctor.scan import default_paths
+
     output = Output(output_mode(json, quiet), verbose)
     config = load_config(config_file)
     options = FixOptions(force=force, deep=deep, foreign_locks=foreign_locks, purge_abandoned=purge_abandoned,
@@ -116,6 +124,8 @@ def fix(
 
 
 def _confirm(actions: list[Action], yes: bool, output: Output) -> None:
+    from wadoctor.render.actions import print_actions
+
     taking = [a for a in actions if a.status == "planned"]
     if yes or not taking:
         return
@@ -129,6 +139,11 @@ def _confirm(actions: list[Action], yes: bool, output: Output) -> None:
 
 def _clean(command: str, report: Report, chosen: list[Session], yes: bool, force: bool, stop_holders: bool,
            dry_run: bool, output: Output, wait: float, roots: list[Path], config: Config) -> None:
+    from wadoctor.repair.execute import execute
+    from wadoctor.repair.plan import plan_clean
+    from wadoctor.repair.run import run_lock
+    from wadoctor.scan import scan
+
     actions = plan_clean(chosen, report.sessions, force, stop_holders)
     if not dry_run:
         _confirm(actions, yes, output)
@@ -160,6 +175,10 @@ def clean(
     quiet: Quiet = False,
 ) -> None:
     """Move whole sessions (by id or path) to the quarantine; `wadoctor restore` undoes it."""
+    from wadoctor.cli.output import Output
+    from wadoctor.config import load_config
+    from wadoctor.scan import default_paths, scan
+
     output = Output(output_mode(json, quiet))
     config = load_config(config_file)
     named = [Path(s) for s in sessions if Path(s).exists()]
@@ -185,6 +204,10 @@ def clean_all(
     quiet: Quiet = False,
 ) -> None:
     """Move every session found to the quarantine; `wadoctor restore` undoes it."""
+    from wadoctor.cli.output import Output
+    from wadoctor.config import load_config
+    from wadoctor.scan import default_paths, scan
+
     output = Output(output_mode(json, quiet))
     config = load_config(config_file)
     roots = root or default_paths(config)

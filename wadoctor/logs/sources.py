@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from wadoctor.errors import UsageError
+from wadoctor.escape import visible
 from wadoctor.logs.events import KEYWORDS
 
 POLL_SECONDS = 0.25
@@ -81,7 +82,7 @@ def candidate_lines(names: list[str], counter: list[int]) -> Iterator[tuple[int,
                 yield from _candidates(text, counter[0])
                 counter[0] += text.count("\n")
         except (OSError, EOFError) as exc:  # a truncated .gz still gives what it had
-            print(f"wadoctor: {name}: {exc}", file=sys.stderr)
+            print(f"wadoctor: {visible(name)}: {visible(exc)}", file=sys.stderr)
         finally:
             if name != "-":
                 handle.close()

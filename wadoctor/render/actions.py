@@ -7,10 +7,10 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from wadoctor import __version__
 from wadoctor.render.jsonout import report_dict
+from wadoctor.render.console import text
 from wadoctor.repair.plan import Action
 from wadoctor.report import JSON_SCHEMA_VERSION, Report
 from wadoctor.times import iso
@@ -56,8 +56,8 @@ def actions_table(actions: list[Action]) -> Table:
     table.add_column("STATUS", no_wrap=True)
     table.add_column("RESULT", overflow="fold")
     for action in actions:
-        table.add_row(Text(action.session.id), Text(action.detail),
-                      Text(action.status, style=_STATUS_STYLE[action.status]), Text(action.result))
+        table.add_row(text(action.session.id), text(action.detail), text(action.status, _STATUS_STYLE[action.status]),
+                      text(action.result))
     return table
 
 

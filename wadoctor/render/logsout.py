@@ -10,6 +10,7 @@ from rich.text import Text
 
 from wadoctor import __version__
 from wadoctor.logs.report import LogReport, figures
+from wadoctor.render.console import text
 from wadoctor.render.table import finding_lines
 from wadoctor.report import JSON_SCHEMA_VERSION
 
@@ -43,17 +44,18 @@ def logs_table(report: LogReport) -> Table:
     for log, found in report.sessions:
         row = figures(log)
         style = "bold red" if any(f.severity.rank == 2 for f in found) else "yellow" if found else ""
-        table.add_row(Text(log.session, style=style), *(str(row[c]) for c in COLUMNS),
+        table.add_row(text(log.session, style), *(str(row[c]) for c in COLUMNS),
                       (row["last_seen"] or "-").replace("T", " ").rstrip("Z"))
     return table
 
 
 def logs_view(report: LogReport, verbose: bool = False) -> Group:
-    parts: list[Any] = [logs_table(report) if report.sessions else Text("No conflict or reconnect events found.")]
+    parts: list[Any] = [logs_table(report) if report.sessions else text("No conflict or reconnect events found.")]
     for log, found in report.sessions:
         if found:
-            parts.append(Text(""))
-            parts.append(Group(Text(log.session, style="bold"), *finding_lines(found, verbose)))
-    parts.append(Text(f"\n{report.lines} lines, {report.events} events, {len(report.sessions)} sessions"))
+            parts.append(text(""))
+            parts.append(Group(text(log.session, "bold"), *finding_lines(found, verbose)))
+    parts.append(text(""))
+    parts.append(text(f"{report.lines} lines, {report.events} events, {len(report.sessions)} sessions"))
     return Group(*parts)
 

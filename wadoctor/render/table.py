@@ -11,6 +11,7 @@ from rich.text import Text
 
 from wadoctor.findings import Finding, Severity
 from wadoctor.model import Identity, Session, SessionState
+from wadoctor.render.console import text
 from wadoctor.report import Report
 
 _SEVERITY_STYLE = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.CRITICAL: "bold red"}
@@ -55,18 +56,18 @@ def identity_text(identity: Identity | None) -> str:
 
 def held_by(session: Session) -> Text:
     if not session.holders:
-        return Text("-", style="dim")
+        return text("-", "dim")
     if len(session.holders) == 1:
         holder = session.holders[0]
-        return Text(f"{holder.name} {holder.pid}")
-    return Text(f"{len(session.holders)} processes", style="bold")
+        return text(f"{holder.name} {holder.pid}")
+    return text(f"{len(session.holders)} processes", "bold")
 
 
 def _worst(session: Session) -> Text:
     if not session.findings:
-        return Text("ok", style="green")
+        return text("ok", "green")
     worst = session.findings[0].severity
-    return Text(worst.value, style=_SEVERITY_STYLE[worst])
+    return text(worst.value, _SEVERITY_STYLE[worst])
 
 
 def sessions_table(report: Report, with_health: bool) -> Table:
@@ -86,7 +87,7 @@ def sessions_table(report: Report, with_health: bool) -> Table:
             session.id,
             session.format,
             identity_text(session.identity),
-            Text(session.state.value, style=_STATE_STYLE.get(session.state, "")),
+            text(session.state.value, _STATE_STYLE.get(session.state, "")),
             str(session.files),
             human_size(session.bytes),
             human_age(session.last_activity, now),
@@ -99,13 +100,13 @@ def sessions_table(report: Report, with_health: bool) -> Table:
 
 
 def findings_block(session: Session, verbose: bool) -> Group:
-    lines: list[Text] = [Text.assemble((str(session.path), "bold"), f"  ({session.format}, {session.state.value})")]
+    lines: list[Text] = [Text.assemble(text(session.path, "bold"), text(f"  ({session.format}, {session.state.value})"))]
     if verbose:
         for holder in session.holders:
             where = f" in container {holder.container}" if holder.container else ""
-            lines.append(Text(f"  held by pid {holder.pid} {holder.name} ({holder.user}){where}: {holder.cmdline}",
-                              style="dim"))
-            lines.extend(Text(f"      - {why}", style="dim") for why in holder.evidence)
+            lines.append(text(f"  held by pid {holder.pid} {holder.name} ({holder.user}){where}: {holder.cmdline}",
+                              "dim"))
+            lines.extend(text(f"      - {why}", "dim") for why in holder.evidence)
     lines.extend(finding_lines(session.findings, verbose))
     return Group(*lines)
 
@@ -116,12 +117,12 @@ def finding_lines(findings: list[Finding], verbose: bool) -> list[Text]:
     for finding in findings:
         style = _SEVERITY_STYLE[finding.severity]
         lines.append(Text.assemble(
-            "  ", (f"{_SEVERITY_MARK[finding.severity]} {finding.code}", style), f"  {finding.message}"))
-        lines.append(Text(f"      → {finding.hint}", style="dim"))
+            "  ", text(f"{_SEVERITY_MARK[finding.severity]} {finding.code}", style), text(f"  {finding.message}")))
+        lines.append(text(f"      → {finding.hint}", "dim"))
         if verbose and finding.evidence:
             for key, value in finding.evidence.items():
                 shown = value if isinstance(value, str) else json.dumps(value, default=str)
-                lines.append(Text(f"      {key}: {shown}", style="dim"))
+                lines.append(text(f"      {key}: {shown}", "dim"))
     return lines
 
 
@@ -137,7 +138,7 @@ def summary_line(report: Report) -> Text:
         count = len(report.problems)
         parts.append(f"{count} path{'s' if count != 1 else ''} could not be searched")
     style = "bold red" if counts["critical"] and report.command == "check" else ""
-    return Text(": ".join(parts[:2]) + "".join(f"; {p}" for p in parts[2:]), style=style)
+    return text(": ".join(parts[:2]) + "".join(f"; {p}" for p in parts[2:]), style)
 
 
 def render_table(report: Report, console: Console, verbose: bool = False) -> None:
@@ -152,6 +153,6 @@ def render_table(report: Report, console: Console, verbose: bool = False) -> Non
             console.print(findings_block(session, verbose))
     for subject, finding in report.fleet_findings:
         console.print()
-        console.print(Group(Text(f"fleet: {subject}", style="bold"), *finding_lines([finding], verbose)))
+        console.print(Group(text(f"fleet: {subject}", "bold"), *finding_lines([finding], verbose)))
     console.print()
     console.print(summary_line(report))

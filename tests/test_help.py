@@ -1,0 +1,77 @@
+"""What a user reads before running anything: help texts intact, flags shown as flags, every
+document named exists, and `--version` / `--help` load no more than the CLI itself."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+import typer.main
+
+from tests.conftest import REPO, run_cli
+from wadoctor.cli import app
+
+BRACKETED = re.compile(r"\[[^\]\s]+(?: [^\]\s]+)*\]")
+DOC_LINK = re.compile(r"\b(docs/[\w./-]+\.md|contrib/[\w./-]+|README\.md)\b")
+
+
+def _commands() -> list[tuple[list[str], object]]:
+    """Every command path (["quarantine", "list"], ...) with its Click command."""
+    found = []
+
+    def walk(command, path):
+        found.append((path, command))
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+COMMANDS = _commands()
+
+
+@pytest.mark.parametrize("path, command", COMMANDS, ids=[" ".join(p) or "wadoctor" for p, _ in COMMANDS])
+def test_help_keeps_every_bracketed_word_and_shows_flags_as_flags(path, command):
+    run = run_cli(*path, "--help", env={"COLUMNS": "200"})
+    assert run.code == 0, run
+    shown = " ".join(run.out.split())
+    sources = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
+    for source in sources:
+        for word in BRACKETED.findall(" ".join(source.split())):
+            assert word in shown, (word, run.out)
+    assert "<bool>" not in run.out and "\x1b" not in run.out
+    for param in command.params:
+        if getattr(param, "is_flag", False) and not getattr(param, "count", False):
+            for opt in param.opts:
+                assert re.search(rf"{re.escape(opt)}(?:,|\s{{2,}}|\s*$)", run.out, re.M), (opt, run.out)
+
+
+def test_every_document_named_in_help_or_readme_exists():
+    texts = [run_cli(*path, "--help", env={"COLUMNS": "200"}).out for path, _ in COMMANDS]
+    texts.append((REPO / "README.md").read_text())
+    named = {m for t in texts for m in DOC_LINK.findall(t)}
+    assert "docs/contracts.md" in named
+    for name in named:
+        assert (REPO / name.rstrip(".")).exists(), name
+    for target in re.findall(r"\]\(([^)#:]+)\)", (REPO / "README.md").read_text()):
+        assert (REPO / target).exists(), target
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["check", "--help"], ["logs", "--help"]])
+def test_version_and_help_import_no_core_rich_psutil_or_fleet(args):
+    probe = (
+        "import atexit, runpy, sys\n"
+        "atexit.register(lambda: print(' '.join(sorted(sys.modules)), file=sys.stderr))\n"
+        f"sys.argv = ['wadoctor', *{args!r}]\n"
+        "runpy.run_module('wadoctor', run_name='__main__')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stderr.split())
+    heavy = {m for m in loaded if m.split(".")[0] in ("rich", "psutil", "psycopg")
+             or m.startswith(("wadoctor.fleet", "wadoctor.scan", "wadoctor.stores", "wadoctor.holders"))}
+    assert not heavy, sorted(heavy)
+    assert "wadoctor.cli" in loaded  # the probe did run the CLI
