@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -74,18 +76,22 @@ def test_damaged_creds_are_critical_and_explained(write, cli, damage, code, word
     assert finding["hint"]
 
 
-def test_corrupt_key_files_plain_sees_empty_deep_sees_content(write, cli):
+def test_plain_check_sees_crash_cut_key_files_deep_also_sees_old_damage(write, cli):
     written, = write(baileys.paired("s1"))
     baileys.empty(written.path / "pre-key-3.json")
-    session_file = next(written.path.glob("session-*.json"))
-    baileys.truncate(session_file, 0.4)
+    session_file, other_session = sorted(written.path.glob("session-*.json"))
+    baileys.truncate(session_file, 0.9)  # cut by a crash: the newest write, above the size floor
+    baileys.truncate(other_session, 0.95)  # cut by an older crash: outside the window, above the floor
+    day_ago = time.time() - 86400
+    os.utime(other_session, (day_ago, day_ago))
     plain = by_id(check(cli, write.root))["s1"]
     finding, = plain["findings"]
-    assert finding["code"] == "key-file-corrupt" and finding["evidence"]["count"] == 1
+    assert finding["code"] == "key-file-corrupt" and finding["evidence"]["count"] == 2
+    assert any(session_file.name in f and "cut short" in f for f in finding["evidence"]["files"])
     deep = by_id(check(cli, write.root, deep=True))["s1"]
     finding, = deep["findings"]
-    assert finding["evidence"]["count"] == 2
-    assert any(session_file.name in f and "cut short" in f for f in finding["evidence"]["files"])
+    assert finding["evidence"]["count"] == 3
+    assert any(other_session.name in f for f in finding["evidence"]["files"])
 
 
 def test_deep_check_finds_wrong_key_length_in_a_pre_key(write, cli):
@@ -143,6 +149,22 @@ def test_legacy_single_file_store(write, cli):
     baileys.truncate(path, 0.5)
     session = by_id(check(cli, path))["auth_info_multi"]
     assert codes(session) == {"creds-corrupt"}
+
+
+@pytest.mark.parametrize("damage, state", [
+    ({"account": None}, "reset"),  # me.id but no account, beside the store's keys
+    ({"signedPreKey": None}, "broken"),  # invalid creds still name their device
+])
+def test_whatever_identity_a_store_holds_is_shown(write, cli, damage, state):
+    path = write.root / "auth_info_multi.json"
+    written, = write({"file": path, "kind": "legacy", "pn": "6283333333333", "device": 2, "preKeys": 5})
+    for field, value in damage.items():
+        baileys.set_json_field(path, f"creds.{field}", value)
+    session = by_id(check(cli, write.root))["auth_info_multi"]
+    assert session["state"] == state
+    assert session["identity"]["jid"] == written.jid and session["identity"]["device"] == 2
+    assert session["identity"]["noise_fingerprint"]
+    assert "+6283333333333 :2" in cli("list", write.root, env={"COLUMNS": "200"}).out
 
 
 def test_a_creds_json_of_another_program_is_not_a_session(tmp_path, cli):

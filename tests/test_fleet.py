@@ -204,3 +204,40 @@ def test_missing_psycopg_says_which_extra(tmp_path, cli):
     run = cli("check", "--no-backup", "--registry", "postgresql://x@127.0.0.1/db", EXAMPLES / "shop-main",
               env={"PYTHONPATH": str(shim)})
     assert run.code == 78 and "pip install 'wadoctor[fleet]'" in run.err
+
+
+def test_check_sees_an_identity_a_guard_holds_on_another_host_without_its_check(tmp_path, cli, registry):
+    a = host_tree(tmp_path, "a", "shop-main")
+    b = host_tree(tmp_path, "b", "shop-main", "marketing")
+    holder = guard(a / "shop-main", "gw-a", registry)  # gw-a never runs `check --registry`
+    try:
+        wait_up(holder)
+        gateway_pid = next(p for p in __import__("psutil").Process(holder.pid).children()).pid
+        run = cli("check", "--json", "--registry", registry, b, env=as_host("gw-b"))
+        sessions = by_id(run.json())
+        finding = next(f for f in sessions["shop-main"]["findings"] if f["code"] == "duplicate-identity")
+        assert finding["severity"] == "warning"  # not held on gw-b: it conflicts once started here
+        assert f"live on host gw-a under guard pid {gateway_pid} since " in finding["message"]
+        assert finding["evidence"]["hosts"] == ["gw-a"] and finding["evidence"]["guards"][0]["pid"] == gateway_pid
+        assert not any(f["code"] == "duplicate-identity" for f in sessions["marketing"]["findings"])
+        # started on gw-b as well (without the registry, the old habit): split brain, critical
+        local = subprocess.Popen([sys.executable, "-m", "wadoctor", "guard", str(b / "shop-main"), "--", *GATEWAY],
+                                 stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+        try:
+            assert local.stdout.readline().strip() == "gateway up"
+            run = cli("check", "--json", "--registry", registry, b, env=as_host("gw-b"))
+            finding = next(f for f in by_id(run.json())["shop-main"]["findings"] if f["code"] == "duplicate-identity")
+            assert finding["severity"] == "critical" and run.code == 2
+        finally:
+            stop(local)
+        fleet = cli("fleet", "--json", "--registry", registry)
+        guarded, = fleet.json()["guards"]
+        assert (guarded["identity"], guarded["host"], guarded["pid"]) == ("device 15550000001:12", "gw-a", gateway_pid)
+        assert any(c["identity"] == "device 15550000001:12" and "gw-a" in c["hosts"] for c in fleet.json()["conflicts"])
+        table = cli("fleet", "--registry", registry)
+        assert "GUARDED IDENTITY" in table.out and "gw-a" in table.out
+    finally:
+        stop(holder)
+    # the guard is gone: its record stays, its lock does not, and the check no longer cites it
+    run = cli("check", "--json", "--registry", registry, b, env=as_host("gw-b"))
+    assert "guard pid" not in run.out

@@ -24,7 +24,9 @@ def test_dry_run_prints_the_plan_and_changes_nothing(tmp_path, cli):
     assert doc["dry_run"] is True
     planned = {(a["session"], a["codes"][0]): a for a in doc["actions"]}
     assert planned[("marketing", "key-file-corrupt")]["status"] == "planned"
-    assert planned[("marketing", "key-file-corrupt")]["paths"] == [str(sessions / "marketing" / "pre-key-7.json")]
+    cut_session = next(p for p in (sessions / "marketing").glob("session-*.json") if p.stat().st_size < 500)
+    assert sorted(planned[("marketing", "key-file-corrupt")]["paths"]) == sorted(
+        [str(sessions / "marketing" / "pre-key-7.json"), str(cut_session)])  # empty, and cut below its floor
     assert sorted(planned[("marketing", "leftover-temp")]["paths"]) == [
         str(sessions / "marketing" / "creds.json.bak"), str(sessions / "marketing" / "pre-key-9.json.tmp")]
     assert inventory(tmp_path) == before
@@ -43,7 +45,8 @@ def test_fix_quarantines_with_a_manifest_and_restore_undoes_it(tmp_path, cli):
     manifests = sorted(sessions.glob(".wadoctor/quarantine/*/manifest.toml"))
     assert len(manifests) == 2
     manifest = tomllib.loads(next(m for m in manifests if "pre-key-7" in m.read_text()).read_text())
-    item, = manifest["items"]
+    item = next(i for i in manifest["items"] if i["original"].endswith("pre-key-7.json"))
+    assert len(manifest["items"]) == 2  # and the session file cut short
     assert manifest["state"] == "complete" and manifest["wadoctor"] and manifest["reason"] == "key-file-corrupt"
     assert (item["original"], item["size"], item["reason"]) == (str(sessions / "marketing" / "pre-key-7.json"), 0, "empty")
     assert item["sha256"] == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -12,15 +12,21 @@ from wadoctor.cli.options import ConfigFile, Json, Registry
 from wadoctor.errors import ConfigError
 from wadoctor.exitcodes import ExitCode
 
+if TYPE_CHECKING:
+    from wadoctor.fleet.registry import GuardRow
 
-def _conflicts(sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Identities present on more than one host."""
+
+def _conflicts(sessions: list[dict[str, Any]], guards: list[GuardRow]) -> list[dict[str, Any]]:
+    """Identities present on more than one host, in published checks or held by live guards."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in sessions:
         key = row["device_key"] and f"device {row['device_key']}" or (
             row["noise_fingerprint"] and f"noise key {row['noise_fingerprint']}")
         if key:
             groups.setdefault(key, []).append(row)
+    for guard in guards:
+        groups.setdefault(guard.identity, []).append({"host": guard.host, "path": f"(guard pid {guard.pid})",
+                                                      "held": True})
     found = []
     for identity, rows in sorted(groups.items()):
         hosts = sorted({r["host"] for r in rows})
@@ -36,7 +42,9 @@ def fleet(registry: Registry = None, config_file: ConfigFile = None, json: Json 
     """Show the whole fleet from the registry: hosts, sessions, holders, cross-host conflicts.
     Exit 2 when an identity is live on two hosts, 1 for other conflicts or silent hosts."""
     from wadoctor.config import load_config, registry_url
-    from wadoctor.fleet.registry import connect, ensure_schema, read_fleet
+    from wadoctor.fleet.registry import connect, ensure_schema, live_guards, read_fleet
+    from wadoctor.report import JSON_SCHEMA_VERSION
+    from wadoctor.times import iso
 
     config = load_config(config_file)
     url = registry_url(config, registry)
@@ -46,21 +54,22 @@ def fleet(registry: Registry = None, config_file: ConfigFile = None, json: Json 
     try:
         ensure_schema(conn)
         hosts, sessions = read_fleet(conn)
+        guards = live_guards(conn)
     finally:
         conn.close()
-    conflicts = _conflicts(sessions)
+    conflicts = _conflicts(sessions, guards)
     silent = [h.host for h in hosts if h.age_seconds > config.registry_stale_minutes * 60]
     code = ExitCode.CRITICAL if any(c["severity"] == "critical" for c in conflicts) else (
         ExitCode.WARNING if conflicts or silent else ExitCode.OK)
     if json:
-        from wadoctor.report import JSON_SCHEMA_VERSION
-        from wadoctor.times import iso
-
         document = {
             "schema_version": JSON_SCHEMA_VERSION, "command": "fleet",
             "hosts": [{"host": h.host, "reported_at": iso(h.reported_at.timestamp()), "sessions": h.sessions,
                        "wadoctor": h.wadoctor, "silent": h.host in silent} for h in hosts],
-            "sessions": sessions, "conflicts": conflicts, "summary": {"exit_code": int(code)},
+            "sessions": sessions, "conflicts": conflicts,
+            "guards": [{"identity": g.identity, "host": g.host, "pid": g.pid, "started": iso(g.started),
+                        "cmdline": g.cmdline, "since": iso(g.since.timestamp())} for g in guards],
+            "summary": {"exit_code": int(code)},
         }
         sys.stdout.write(jsonlib.dumps(document, indent=2, default=str) + "\n")
         raise typer.Exit(int(code))
@@ -79,10 +88,19 @@ def fleet(registry: Registry = None, config_file: ConfigFile = None, json: Json 
         table.add_row(row["host"] + (" (silent)" if row["host"] in silent else ""), row["session_id"],
                       row["device_key"] or "-", row["state"], holders, ", ".join(worst) or "ok")
     out.print(table)
+    if guards:
+        held = Table(box=None, pad_edge=False, header_style="bold")
+        for column in ("GUARDED IDENTITY", "HOST", "PID", "SINCE"):
+            held.add_column(column, overflow="fold")
+        for g in guards:
+            held.add_row(g.identity, g.host, str(g.pid), iso(g.since.timestamp()))
+        out.print()
+        out.print(held)
     for conflict in conflicts:
         style = "bold red" if conflict["severity"] == "critical" else "yellow"
         out.print(text(f"{conflict['severity']}: {conflict['identity']} on {', '.join(conflict['paths'])}"
                        f" (held on {', '.join(conflict['held_on']) or 'none'})", style))
-    out.print(f"{len(hosts)} hosts, {len(sessions)} sessions, {len(conflicts)} cross-host conflicts"
+    out.print(f"{len(hosts)} hosts, {len(sessions)} sessions, {len(guards)} guarded identities, "
+              f"{len(conflicts)} cross-host conflicts"
               + (f", silent: {', '.join(silent)}" if silent else ""))
     raise typer.Exit(int(code))

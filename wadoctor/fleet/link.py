@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from wadoctor.findings import Severity
-from wadoctor.fleet.registry import (RegistryUnavailable, connect, ensure_schema, publish, read_fleet,
-                                     require_psycopg, this_host)
+from wadoctor.fleet.registry import (GuardRow, RegistryUnavailable, connect, ensure_schema, live_guards, publish,
+                                     read_fleet, require_psycopg, this_host)
 from wadoctor.model import Observation, Session
 from wadoctor.times import iso
 
@@ -23,6 +23,7 @@ class FleetLink:
         self.host = this_host()
         self.conn: Any = None
         self.hosts: list[Any] = []
+        self.guards: list[GuardRow] = []
         self.observations: list[tuple[str, Observation]] = []  # (subject, observation) beyond one session
 
     def _fail(self, exc: BaseException) -> None:
@@ -45,6 +46,7 @@ class FleetLink:
             self.conn = connect(self.url)
             ensure_schema(self.conn)
             self.hosts, rows = read_fleet(self.conn)
+            self.guards = [g for g in live_guards(self.conn) if g.host != self.host]
         except Exception as exc:  # noqa: BLE001 - psycopg's errors and ours alike end in a finding
             self._fail(exc)
             return
@@ -55,20 +57,29 @@ class FleetLink:
                 for field, index in by_field.items():
                     if row[field]:
                         index.setdefault(row[field], []).append(row)
+        # identities guards hold live on other hosts: the strongest evidence, published or not
+        guarded: dict[str, list[GuardRow]] = {}
+        for guard in self.guards:
+            guarded.setdefault(guard.identity, []).append(guard)
         for session in sessions:
             if session.identity is None:
                 continue
             found = {id(r): r for field, index in by_field.items()
                      for r in index.get(getattr(session.identity, field) or "", [])}
             same = list(found.values())
-            if not same:
+            guards = guarded.get(session.identity.label or "", [])
+            if not same and not guards:
                 continue
-            live = bool(session.holders) and any(r["held"] for r in same)
-            where = ", ".join(f"{r['host']}:{r['path']}" + (" (held)" if r["held"] else "") for r in same[:3])
+            places = [f"live on host {g.host} under guard pid {g.pid} since {iso(g.since.timestamp())}"
+                      for g in guards]
+            places += [f"on {r['host']}:{r['path']}" + (" (held)" if r["held"] else "") for r in same]
+            live = bool(session.holders) and (bool(guards) or any(r["held"] for r in same))
             state = "live on two hosts: split brain" if live else "it will conflict once both run"
-            session.observe("duplicate-identity", f"{session.identity.label} is also on "
-                            f"{where}; {state}", severity=Severity.CRITICAL if live else None,
-                            hosts=sorted({r["host"] for r in same}), others=[f"{r['host']}:{r['path']}" for r in same])
+            session.observe("duplicate-identity", f"{session.identity.label} is also {', '.join(places[:3])}; "
+                            f"{state}", severity=Severity.CRITICAL if live else None,
+                            hosts=sorted({r["host"] for r in same} | {g.host for g in guards}),
+                            others=[f"{r['host']}:{r['path']}" for r in same],
+                            guards=[{"host": g.host, "pid": g.pid, "since": iso(g.since.timestamp())} for g in guards])
         for host in self.hosts:
             if host.host != self.host and host.age_seconds > self.stale_minutes * 60:
                 self.observations.append((f"host {host.host}", Observation(

@@ -132,6 +132,33 @@ def publish(conn: Any, host: str, sessions: list[Session]) -> None:
             " holders jsonb, findings jsonb)", (host, Jsonb(rows)))
 
 
+# Guards holding their advisory lock right now: pg_locks splits a bigint key into classid
+# (high 32 bits) and objid (low 32 bits), objsubid 1. A record without a granted lock is a
+# guard that has exited; a lock without a record is not wadoctor's.
+LIVE_GUARDS = (
+    "SELECT g.identity, g.host, g.pid, g.started, g.cmdline, g.since FROM wadoctor_guards g"
+    " JOIN pg_locks l ON l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND ((l.classid::bigint << 32) | l.objid::bigint) = g.key ORDER BY g.identity"
+)
+
+
+@dataclass(frozen=True)
+class GuardRow:
+    """An identity a `guard --registry` holds live, whether or not its host published a check."""
+
+    identity: str  # the identity's label: "device 6281...:12" or "noise key ..."
+    host: str
+    pid: int
+    started: float | None
+    cmdline: str
+    since: datetime
+
+
+def live_guards(conn: Any) -> list[GuardRow]:
+    return [GuardRow(*row) for row in conn.execute(LIVE_GUARDS)]
+
+
 @dataclass
 class HostRow:
     host: str

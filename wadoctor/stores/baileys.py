@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import heapq
 import os
 import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from wadoctor.model import Sample, Session, SessionState
 from wadoctor.stores.baileys_creds import apply_creds, parse_json_bytes
-from wadoctor.stores.baileys_keys import KEY_FILE, KEY_FILE_CAP, LEFTOVER_SUFFIXES, key_file_problem
+from wadoctor.stores.baileys_keys import KEY_FILE, KEY_FILE_CAP, LEFTOVER_SUFFIXES, SIZE_FLOORS, key_file_problem
 from wadoctor.stores.base import StoreAdapter
 from wadoctor.stores.files import TooLarge, describe_os_error, read_capped
 
@@ -16,6 +19,86 @@ CREDS = "creds.json"
 CREDS_CAP = 64 << 20
 # Keys only Baileys' creds have: a creds.json without any is some other program's.
 _CREDS_MARKERS = ("noiseKey", "signedIdentityKey", "advSecretKey")
+
+
+# The crash window. Baileys writes every key file with a plain writeFile, one transaction's
+# files at once and creds.json right after, so a SIGKILL or a full disk cuts the files written
+# last. Measured with tests/node/crash_writer.mjs on 2 cores: one round's files (a Signal
+# session, pre-keys, a sender key, creds) land within 35 ms of each other. A plain check
+# therefore reads the key files written within CRASH_WINDOW seconds of the session's newest
+# write, at most CRASH_WINDOW_FILES of them (a fresh pairing writes 800 pre-keys at once; a
+# cut pre-key is caught by its size floor instead), and every file under its type's floor.
+CRASH_WINDOW = 2.0
+CRASH_WINDOW_FILES = 32
+
+
+@dataclass
+class KeyScan:
+    """What one pass over a session folder's entries found."""
+
+    files: int = 0
+    bytes: int = 0
+    newest: float = 0.0
+    creds: os.stat_result | None = None
+    key_types: dict[str, int] = field(default_factory=dict)
+
+
+def scan_key_files(path: Path, entries: list[os.DirEntry[str]], deep: bool,
+                   damaged: Callable[[str, str], None], leftover: Callable[[str], None],
+                   unreadable: Callable[[str, str], None]) -> KeyScan:
+    """One lstat per entry, and a read of the key files a crash may have cut (all with `deep`).
+
+    The check keeps a sample of the names it is told, a repair keeps them all: both walk here,
+    so a plain `fix` repairs exactly what a plain `check` reports."""
+    found = KeyScan()
+    key_types = found.key_types
+    recent: list[tuple[float, str, str, int]] = []  # (mtime, name, kind, size) of the newest: a min-heap
+
+    def judge(name: str, kind: str, mode: int, size: int, read: bool) -> None:
+        try:
+            problem = key_file_damage(path / name, kind, mode, size, read)
+        except OSError as exc:
+            unreadable(name, describe_os_error(exc))
+            return
+        if problem:
+            damaged(name, problem)
+
+    for entry in entries:  # the hot loop of a plain check: one lstat, few comparisons
+        name = entry.name
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError as exc:
+            unreadable(name, describe_os_error(exc))
+            continue
+        mode = st.st_mode
+        if stat.S_ISDIR(mode):
+            continue
+        found.files += 1
+        found.bytes += st.st_size
+        mtime = st.st_mtime
+        if mtime > found.newest:
+            found.newest = mtime
+        if name == CREDS:
+            found.creds = st
+            continue
+        match = KEY_FILE.match(name)
+        if match is None:
+            if name.endswith(LEFTOVER_SUFFIXES):
+                leftover(name)
+            continue
+        kind = match[1]
+        key_types[kind] = key_types.get(kind, 0) + 1
+        if deep or st.st_size < SIZE_FLOORS[kind] or not stat.S_ISREG(mode):  # the rare path
+            judge(name, kind, mode, st.st_size, True)
+        elif len(recent) < CRASH_WINDOW_FILES:
+            heapq.heappush(recent, (mtime, name, kind, st.st_size))
+        elif mtime > recent[0][0]:
+            heapq.heapreplace(recent, (mtime, name, kind, st.st_size))
+    cutoff = found.newest - CRASH_WINDOW
+    for mtime, name, kind, size in sorted(recent):
+        if mtime >= cutoff:
+            judge(name, kind, stat.S_IFREG, size, True)
+    return found
 
 
 class BaileysMultiFile(StoreAdapter):
@@ -26,66 +109,32 @@ class BaileysMultiFile(StoreAdapter):
 
     def read_dir(self, path: Path, entries: list[os.DirEntry[str]], deep: bool) -> Session | None:
         session = Session(id=path.name, path=path, format=self.format)
-        creds: os.stat_result | None = None
-        key_types: dict[str, int] = {}
         corrupt, leftovers, unreadable = Sample(), Sample(), Sample()
-        files = size = 0
-        newest = 0.0
-        for entry in entries:  # the hot loop of a plain check: one lstat, no method calls
-            name = entry.name
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError as exc:
-                unreadable.add(f"{name} ({describe_os_error(exc)})")
-                continue
-            mode = st.st_mode
-            if stat.S_ISDIR(mode):
-                continue
-            files += 1
-            size += st.st_size
-            if st.st_mtime > newest:
-                newest = st.st_mtime
-            if name == CREDS:
-                creds = st
-                continue
-            match = KEY_FILE.match(name)
-            if match is None:
-                if name.endswith(LEFTOVER_SUFFIXES):
-                    leftovers.add(name)
-                continue
-            kind = match[1]
-            key_types[kind] = key_types.get(kind, 0) + 1
-            if deep or st.st_size == 0 or not stat.S_ISREG(mode):  # the rare path
-                try:
-                    problem = key_file_damage(path / name, kind, mode, st.st_size, deep)
-                except OSError as exc:
-                    unreadable.add(f"{name} ({describe_os_error(exc)})")
-                    continue
-                if problem:
-                    corrupt.add(f"{name} ({problem})")
-        session.files, session.bytes, session.last_activity = files, size, newest or None
-        key_files = sum(key_types.values())
-        if creds is None and not key_files:
+        found = scan_key_files(path, entries, deep, lambda name, why: corrupt.add(f"{name} ({why})"), leftovers.add,
+                               lambda name, why: unreadable.add(f"{name} ({why})"))
+        session.files, session.bytes, session.last_activity = found.files, found.bytes, found.newest or None
+        key_files = sum(found.key_types.values())
+        if found.creds is None and not key_files:
             return None
-        session.key_types = key_types
-        if creds is None:
+        session.key_types = found.key_types
+        if found.creds is None:
             session.state = SessionState.KEYS_ONLY
             session.observe("creds-missing", f"{key_files} key files but no {CREDS}", key_files=key_files)
-        elif not _read_creds(session, path / CREDS, creds, key_files):
+        elif not _read_creds(session, path / CREDS, found.creds, key_files):
             return None
         _observe_samples(session, corrupt, leftovers, unreadable)
         return session
 
 
-def key_file_damage(path: Path, kind: str, mode: int, size: int, deep: bool) -> str | None:
-    """What is wrong with one key file, judged from its lstat (and its content when deep)."""
+def key_file_damage(path: Path, kind: str, mode: int, size: int, read: bool) -> str | None:
+    """What is wrong with one key file, judged from its lstat (and, with `read`, its content)."""
     if stat.S_ISLNK(mode):
         return "a symbolic link; Baileys never writes one"
     if not stat.S_ISREG(mode):
         return "not a regular file"
     if size == 0:
         return "empty"
-    if not deep:
+    if not read:
         return None
     try:
         return key_file_problem(kind, read_capped(path, KEY_FILE_CAP))
@@ -99,20 +148,9 @@ def damaged_files(path: Path, deep: bool) -> tuple[list[tuple[Path, str]], list[
     damaged: list[tuple[Path, str]] = []
     leftovers: list[Path] = []
     with os.scandir(path) as listing:
-        for entry in listing:
-            if entry.name.endswith(LEFTOVER_SUFFIXES):
-                leftovers.append(Path(entry.path))
-                continue
-            match = KEY_FILE.match(entry.name)
-            if match is None:
-                continue
-            st = entry.stat(follow_symlinks=False)
-            try:
-                problem = key_file_damage(Path(entry.path), match[1], st.st_mode, st.st_size, deep)
-            except OSError:
-                continue
-            if problem:
-                damaged.append((Path(entry.path), problem))
+        entries = list(listing)
+    scan_key_files(path, entries, deep, lambda name, why: damaged.append((path / name, why)),
+                   lambda name: leftovers.append(path / name), lambda name, why: None)
     return damaged, leftovers
 
 

@@ -96,10 +96,18 @@ def _account_problems(account: object) -> list[str]:
     return problems
 
 
-def identity_of(creds: dict[str, Any]) -> Identity:
-    """The identity creds carry; call only on creds that passed validation."""
-    identity = Identity(noise_fingerprint=Identity.fingerprint(decode_bytes(creds["noiseKey"]["public"])))
-    me = creds.get("me") or {}
+def identity_of(creds: object) -> Identity | None:
+    """Every identity field the creds carry, each read on its own: broken or half-written creds
+    still name their device where they can (the state says what is missing)."""
+    if not isinstance(creds, dict):
+        return None
+    identity = Identity()
+    noise = creds.get("noiseKey")
+    try:
+        identity.noise_fingerprint = Identity.fingerprint(decode_sized(noise.get("public"), 32))  # type: ignore[union-attr]
+    except (AttributeError, BadBytes):
+        pass
+    me = creds.get("me") if isinstance(creds.get("me"), dict) else {}
     jid = parse_jid(me.get("id"))
     if jid is not None:
         identity.jid = me["id"]
@@ -113,8 +121,11 @@ def identity_of(creds: dict[str, Any]) -> Identity:
         identity.platform = creds["platform"]
     account = creds.get("account")
     if isinstance(account, dict):
-        identity.paired_at = decode_device_identity(decode_bytes(account["details"])).timestamp
-    return identity
+        try:
+            identity.paired_at = decode_device_identity(decode_bytes(account.get("details"))).timestamp
+        except (BadBytes, ValueError):
+            pass
+    return identity if identity != Identity() else None
 
 
 def apply_creds(session: Session, creds: object, key_files: int, where: str) -> None:
@@ -123,13 +134,13 @@ def apply_creds(session: Session, creds: object, key_files: int, where: str) -> 
     `key_files` counts the Signal key files kept beside the creds: fresh unpaired creds
     never have any, so their presence proves an earlier identity was overwritten.
     """
+    session.identity = identity_of(creds)
     problems = validation_problems(creds)
     if problems:
         session.state = SessionState.BROKEN
         session.observe("creds-invalid", f"{where}: {problems[0]}", problems=problems)
         return
-    assert isinstance(creds, dict)
-    session.identity = identity_of(creds)
+    assert isinstance(creds, dict) and session.identity is not None
     me, account = creds.get("me"), creds.get("account")
     if me and account:
         session.state = SessionState.PAIRED

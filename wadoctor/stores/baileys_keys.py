@@ -18,6 +18,23 @@ KEY_FILE = re.compile(
 LEFTOVER_SUFFIXES = (".tmp", ".bak")
 KEY_FILE_CAP = 16 << 20
 
+# The smallest file Baileys 7 can write for each type (compact JSON, Buffers as base64): a
+# smaller one was cut short, so a plain check reads it. Derived from the shapes below and
+# checked against every file real Baileys 7.0.0-rc14 writes (tests/test_crash_window.py);
+# a floor only decides what is read, the shape check decides what is damaged.
+SIZE_FLOORS = {
+    "pre-key": 164,  # {"private":{"type":"Buffer","data":<44>},"public":{...}}: always this size
+    "session": 500,  # a SessionRecord: base key, ratchet key pair, root key, chain: 10+ keys of 44
+    "sender-key": 120,  # a Buffer wrapping a JSON list with one state: chain seed and signing key
+    "sender-key-memory": 2,  # {}
+    "app-state-sync-key": 57,  # {"keyData":<44>}
+    "app-state-sync-version": 230,  # {"version":0,"hash":<128-byte Buffer>,"indexValueMap":{}}
+    "lid-mapping": 3,  # "1"
+    "device-list": 2,  # []
+    "tctoken": 37,  # {"token":{"type":"Buffer","data":""}}
+    "identity-key": 71,  # a 33-byte Buffer: always this size
+}
+
 
 def _key_pair(value: object) -> None:
     if not isinstance(value, dict):

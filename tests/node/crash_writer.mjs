@@ -1,0 +1,39 @@
+// A Baileys gateway's write pattern, offline and forever: on a paired session folder, each
+// round starts a Signal session with a new contact (injectE2ESession), tops up pre-keys
+// (getNextPreKeys), sends to a group (encryptGroupMessage) and saves creds, all through
+// useMultiFileAuthState and Baileys' own transactions. The tests SIGKILL it at random moments
+// to see what a crash leaves on disk.
+//
+// Usage: node crash_writer.mjs DIR   (prints "ready" once the first round is on disk)
+import {
+  addTransactionCapability, Curve, getNextPreKeys, signedKeyPair, useMultiFileAuthState,
+} from '@whiskeysockets/baileys'
+import { makeLibSignalRepository } from '@whiskeysockets/baileys/lib/Signal/libsignal.js'
+
+const noop = () => {}
+const logger = { level: 'silent', trace: noop, debug: noop, info: noop, warn: noop, error: noop, fatal: noop, child: () => logger }
+
+function contactBundle() {
+  const identity = Curve.generateKeyPair()
+  const signed = signedKeyPair(identity, 1)
+  const preKey = Curve.generateKeyPair()
+  return {
+    registrationId: 1 + Math.floor(Math.random() * 16380),
+    identityKey: Buffer.concat([Buffer.from([5]), identity.public]),
+    signedPreKey: { keyId: 1, publicKey: Buffer.concat([Buffer.from([5]), signed.keyPair.public]), signature: signed.signature },
+    preKey: { keyId: 7, publicKey: Buffer.concat([Buffer.from([5]), preKey.public]) },
+  }
+}
+
+const { state, saveCreds } = await useMultiFileAuthState(process.argv[2])
+const creds = state.creds
+const keys = addTransactionCapability(state.keys, logger, { maxCommitRetries: 3, delayBetweenTriesMs: 10 })
+const repo = makeLibSignalRepository({ creds, keys }, logger)
+for (let round = 0; ; round++) {
+  await repo.injectE2ESession({ jid: `${6290000000000 + round}@s.whatsapp.net`, session: contactBundle() })
+  const { update } = await getNextPreKeys({ creds, keys }, 5)
+  Object.assign(creds, update)
+  await repo.encryptGroupMessage({ group: `1203630252461${round % 7}@g.us`, meId: creds.me.id, data: Buffer.from('hi') })
+  await saveCreds()
+  if (round === 0) process.stdout.write('ready\n')
+}
