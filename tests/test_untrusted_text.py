@@ -24,7 +24,7 @@ from wadoctor.escape import unescape, visible
 from wadoctor.findings import Finding, Severity
 from wadoctor.logs.analysis import SessionLog
 from wadoctor.logs.report import LogReport
-from wadoctor.model import Holder, Identity, Session, SessionState
+from wadoctor.model import Container, Holder, Identity, Session, SessionState
 from wadoctor.render.actions import print_actions
 from wadoctor.render.console import SafeConsole
 from wadoctor.render.logsout import logs_view
@@ -82,7 +82,8 @@ def sample_report(name: str, other: str) -> tuple[Report, list[Action], LogRepor
                       identity=Identity(jid=f"{other}@s.whatsapp.net", phone=other, device=3, name=other),
                       files=3, bytes=100)
     session.holders = [Holder(pid=4242, name=other, user=other, started=None, cmdline=f"node {other} --session={name}",
-                              container=other, evidence=[f"open descriptor on {name}"])]
+                              container=Container("0123456789ab", name=other, image=other),
+                              evidence=[f"open descriptor on {name}"])]
     session.findings = [Finding("key-file-corrupt", Severity.WARNING, f"1 key file(s) damaged: {name}", "hint",
                                 False, {"files": [name, other]})]
     report = Report(command="check", sessions=[session])

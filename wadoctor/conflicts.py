@@ -12,6 +12,7 @@ import socket
 from collections.abc import Sequence
 
 from wadoctor.holders.index import HolderIndex
+from wadoctor.holders.namespaces import namespace_pid
 from wadoctor.findings import Severity
 from wadoctor.model import SAMPLE_SIZE, Session
 
@@ -21,9 +22,10 @@ def attach_holders(session: Session, index: HolderIndex) -> None:
     session.holders = index.holders(session)
     independent = index.independent(session.holders)
     if len(independent) >= 2:
-        named = ", ".join(f"{h.name} {h.pid}" for h in independent)
-        session.observe("duplicate-holder", f"{len(independent)} live processes hold this session: {named}",
+        named = " and ".join(h.label for h in independent)
+        session.observe("duplicate-holder", f"held {_times(len(independent))}: {named}",
                         pids=[h.pid for h in independent])
+    _claim_container_locks(session, index)
     own = index.guard_state(session.path)
     if own is None or own.holder is not None or own.record is None:
         return
@@ -34,6 +36,33 @@ def attach_holders(session: Session, index: HolderIndex) -> None:
         session.observe("lock-unproven", f"guard lock recorded by pid {own.record.pid} on host "
                                          f"{own.record.host!r}; its holder cannot be checked from here",
                         lock=str(own.path), pid=own.record.pid, host=own.record.host)
+
+
+def _times(count: int) -> str:
+    return {2: "twice", 3: "three times"}.get(count, f"{count} times")
+
+
+def _claim_container_locks(session: Session, index: HolderIndex) -> None:
+    """A Chromium lock naming another hostname is foreign only if no container here has that
+    hostname. If one has, the lock is that container's: held while its browser (the lock's pid,
+    as the container numbers it) lives, stale once that browser is gone; never foreign, so
+    `fix --foreign-locks` cannot take it from a live container."""
+    for observation in list(session.observations):
+        if observation.code != "profile-lock-foreign":
+            continue
+        host, pid = observation.evidence.get("host"), observation.evidence.get("pid")
+        members = index.hostname_holders(host) if host else []
+        if not members:
+            continue
+        browser = next((p for p in members if namespace_pid(p) == pid), None)
+        session.observations.remove(observation)
+        evidence = {**observation.evidence, "container_host": host, "host_pid": browser}
+        if browser is not None:
+            session.observe("profile-lock-live", f"held by Chromium pid {pid} of container host {host!r} "
+                                                 f"(pid {browser} here)", **evidence)
+        else:
+            session.observe("profile-lock-stale", f"left by pid {pid} of container host {host!r}, which is "
+                                                  "gone (the container still runs)", **evidence)
 
 
 def find_duplicate_identities(sessions: Sequence[Session]) -> None:
@@ -51,7 +80,9 @@ def find_duplicate_identities(sessions: Sequence[Session]) -> None:
                 groups.append(group)
     for group in groups:
         held = sum(1 for s in group if s.holders)
-        state = "two are held: they are kicking each other off" if held >= 2 else "it will conflict once two run"
+        labels = [s.holders[0].label for s in group if s.holders][:3]
+        state = (f"held by {' and '.join(labels)}: they are kicking each other off" if held >= 2
+                 else "it will conflict once two run")
         for session in group:
             # a thousand copies of one folder must not cost a million strings: name a few
             others = [str(s.path) for s in group[:SAMPLE_SIZE + 1] if s is not session][:SAMPLE_SIZE]

@@ -84,6 +84,16 @@ class Observation:
     severity: Severity | None = None
 
 
+@dataclass(frozen=True)
+class Container:
+    """The container a holder runs in, as its runtime names it (what the host shows of it)."""
+
+    id: str  # the 12-digit short id, as `docker ps` shows it
+    name: str | None = None
+    image: str | None = None
+    runtime: str | None = None  # docker, podman, containerd, kubernetes
+
+
 @dataclass
 class Holder:
     """A live process that holds a session, and how we know."""
@@ -93,8 +103,15 @@ class Holder:
     user: str | None
     started: float | None
     cmdline: str  # secrets masked
-    container: str | None = None
+    container: Container | None = None
     evidence: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """How messages name it: `container evolution-api-1 (pid 4121)`, else `node 4121`."""
+        if self.container is not None:
+            return f"container {self.container.name or self.container.id} (pid {self.pid})"
+        return f"{self.name} {self.pid}"
 
 
 @dataclass

@@ -1,13 +1,13 @@
 """Which live processes hold which session, with the evidence for each, strongest first.
 
 Built once per run from one process-table pass and one read of /proc/locks; each session is
-then a handful of dictionary and prefix look-ups, so a busy server costs one scan, not one
-per session.
+then a few stats and dictionary look-ups, so a busy server costs one scan, not one per
+session. Everything is matched by file identity (st_dev, st_ino), never by path text: a
+gateway in a container sees its volume under another path than the host does.
 """
 
 from __future__ import annotations
 
-import bisect
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,8 +15,10 @@ from pathlib import Path
 
 from wadoctor.guard import GuardRecord, lock_path, read_record, record_is_stale
 from wadoctor.holders.kernel_locks import KernelLock, locks_on, read_locks
+from wadoctor.holders.containers import container_of
+from wadoctor.holders.namespaces import FileId, as_seen_by, file_id, hostnames
+from wadoctor.holders.processes import ProcessInfo, ProcessTable, scan_processes
 from wadoctor.masking import mask_cmdline
-from wadoctor.holders.processes import ProcessInfo, ProcessTable, container_of, scan_processes
 from wadoctor.model import Holder, Session
 
 # Evidence, strongest first; the order is the order a holder's evidence is listed in.
@@ -29,6 +31,8 @@ CWD = "working folder is the application folder"
 STRENGTH = (GUARD, OPEN_FILE, KERNEL_LOCK, USER_DATA_DIR, NAMED, CWD)
 # how far above a session a guard lock or a gateway's working folder may be
 APP_LEVELS = 3
+# how far below a session folder an open file may be (Chromium: Default/IndexedDB/<origin>/LOG)
+FOLDER_LEVELS = 8
 # ids too common to tie a process to one session by name
 GENERIC_IDS = frozenset({"session", "sessions", "default", "auth", "auth_info", "tokens", "store", "main"})
 # files whose kernel locks show a live holder: a store, its journals, a browser's LevelDB
@@ -50,26 +54,63 @@ class HolderIndex:
         self._locks_file = locks_file
         self._locks: dict[tuple[int, int, int], list[KernelLock]] | None = None
         self._guards: dict[Path, GuardState | None] = {}
-        self._open = sorted((path, p.pid) for p in table.processes.values() for path in p.open_paths)
-        self._open_keys = [path for path, _ in self._open]
-        self._user_data_dirs: dict[str, list[int]] = {}
+        self._hostnames: dict[str, list[int]] | None = None
+        self._own = {os.getpid(), *table.ancestors(os.getpid())}
+        # inverted indexes by file identity, so a session costs a few stats and look-ups
+        self._open: dict[FileId, list[tuple[int, str]]] = {}  # open file -> (pid, seen path)
+        self._open_under: dict[FileId, list[tuple[int, str, str]]] = {}  # folder -> (pid, below it, seen path)
+        self._user_data_dirs: dict[FileId, list[int]] = {}
+        self._by_cwd: dict[FileId, list[int]] = {}
+        self._by_value: dict[str, set[int]] = {}
+        self._by_path: dict[FileId, set[int]] = {}
+        folders: dict[tuple[int, str], FileId | None] = {}  # (pid or 0 for our view, folder) -> identity
         for process in table.processes.values():
+            for opened in process.open_files:
+                self._open.setdefault(opened.file, []).append((process.pid, opened.path))
+                self._index_folders_above(process, opened.path, folders)
             if process.is_chromium_main:
                 for arg in process.cmdline:
                     if arg.startswith("--user-data-dir="):
-                        folder = _absolute(arg.partition("=")[2], process.cwd)
-                        self._user_data_dirs.setdefault(folder, []).append(process.pid)
-        self._own = {os.getpid(), *table.ancestors(os.getpid())}
-        # inverted indexes over gateway runtimes, so a session costs look-ups, not a scan
-        self._by_cwd: dict[str, list[int]] = {}
-        self._by_value: dict[str, set[int]] = {}
-        for process in table.processes.values():
+                        folder = self._identity(process, arg.partition("=")[2])
+                        if folder:
+                            self._user_data_dirs.setdefault(folder, []).append(process.pid)
             if process.pid in self._own or not process.is_runtime:
                 continue
             if process.cwd and process.cwd != "/" and process.is_js_runtime:
-                self._by_cwd.setdefault(process.cwd, []).append(process.pid)
+                cwd = file_id(f"/proc/{process.pid}/cwd")
+                if cwd:
+                    self._by_cwd.setdefault(cwd, []).append(process.pid)
             for value in _named_values(process):
-                self._by_value.setdefault(value, set()).add(process.pid)
+                if "/" in value:
+                    named = self._identity(process, value)
+                    if named:
+                        self._by_path.setdefault(named, set()).add(process.pid)
+                else:
+                    self._by_value.setdefault(value, set()).add(process.pid)
+
+    @staticmethod
+    def _identity(process: ProcessInfo, path: str) -> FileId | None:
+        """A path a process names, resolved as that process sees it."""
+        if process.same_view:
+            return file_id(os.path.join(process.cwd or "/", path))
+        return file_id(as_seen_by(process.pid, path, process.cwd or "/"))
+
+    def _index_folders_above(self, process: ProcessInfo, path: str,
+                             folders: dict[tuple[int, str], FileId | None]) -> None:
+        """Index an open file under each folder above it (by identity), so that a session
+        folder finds the descriptors below it whatever path the holder's container uses."""
+        view = 0 if process.same_view else process.pid
+        below, folder = os.path.basename(path), os.path.dirname(path)
+        for _ in range(FOLDER_LEVELS):
+            key = (view, folder)
+            if key not in folders:
+                folders[key] = file_id(folder if view == 0 else as_seen_by(process.pid, folder))
+            if folders[key] is not None:
+                self._open_under.setdefault(folders[key], []).append((process.pid, below, path))  # type: ignore[arg-type]
+            if folder in ("/", ""):
+                break
+            below = f"{os.path.basename(folder)}/{below}"
+            folder = os.path.dirname(folder)
 
     @classmethod
     def build(cls, roots: Sequence[Path]) -> HolderIndex:
@@ -82,13 +123,6 @@ class HolderIndex:
         if self._locks is None:
             self._locks = read_locks(self._locks_file)
         return self._locks
-
-    def _opened_under(self, prefix: str) -> Iterable[tuple[str, int]]:
-        start = bisect.bisect_left(self._open_keys, prefix)
-        for path, pid in self._open[start:]:
-            if not path.startswith(prefix):
-                break
-            yield path, pid
 
     def guard_state(self, folder_or_file: Path) -> GuardState | None:
         """The guard lock of a session folder, a store file or a sessions root, if any."""
@@ -118,38 +152,53 @@ class HolderIndex:
         real = os.path.realpath(session.path)
         for state in self.guards_over(session):
             add(state.holder, f"{GUARD} ({state.path})")
+        me = file_id(real)
         if session.path.is_dir():
-            for path, pid in self._opened_under(real + "/"):
-                add(pid, f"{OPEN_FILE} {os.path.relpath(path, real)}")
-            for pid in self._user_data_dirs.get(real, []):
+            for pid, below, seen in self._open_under.get(me, []) if me else []:
+                add(pid, f"{OPEN_FILE} {below}{self._seen_as(pid, seen, os.path.join(real, below))}")
+            for pid in self._user_data_dirs.get(me, []) if me else []:
                 add(pid, USER_DATA_DIR)
             lock_files = [os.path.join(real, LEVELDB_LOCK)]
         else:
-            for suffix in LOCKED_FILES:
-                for path, pid in self._opened_under(real + suffix):
-                    if path == real + suffix:
-                        add(pid, f"{OPEN_FILE} {os.path.basename(path)}")
             lock_files = [real + suffix for suffix in LOCKED_FILES]
+            for path in lock_files:
+                opened = file_id(path)
+                for pid, seen in self._open.get(opened, []) if opened else []:
+                    add(pid, f"{OPEN_FILE} {os.path.basename(path)}{self._seen_as(pid, seen, path)}")
         for path in filter(os.path.exists, lock_files):
             for lock in locks_on(self.locks, path):
                 add(lock.pid, f"{KERNEL_LOCK} {os.path.basename(path)} ({lock.kind.lower()})")
-        named = self._by_value.get(real, set()) | self._by_value.get(os.path.abspath(session.path), set())
+        named = set(self._by_path.get(me, set())) if me else set()
         if session.id not in GENERIC_IDS and len(session.id) >= 3:
-            named = named | self._by_value.get(session.id, set())
+            named |= self._by_value.get(session.id, set())
         for pid in named:
             add(pid, NAMED)
         folder = real
         for _ in range(APP_LEVELS + 1):
-            for pid in self._by_cwd.get(folder, []):
-                add(pid, f"{CWD} ({folder})")
+            for pid in self._by_cwd.get(file_id(folder) or (-1, -1), []):
+                add(pid, f"{CWD} ({folder}{self._seen_as(pid, '', folder)})")
             folder = os.path.dirname(folder)
         return [self._holder(pid, why) for pid, why in sorted(evidence.items()) if pid in self.table.processes]
+
+    def _seen_as(self, pid: int, seen: str, host_path: str) -> str:
+        """`; /app/x in its container` where the holder sees the path under another name."""
+        process = self.table.processes.get(pid)
+        if process is None or process.same_view:
+            return ""
+        seen = seen or process.cwd or ""
+        return f"; {seen} in its container" if seen and seen != host_path else ""
 
     def _holder(self, pid: int, evidence: list[str]) -> Holder:
         process = self.table.processes[pid]
         ordered = sorted(evidence, key=lambda e: next(i for i, s in enumerate(STRENGTH) if e.startswith(s)))
         return Holder(pid=pid, name=process.name, user=process.user, started=process.started,
                       cmdline=mask_cmdline(process.cmdline), container=container_of(pid), evidence=ordered)
+
+    def hostname_holders(self, hostname: str) -> list[int]:
+        """Live processes whose UTS hostname is `hostname` (a container's), asked on first need."""
+        if self._hostnames is None:
+            self._hostnames = hostnames(self.table.processes)
+        return self._hostnames.get(hostname, [])
 
     def independent(self, holders: Sequence[Holder]) -> list[Holder]:
         """Holders none of whose ancestors also hold the session: `npm start` and the node it
@@ -158,17 +207,11 @@ class HolderIndex:
         return [h for h in holders if not pids.intersection(self.table.ancestors(h.pid))]
 
 
-def _absolute(path: str, cwd: str | None) -> str:
-    return os.path.realpath(os.path.join(cwd or "/", path))
-
-
 def _named_values(process: ProcessInfo) -> Iterable[str]:
     """Arguments and environment values that may name a session: `--session=shop` gives
-    `shop`, and a relative path is resolved against the process's working folder."""
+    `shop`; a path (relative to the process's working folder) is resolved by the caller."""
     for value in (*process.cmdline[1:], *process.environ):
         if value.startswith("-") and "=" in value:
             value = value.partition("=")[2]
-        if "/" in value and ":" not in value:  # a path; not PATH-like lists or URLs
-            yield os.path.normpath(os.path.join(process.cwd or "/", value))
-        elif value:
+        if value and not ("/" in value and ":" in value):  # not PATH-like lists or URLs
             yield value

@@ -1,9 +1,12 @@
 """One pass over the process table, gathering only what holder evidence needs.
 
-psutil gives names, command lines, working folders and start times; open descriptors are
-read straight from /proc/<pid>/fd and kept only when they point under the folders being
-checked, so a busy server with thousands of descriptors costs little memory. Processes that
-vanish or refuse inspection mid-scan are counted, never fatal.
+psutil gives names, command lines, working folders and start times. Open descriptors are
+read from /proc/<pid>/fd by following each link (a stat: the file's real identity, whatever
+mount namespace the process runs in) and kept only when they are on a device the checked
+folders live on; only those are then read as paths, for display. So a busy server with
+thousands of descriptors costs one stat each and little memory, and a gateway in a container
+is matched as surely as one on the host. Processes that vanish or refuse inspection mid-scan
+are counted, never fatal.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from wadoctor.holders.namespaces import FileId, devices_under, same_view
+
 # Runtimes a gateway runs in: only these are tied to a session by their command line or
 # environment (a shell or an editor naming the folder proves nothing).
 RUNTIMES = re.compile(r"^(node|nodejs|bun|deno|python[0-9.]*|pypy[0-9.]*|java|ts-node|tsx|go|main)$")
@@ -22,7 +27,12 @@ RUNTIMES = re.compile(r"^(node|nodejs|bun|deno|python[0-9.]*|pypy[0-9.]*|java|ts
 # its folder is the evidence; Python and Go gateways keep their SQLite store open instead, and
 # every Python tool run from a project folder would otherwise "hold" the sessions below it.
 JS_RUNTIMES = re.compile(r"^(node|nodejs|bun|deno|ts-node|tsx)$")
-_CONTAINER = re.compile(r"(?:docker[-/]|containerd[-/]|libpod-|crio-|kubepods.*?[-/])([0-9a-f]{12,64})")
+
+
+@dataclass
+class OpenFile:
+    file: FileId
+    path: str  # as the process sees it (inside its container, if any)
 
 
 @dataclass
@@ -32,11 +42,12 @@ class ProcessInfo:
     name: str
     exe: str | None
     cmdline: list[str]
-    cwd: str | None
+    cwd: str | None  # as the process sees it
     user: str | None
     started: float | None
-    open_paths: list[str] = field(default_factory=list)
+    open_files: list[OpenFile] = field(default_factory=list)
     environ: list[str] = field(default_factory=list)  # values only
+    same_view: bool = True  # sees the filesystem as we do (not in another mount namespace)
 
     def _names(self) -> set[str]:
         first = os.path.basename(self.cmdline[0]) if self.cmdline else ""
@@ -71,32 +82,25 @@ class ProcessTable:
                 yield pid
 
 
-def container_of(pid: int) -> str | None:
-    """The container a process runs in, when its cgroup path names one."""
-    try:
-        with open(f"/proc/{pid}/cgroup") as handle:
-            match = _CONTAINER.search(handle.read())
-    except OSError:
-        return None
-    return match[1][:12] if match else None
-
-
-def _open_paths(pid: int, prefixes: tuple[str, ...]) -> list[str] | None:
-    """Paths of descriptors under `prefixes`; None when the fd table may not be read."""
+def _open_files(pid: int, devices: set[int]) -> list[OpenFile] | None:
+    """Descriptors on `devices`, by identity and seen path; None when the fd table may not be read."""
     folder = f"/proc/{pid}/fd"
     try:
-        fds = os.listdir(folder)
+        entries = list(os.scandir(folder))
     except OSError:
         return None
-    paths = []
-    for fd in fds:
+    found = []
+    for entry in entries:
         try:
-            target = os.readlink(f"{folder}/{fd}")
+            st = entry.stat()  # follows the link: the open file itself, in any namespace
         except OSError:
             continue
-        if target.startswith(prefixes):
-            paths.append(target)
-    return paths
+        if st.st_dev in devices:
+            try:
+                found.append(OpenFile((st.st_dev, st.st_ino), os.readlink(entry.path)))
+            except OSError:
+                continue
+    return found
 
 
 def _environ_values(pid: int) -> list[str]:
@@ -111,7 +115,7 @@ def _environ_values(pid: int) -> list[str]:
 
 def scan_processes(roots: Sequence[str]) -> ProcessTable:
     """Everything needed to find holders of sessions under `roots` (absolute, resolved)."""
-    prefixes = tuple(r.rstrip("/") + "/" for r in roots) + tuple(roots)
+    devices = devices_under(roots)
     me = os.getpid()
     processes: dict[int, ProcessInfo] = {}
     uninspected = 0
@@ -124,11 +128,13 @@ def scan_processes(roots: Sequence[str]) -> ProcessTable:
             pid=info["pid"], ppid=info["ppid"] or 0, name=info["name"] or "", exe=info["exe"],
             cmdline=info["cmdline"] or [], cwd=info["cwd"], user=info["username"], started=info["create_time"],
         )
-        paths = _open_paths(process.pid, prefixes)
-        if paths is None or process.cwd is None and process.pid != 1:
+        files = _open_files(process.pid, devices)
+        if files is None or process.cwd is None and process.pid != 1:
             uninspected += 1
-        process.open_paths = paths or []
+        process.open_files = files or []
         if process.is_runtime:
             process.environ = _environ_values(process.pid)
+        if process.open_files or process.is_runtime or process.is_chromium_main:
+            process.same_view = same_view(process.pid)
         processes[process.pid] = process
     return ProcessTable(processes, uninspected)

@@ -45,7 +45,8 @@ def session_dict(session: Session) -> dict[str, Any]:
                 "user": h.user,
                 "started": iso(h.started),
                 "cmdline": h.cmdline,
-                "container": h.container,
+                "container": h.container.id if h.container else None,
+                "container_info": vars(h.container) if h.container else None,
                 "evidence": h.evidence,
             }
             for h in session.holders

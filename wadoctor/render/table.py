@@ -58,8 +58,7 @@ def held_by(session: Session) -> Text:
     if not session.holders:
         return text("-", "dim")
     if len(session.holders) == 1:
-        holder = session.holders[0]
-        return text(f"{holder.name} {holder.pid}")
+        return text(session.holders[0].label)
     return text(f"{len(session.holders)} processes", "bold")
 
 
@@ -103,7 +102,10 @@ def findings_block(session: Session, verbose: bool) -> Group:
     lines: list[Text] = [Text.assemble(text(session.path, "bold"), text(f"  ({session.format}, {session.state.value})"))]
     if verbose:
         for holder in session.holders:
-            where = f" in container {holder.container}" if holder.container else ""
+            where = ""
+            if holder.container:
+                c = holder.container
+                where = f" in container {c.name or c.id}" + (f" ({c.image})" if c.image else "")
             lines.append(text(f"  held by pid {holder.pid} {holder.name} ({holder.user}){where}: {holder.cmdline}",
                               "dim"))
             lines.extend(text(f"      - {why}", "dim") for why in holder.evidence)

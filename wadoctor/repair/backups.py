@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from wadoctor.model import Session, SessionState
-from wadoctor.repair.quarantine import STATE_DIR
+from wadoctor.repair.quarantine import STATE_DIR, state_root
 from wadoctor.repair.safety import fsync_dir, write_synced
 from wadoctor.stores.baileys import CREDS, CREDS_CAP
 from wadoctor.stores.baileys_creds import parse_json_bytes, validation_problems
@@ -35,7 +35,7 @@ class Backup:
 
 
 def backup_dir(session: Session) -> Path:
-    return session.path.parent / STATE_DIR / "backups" / session.id
+    return state_root(session.path) / STATE_DIR / "backups" / session.id
 
 
 def _verified(raw: bytes) -> dict[str, Any] | None:

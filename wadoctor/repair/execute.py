@@ -9,7 +9,7 @@ from pathlib import Path
 from wadoctor.errors import WadoctorError
 from wadoctor.repair.backups import restored_creds
 from wadoctor.repair.plan import Action
-from wadoctor.repair.quarantine import quarantine
+from wadoctor.repair.quarantine import quarantine, state_root
 from wadoctor.repair.safety import write_synced
 from wadoctor.repair.salvage import salvage
 from wadoctor.repair.terminate import NotAllowed, terminate
@@ -19,7 +19,7 @@ JOURNALS = ("-journal", "-wal", "-shm")
 
 
 def _root(action: Action) -> Path:
-    return action.session.path.parent
+    return state_root(action.session.path)
 
 
 def _same_owner(new: Path, like: Path) -> None:

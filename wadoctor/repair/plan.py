@@ -13,6 +13,7 @@ from pathlib import Path
 from wadoctor.config import Config
 from wadoctor.model import Holder, Session
 from wadoctor.repair.backups import Backup, newest_backup
+from wadoctor.repair.quarantine import whole
 from wadoctor.stores.baileys import damaged_files
 
 BROKEN_CREDS = {"creds-empty", "creds-corrupt", "creds-invalid", "creds-reset"}
@@ -52,7 +53,7 @@ class Action:
 
 
 def _holder_names(holders: list[Holder]) -> str:
-    return ", ".join(f"{h.name} {h.pid}" for h in holders)
+    return ", ".join(h.label for h in holders)
 
 
 def _victims(session: Session, keep: str) -> list[Holder]:
@@ -110,7 +111,7 @@ def plan_clean(sessions: list[Session], everything: list[Session], force: bool, 
             actions.append(Action(session, "terminate", [], f"stop {_holder_names(session.holders)}",
                                   victims=list(session.holders)))
         action = Action(session, "quarantine-session", [], "quarantine the whole session",
-                        paths=[(session.path, "wadoctor clean")])
+                        paths=whole(session.path, "wadoctor clean"))
         if session.holders and not (force or stop_holders):
             action.kind, action.status = "skip", "skipped"
             action.result = f"held by {_holder_names(session.holders)}: --stop-holders or --force"
@@ -123,7 +124,7 @@ def _repairs(session: Session, codes: set[str], options: FixOptions, config: Con
     if codes & ABANDONED and purge_abandoned:
         what = sorted(codes & ABANDONED)
         return [Action(session, "quarantine-session", what, f"quarantine the {session.state.value} session",
-                       paths=[(session.path, what[0])])]
+                       paths=whole(session.path, what[0]))]
     actions: list[Action] = []
     if codes & BROKEN_CREDS or ("creds-missing" in codes and session.format == "baileys"):
         actions += _creds_actions(session, codes, options)
@@ -169,6 +170,6 @@ def _creds_actions(session: Session, codes: set[str], options: FixOptions) -> li
         return []  # keys-only folders are normal where creds live in a database
     if options.purge_unrecoverable:
         return [Action(session, "quarantine-session", broken, "quarantine the unrecoverable session",
-                       paths=[(session.path, "creds lost and no backup")])]
+                       paths=whole(session.path, "creds lost and no backup"))]
     return [Action(session, "skip", broken, "no verified creds backup", status="skipped",
                    result="unrecoverable: pair the device again (--purge-unrecoverable quarantines it)")]

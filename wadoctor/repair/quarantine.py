@@ -35,6 +35,30 @@ def quarantine_root(root: Path) -> Path:
     return root / STATE_DIR / "quarantine"
 
 
+def own_mount(folder: Path) -> bool:
+    """A folder that is a filesystem of its own (a Docker volume or a Kubernetes PVC mounted per
+    session): nothing can be renamed out of it, nor the folder itself be moved."""
+    try:
+        return folder.is_dir() and not folder.is_symlink() and folder.stat().st_dev != folder.parent.stat().st_dev
+    except OSError:
+        return False
+
+
+def state_root(path: Path) -> Path:
+    """The folder whose `.wadoctor/` keeps the quarantine and the backups of a session's `path`:
+    the folder beside it, or, where the session is a mount of its own, the session folder
+    itself (a hidden folder, which gateways ignore). Either way on the same filesystem as what
+    it holds, so every move is a rename."""
+    return path if own_mount(path) else path.parent
+
+
+def whole(path: Path, reason: str) -> list[tuple[Path, str]]:
+    """The paths that quarantine a whole session: the folder, or its contents where it is a mount."""
+    if not own_mount(path):
+        return [(path, reason)]
+    return [(child, reason) for child in sorted(path.iterdir()) if child.name != STATE_DIR]
+
+
 @dataclass
 class Item:
     original: str

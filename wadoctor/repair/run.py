@@ -60,7 +60,7 @@ def wait_until_free(paths: Sequence[Path], config: Config, seconds: float, keep_
         if not held:
             return report
         if time.monotonic() >= deadline:
-            names = "; ".join(f"{s.id}: {', '.join(f'{h.name} {h.pid}' for h in s.holders)}" for s in held[:5])
+            names = "; ".join(f"{s.id}: {', '.join(h.label for h in s.holders)}" for s in held[:5])
             raise GuardBusy(f"{len(held)} session(s) still held after {seconds:g}s: {names}")
         time.sleep(0.5)
 
