@@ -74,6 +74,7 @@ def test_plain_check_classifies_a_killed_writer_as_deep_does(real_baileys, tmp_p
     rng = random.Random(SEED + trial)
     root = tmp_path / "sessions"
     folder = shutil.copytree(EXAMPLES / "shop-main", root / "gw", copy_function=shutil.copy)
+    assert cli("check", root).code == 0  # the cron check that keeps a creds backup
     writer = start_writer(folder)
     time.sleep(rng.uniform(0.05, 1.2))
     writer.send_signal(signal.SIGKILL)
