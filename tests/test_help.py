@@ -11,7 +11,7 @@ import pytest
 import typer.main
 
 from tests.conftest import REPO, run_cli
-from wadoctor.cli import app
+from wadoctor.cli.app import app
 
 BRACKETED = re.compile(r"\[[^\]\s]+(?: [^\]\s]+)*\]")
 DOC_LINK = re.compile(r"\b(docs/[\w./-]+\.md|contrib/[\w./-]+|README\.md)\b")

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
 from wadoctor.errors import ConfigError, UsageError
 from wadoctor.findings import CODES, Severity
 
@@ -154,6 +152,8 @@ def registry_url(config: Config, option: str | None) -> str | None:
 
 def default_config_text() -> str:
     """The commented wadoctor.toml that `wadoctor init` writes."""
+    import tomli_w
+
     defaults = Config()
     body = tomli_w.dumps({
         "roots": ["sessions"],

@@ -11,20 +11,22 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wadoctor.config import Config
 from wadoctor.conflicts import attach_holders, find_duplicate_identities
 from wadoctor.diagnosis import diagnose, finding_of
 from wadoctor.discovery import Discovery
-from wadoctor.fleet.link import FleetLink
 from wadoctor.holders.index import HolderIndex
-from wadoctor.logs.analysis import LogAnalysis
-from wadoctor.logs.report import figures, log_observations
 from wadoctor.model import Session
 from wadoctor.repair.backups import keep_backup
 from wadoctor.repair.plan import mark_fixable
 from wadoctor.report import Report
 from wadoctor.stores import ADAPTERS
+
+if TYPE_CHECKING:  # loaded by check only with --registry or --logs
+    from wadoctor.fleet.link import FleetLink
+    from wadoctor.logs.analysis import LogAnalysis
 
 
 def available_cores() -> int:
@@ -72,6 +74,8 @@ def scan(
         fleet.observe(report.sessions)
     for session in report.sessions:
         if logs is not None and session.id in logs.sessions:
+            from wadoctor.logs.report import figures, log_observations
+
             session.logs = figures(logs.sessions[session.id])
             session.observations += log_observations(logs.sessions[session.id], logs.thresholds)
         diagnose(session, config)

@@ -1,4 +1,7 @@
-"""The Typer layer: parses arguments, calls the core, maps errors to exit codes."""
+"""The console entry point: parses arguments with the Typer app, maps errors to exit codes.
+
+`--version` is answered before Typer is even imported: cron jobs and monitoring ask it often.
+"""
 
 from __future__ import annotations
 
@@ -7,56 +10,10 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-import typer
-
-# Typer vendors Click (>= 0.26); its UsageError is what a bad command line raises.
-from typer._click.exceptions import ClickException, UsageError as ClickUsageError
-
 from wadoctor import __version__
-from wadoctor.cli import fleet as fleet_cmd
-from wadoctor.cli import guard as guard_cmd
-from wadoctor.cli import init as init_cmd
-from wadoctor.cli import logs as logs_cmd
-from wadoctor.cli import quarantine as quarantine_cmd
-from wadoctor.cli import repair as repair_cmd
-from wadoctor.cli import inspect as inspect_cmd
 from wadoctor.errors import WadoctorError
-from wadoctor.exitcodes import ExitCode
 from wadoctor.escape import visible
-
-app = typer.Typer(
-    name="wadoctor",
-    help="Session doctor and conflict fixer for WhatsApp multi-device gateways.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # help texts are plain: "[registry] url" stays as written
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-app.command("list")(inspect_cmd.list_sessions)
-app.command("check")(inspect_cmd.check)
-app.command("fix")(repair_cmd.fix)
-app.command("clean")(repair_cmd.clean)
-app.command("clean-all")(repair_cmd.clean_all)
-app.command("restore")(quarantine_cmd.restore)
-app.add_typer(quarantine_cmd.app, name="quarantine")
-app.command("logs")(logs_cmd.logs)
-app.command("fleet")(fleet_cmd.fleet)
-app.command("init")(init_cmd.init)
-app.command("guard", context_settings={"allow_interspersed_args": False})(guard_cmd.guard)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"wadoctor {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
-) -> None:
-    """wadoctor: find and fix broken or conflicting WhatsApp gateway sessions."""
+from wadoctor.exitcodes import ExitCode
 
 
 def _fail(message: str, code: ExitCode) -> None:
@@ -66,8 +23,18 @@ def _fail(message: str, code: ExitCode) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: never a traceback for a user error, always a documented code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:
+        print(f"wadoctor {__version__}")
+        sys.exit(int(ExitCode.OK))
+    import typer
+    # Typer vendors Click (>= 0.26); its UsageError is what a bad command line raises.
+    from typer._click.exceptions import ClickException, UsageError as ClickUsageError
+
+    from wadoctor.cli.app import app
+
     try:
-        code = app(args=list(argv) if argv is not None else None, prog_name="wadoctor", standalone_mode=False)
+        code = app(args=args, prog_name="wadoctor", standalone_mode=False)
     except ClickUsageError as exc:
         exc.message = visible(exc.message)  # it may quote what was typed
         exc.show()

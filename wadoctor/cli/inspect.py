@@ -14,15 +14,20 @@ def _run(command: str, paths: Paths, config_file: ConfigFile, json: bool, quiet:
          registry: str | None = None) -> None:
     from wadoctor.cli.output import Output
     from wadoctor.config import load_config, registry_url
-    from wadoctor.fleet.link import FleetLink
-    from wadoctor.logs.run import analyze
     from wadoctor.scan import default_paths, scan
 
     output = Output(output_mode(json, quiet), verbose)
     config = load_config(config_file)
-    logs = analyze(log_files, config) if log_files else None
+    logs = fleet = None
+    if log_files:
+        from wadoctor.logs.run import analyze
+
+        logs = analyze(log_files, config)
     url = registry_url(config, registry) if command == "check" else None
-    fleet = FleetLink(url, config.registry_stale_minutes) if url else None
+    if url:
+        from wadoctor.fleet.link import FleetLink
+
+        fleet = FleetLink(url, config.registry_stale_minutes)
     report = scan(paths or default_paths(config), config, command, deep=deep, on_session=output.on_session,
                   keep_backups=backups and config.backups_keep > 0, logs=logs, fleet=fleet)
     output.report(report)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from wadoctor.cli.options import Mode
 from wadoctor.model import Session
@@ -31,7 +31,7 @@ class Output:
             self.out.width = PIPE_WIDTH
         self.err = SafeConsole(stderr=True, soft_wrap=True)
         self._started = time.monotonic()
-        self._progress: Progress | None = None
+        self._progress: Any = None  # a rich Progress, made once a scan outlasts a moment
         self._scanned = 0
         self._drawn = 0.0
 
@@ -44,6 +44,8 @@ class Output:
         if self._progress is None:
             if not self.err.is_terminal or time.monotonic() - self._started < PROGRESS_AFTER:
                 return
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
             # No refresh thread: the scan forks workers, and forking a threaded process is unsafe.
             self._progress = Progress(SpinnerColumn(), TextColumn("scanning: {task.description}", markup=False),
                                       TimeElapsedColumn(), console=self.err, transient=True,
