@@ -3,6 +3,8 @@
 Each session gets the demo's real creds.json and key files, cycled and renamed to reach the
 requested count, so names, sizes and contents are what Baileys 7 writes. Every session is
 given its own device JID and noise key, as in a real fleet (a copied identity is a finding).
+File times are a live gateway's: key files written over the past weeks, the session's last
+write a batch of a few files with creds.json (what a plain check's crash window reads).
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import base64
 import itertools
 import json
 import os
+import random
 import re
+import time
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "examples" / "sessions" / "shop-main"
@@ -23,9 +27,23 @@ def _templates() -> tuple[dict, list[tuple[str, bytes]]]:
     return creds, keys
 
 
+LAST_BATCH = 5  # key files of a session's last write (a message: a Signal session, a sender key...)
+HISTORY_DAYS = 30
+
+
+def _age_like_a_gateway(folder: Path, rng: random.Random, now: float) -> None:
+    names = sorted(p.name for p in folder.iterdir())
+    last = now - rng.uniform(0, 86400)
+    batch = set(rng.sample(names, min(LAST_BATCH, len(names)))) | {"creds.json"}
+    for name in names:
+        stamp = last - rng.uniform(0, 0.05) if name in batch else last - rng.uniform(60, HISTORY_DAYS * 86400)
+        os.utime(folder / name, (stamp, stamp))
+
+
 def build_fleet(root: Path, sessions: int, files: int) -> int:
     """Write `sessions` folders of `files` files each under root; return the bytes written."""
     creds, keys = _templates()
+    rng, now = random.Random(1), time.time()
     written = 0
     for n in range(sessions):
         folder = root / f"session-{n:05d}"
@@ -40,4 +58,5 @@ def build_fleet(root: Path, sessions: int, files: int) -> int:
             unique = re.sub(r"\.json$", f"-{i}.json", name)
             (folder / unique).write_bytes(data)
             written += len(data)
+        _age_like_a_gateway(folder, rng, now)
     return written

@@ -63,7 +63,10 @@ def scan_key_files(path: Path, entries: list[os.DirEntry[str]], deep: bool,
         if problem:
             damaged(name, problem)
 
-    for entry in entries:  # the hot loop of a plain check: one lstat, few comparisons
+    files = size_total = 0
+    newest = 0.0
+    floors, window, is_regular, is_dir = SIZE_FLOORS, CRASH_WINDOW_FILES, stat.S_ISREG, stat.S_ISDIR
+    for entry in entries:  # the hot loop of a plain check: one lstat, few comparisons, locals only
         name = entry.name
         try:
             st = entry.stat(follow_symlinks=False)
@@ -71,29 +74,34 @@ def scan_key_files(path: Path, entries: list[os.DirEntry[str]], deep: bool,
             unreadable(name, describe_os_error(exc))
             continue
         mode = st.st_mode
-        if stat.S_ISDIR(mode):
+        if is_dir(mode):
             continue
-        found.files += 1
-        found.bytes += st.st_size
+        size = st.st_size
         mtime = st.st_mtime
-        if mtime > found.newest:
-            found.newest = mtime
-        if name == CREDS:
+        files += 1
+        size_total += size
+        if mtime > newest:
+            newest = mtime
+        if name.startswith("pre-key-") and name.endswith(".json") and len(name) > 13:  # most files: KEY_FILE, faster
+            kind = "pre-key"
+        elif name == CREDS:
             found.creds = st
             continue
-        match = KEY_FILE.match(name)
-        if match is None:
-            if name.endswith(LEFTOVER_SUFFIXES):
-                leftover(name)
-            continue
-        kind = match[1]
+        else:
+            match = KEY_FILE.match(name)
+            if match is None:
+                if name.endswith(LEFTOVER_SUFFIXES):
+                    leftover(name)
+                continue
+            kind = match[1]
         key_types[kind] = key_types.get(kind, 0) + 1
-        if deep or st.st_size < SIZE_FLOORS[kind] or not stat.S_ISREG(mode):  # the rare path
-            judge(name, kind, mode, st.st_size, True)
-        elif len(recent) < CRASH_WINDOW_FILES:
-            heapq.heappush(recent, (mtime, name, kind, st.st_size))
+        if deep or size < floors[kind] or not is_regular(mode):  # the rare path
+            judge(name, kind, mode, size, True)
+        elif len(recent) < window:
+            heapq.heappush(recent, (mtime, name, kind, size))
         elif mtime > recent[0][0]:
-            heapq.heapreplace(recent, (mtime, name, kind, st.st_size))
+            heapq.heapreplace(recent, (mtime, name, kind, size))
+    found.files, found.bytes, found.newest = files, size_total, newest
     cutoff = found.newest - CRASH_WINDOW
     for mtime, name, kind, size in sorted(recent):
         if mtime >= cutoff:
