@@ -63,20 +63,23 @@ class HolderIndex:
         self._by_cwd: dict[FileId, list[int]] = {}
         self._by_value: dict[str, set[int]] = {}
         self._by_path: dict[FileId, set[int]] = {}
-        folders: dict[tuple[int, str], FileId | None] = {}  # (pid or 0 for our view, folder) -> identity
+        chains: dict[tuple[int, str], list[tuple[FileId, str]]] = {}
+        self._named: dict[tuple[str | None, str], FileId | None] = {}
         for process in table.processes.values():
             for opened in process.open_files:
                 self._open.setdefault(opened.file, []).append((process.pid, opened.path))
-                self._index_folders_above(process, opened.path, folders)
+                folder, name = os.path.split(opened.path)
+                for above, prefix in self._folders_above(process, folder, chains):
+                    self._open_under.setdefault(above, []).append((process.pid, prefix + name, opened.path))
             if process.is_chromium_main:
                 for arg in process.cmdline:
                     if arg.startswith("--user-data-dir="):
-                        folder = self._identity(process, arg.partition("=")[2])
-                        if folder:
-                            self._user_data_dirs.setdefault(folder, []).append(process.pid)
+                        folder_id = self._identity(process, arg.partition("=")[2])
+                        if folder_id:
+                            self._user_data_dirs.setdefault(folder_id, []).append(process.pid)
             if process.pid in self._own or not process.is_runtime:
                 continue
-            if process.cwd and process.cwd != "/" and process.is_js_runtime:
+            if process.is_js_runtime and process.cwd and process.cwd != "/":
                 cwd = file_id(f"/proc/{process.pid}/cwd")
                 if cwd:
                     self._by_cwd.setdefault(cwd, []).append(process.pid)
@@ -88,29 +91,38 @@ class HolderIndex:
                 else:
                     self._by_value.setdefault(value, set()).add(process.pid)
 
-    @staticmethod
-    def _identity(process: ProcessInfo, path: str) -> FileId | None:
-        """A path a process names, resolved as that process sees it."""
-        if process.same_view:
-            return file_id(os.path.join(process.cwd or "/", path))
-        return file_id(as_seen_by(process.pid, path, process.cwd or "/"))
+    def _identity(self, process: ProcessInfo, path: str) -> FileId | None:
+        """A path a process names, resolved as that process sees it (processes that see the
+        filesystem as we do share one cache: a hundred workers name the same few paths)."""
+        cwd = None if path.startswith("/") else process.cwd or "/"
+        if not process.same_view:
+            return file_id(as_seen_by(process.pid, path, cwd or "/"))
+        key = (cwd, path)
+        if key not in self._named:
+            self._named[key] = file_id(os.path.join(cwd or "/", path))
+        return self._named[key]
 
-    def _index_folders_above(self, process: ProcessInfo, path: str,
-                             folders: dict[tuple[int, str], FileId | None]) -> None:
-        """Index an open file under each folder above it (by identity), so that a session
-        folder finds the descriptors below it whatever path the holder's container uses."""
+    @staticmethod
+    def _folders_above(process: ProcessInfo, folder: str,
+                       chains: dict[tuple[int, str], list[tuple[FileId, str]]]) -> list[tuple[FileId, str]]:
+        """The identities of a folder and those above it, each with the path from it down to
+        the folder: an open file is indexed under each, so a session folder finds the
+        descriptors below it whatever path the holder's container uses. One chain per folder."""
         view = 0 if process.same_view else process.pid
-        below, folder = os.path.basename(path), os.path.dirname(path)
-        for _ in range(FOLDER_LEVELS):
-            key = (view, folder)
-            if key not in folders:
-                folders[key] = file_id(folder if view == 0 else as_seen_by(process.pid, folder))
-            if folders[key] is not None:
-                self._open_under.setdefault(folders[key], []).append((process.pid, below, path))  # type: ignore[arg-type]
-            if folder in ("/", ""):
-                break
-            below = f"{os.path.basename(folder)}/{below}"
-            folder = os.path.dirname(folder)
+        key = (view, folder)
+        if key not in chains:
+            chain: list[tuple[FileId, str]] = []
+            prefix, current = "", folder
+            for _ in range(FOLDER_LEVELS):
+                found = file_id(current if view == 0 else as_seen_by(process.pid, current))
+                if found is not None:
+                    chain.append((found, prefix))
+                if current in ("/", ""):
+                    break
+                prefix = f"{os.path.basename(current)}/{prefix}"
+                current = os.path.dirname(current)
+            chains[key] = chain
+        return chains[key]
 
     @classmethod
     def build(cls, roots: Sequence[Path]) -> HolderIndex:

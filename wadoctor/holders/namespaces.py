@@ -10,6 +10,7 @@ the filesystem, so a path it names can be resolved as it sees it.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 from collections.abc import Iterable, Sequence
 
@@ -56,11 +57,19 @@ def _stat(path: str) -> os.stat_result | None:
         return None
 
 
+@functools.cache
+def _own_mounts() -> str | None:
+    try:
+        return os.readlink("/proc/self/ns/mnt")
+    except OSError:
+        return None
+
+
 def same_view(pid: int) -> bool:
     """Whether a process sees the filesystem as we do (same mount namespace): its paths then
     mean the same here, and the container's view need not be shown."""
     try:
-        return os.readlink(f"/proc/{pid}/ns/mnt") == os.readlink("/proc/self/ns/mnt")
+        return os.readlink(f"/proc/{pid}/ns/mnt") == _own_mounts()
     except OSError:
         return True
 

@@ -1,22 +1,23 @@
-"""One pass over the process table, gathering only what holder evidence needs.
+"""One pass over the process table, reading only what holder evidence needs.
 
-psutil gives names, command lines, working folders and start times. Open descriptors are
-read from /proc/<pid>/fd by following each link (a stat: the file's real identity, whatever
-mount namespace the process runs in) and kept only when they are on a device the checked
-folders live on; only those are then read as paths, for display. So a busy server with
-thousands of descriptors costs one stat each and little memory, and a gateway in a container
-is matched as surely as one on the host. Processes that vanish or refuse inspection mid-scan
-are counted, never fatal.
+Everything comes straight from /proc, a few small reads per process: its stat line (name,
+parent, start time), its command line, and its descriptors, each followed with a stat (the
+file's real identity, whatever mount namespace the process runs in) and kept only when it is
+on a device the checked folders live on; only those are read as paths, for display. A
+runtime's working folder and environment are read too, and a holder's user when it is named.
+So a busy server with thousands of descriptors costs one stat each, and a gateway in a
+container is matched as surely as one on the host. Processes that vanish or refuse inspection
+mid-scan are counted, never fatal.
 """
 
 from __future__ import annotations
 
 import os
+import pwd
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-
-import psutil
+from functools import cached_property
 
 from wadoctor.holders.namespaces import FileId, devices_under, same_view
 
@@ -40,18 +41,34 @@ class ProcessInfo:
     pid: int
     ppid: int
     name: str
-    exe: str | None
     cmdline: list[str]
-    cwd: str | None  # as the process sees it
-    user: str | None
     started: float | None
     open_files: list[OpenFile] = field(default_factory=list)
-    environ: list[str] = field(default_factory=list)  # values only
+    environ: list[str] = field(default_factory=list)  # values only, of runtimes
     same_view: bool = True  # sees the filesystem as we do (not in another mount namespace)
+
+    @cached_property
+    def cwd(self) -> str | None:
+        """The working folder as the process sees it (inside its container, if any)."""
+        try:
+            return os.readlink(f"/proc/{self.pid}/cwd")
+        except OSError:
+            return None
+
+    @cached_property
+    def user(self) -> str | None:
+        try:
+            uid = os.stat(f"/proc/{self.pid}").st_uid
+        except OSError:
+            return None
+        try:
+            return pwd.getpwuid(uid).pw_name
+        except KeyError:
+            return str(uid)
 
     def _names(self) -> set[str]:
         first = os.path.basename(self.cmdline[0]) if self.cmdline else ""
-        return {n for n in (self.name, os.path.basename(self.exe or ""), first) if n}
+        return {n for n in (self.name, first) if n}
 
     @property
     def is_runtime(self) -> bool:
@@ -82,11 +99,10 @@ class ProcessTable:
                 yield pid
 
 
-def _open_files(pid: int, devices: set[int]) -> list[OpenFile] | None:
-    """Descriptors on `devices`, by identity and seen path; None when the fd table may not be read."""
-    folder = f"/proc/{pid}/fd"
+def _open_files(pid: int, devices: set[int]) -> list[tuple[FileId, str]] | None:
+    """(identity, /proc link) of descriptors on `devices`; None when the fd table may not be read."""
     try:
-        entries = list(os.scandir(folder))
+        entries = list(os.scandir(f"/proc/{pid}/fd"))
     except OSError:
         return None
     found = []
@@ -96,11 +112,26 @@ def _open_files(pid: int, devices: set[int]) -> list[OpenFile] | None:
         except OSError:
             continue
         if st.st_dev in devices:
+            found.append(((st.st_dev, st.st_ino), entry.path))
+    return found
+
+
+def _seen_paths(process: ProcessInfo, files: list[tuple[FileId, str]],
+                known: dict[FileId, str]) -> list[OpenFile]:
+    """Each open file with the path its process sees. Processes that see the filesystem as we
+    do share the paths already read: a hundred workers on one store cost one readlink."""
+    opened = []
+    for file, link in files:
+        path = known.get(file) if process.same_view else None
+        if path is None:
             try:
-                found.append(OpenFile((st.st_dev, st.st_ino), os.readlink(entry.path)))
+                path = os.readlink(link)
             except OSError:
                 continue
-    return found
+            if process.same_view:
+                known[file] = path
+        opened.append(OpenFile(file, path))
+    return opened
 
 
 def _environ_values(pid: int) -> list[str]:
@@ -113,28 +144,67 @@ def _environ_values(pid: int) -> list[str]:
     return [item.partition(b"=")[2].decode(errors="replace") for item in raw.split(b"\0") if item]
 
 
+def _boot_time() -> float:
+    try:
+        with open("/proc/stat", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"btime "):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return 0.0
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _process(pid: int, boot: float, ticks: int) -> ProcessInfo | None:
+    """Name, parent and start time from /proc/PID/stat (the name may hold spaces and parens:
+    it ends at the last ')'), and the command line; None when the process is gone."""
+    raw = _read(f"/proc/{pid}/stat")
+    if raw is None:
+        return None
+    head, _, rest = raw.rpartition(b")")
+    fields = rest.split()
+    name = head.partition(b"(")[2].decode(errors="replace")
+    cmdline = [a.decode(errors="replace") for a in (_read(f"/proc/{pid}/cmdline") or b"").split(b"\0")[:-1]]
+    if len(name) == 15 and cmdline and os.path.basename(cmdline[0]).startswith(name):
+        name = os.path.basename(cmdline[0])  # the kernel cuts names at 15 characters
+    try:
+        return ProcessInfo(pid=pid, ppid=int(fields[1]), name=name, cmdline=cmdline,
+                           started=boot + int(fields[19]) / ticks if boot else None)
+    except (IndexError, ValueError):
+        return None
+
+
 def scan_processes(roots: Sequence[str]) -> ProcessTable:
     """Everything needed to find holders of sessions under `roots` (absolute, resolved)."""
     devices = devices_under(roots)
     me = os.getpid()
+    boot, ticks = _boot_time(), os.sysconf("SC_CLK_TCK")
     processes: dict[int, ProcessInfo] = {}
+    known: dict[FileId, str] = {}
     uninspected = 0
-    attrs = ["pid", "ppid", "name", "exe", "cmdline", "cwd", "username", "create_time"]
-    for proc in psutil.process_iter(attrs, ad_value=None):
-        info = proc.info
-        if info["pid"] == me:
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
             continue
-        process = ProcessInfo(
-            pid=info["pid"], ppid=info["ppid"] or 0, name=info["name"] or "", exe=info["exe"],
-            cmdline=info["cmdline"] or [], cwd=info["cwd"], user=info["username"], started=info["create_time"],
-        )
+        process = _process(int(entry), boot, ticks)
+        if process is None:
+            continue
         files = _open_files(process.pid, devices)
-        if files is None or process.cwd is None and process.pid != 1:
-            uninspected += 1
-        process.open_files = files or []
+        if files is None:
+            if process.cmdline:  # kernel threads have neither descriptors nor a command line
+                uninspected += 1
+            files = []
+        if files or process.is_runtime or process.is_chromium_main:
+            process.same_view = same_view(process.pid)
+        process.open_files = _seen_paths(process, files, known)
         if process.is_runtime:
             process.environ = _environ_values(process.pid)
-        if process.open_files or process.is_runtime or process.is_chromium_main:
-            process.same_view = same_view(process.pid)
         processes[process.pid] = process
     return ProcessTable(processes, uninspected)
