@@ -179,3 +179,52 @@ def test_check_joins_log_figures_on_session_ids(conflict_loop, cli, tmp_path):
 def test_missing_log_file_is_one_line(cli, tmp_path):
     run = cli("logs", tmp_path / "nope.log")
     assert run.code == 64 and run.err.count("\n") == 1 and "No such file" in run.err
+
+
+def reference_analysis(files: list[Path]):
+    """The plain way: every line, oldest file first, through the keyword filter and the parser.
+    The scanner (blocks, one multi-keyword pass, ranges on every core) must agree with it."""
+    from wadoctor.config import Config
+    from wadoctor.logs.analysis import feed
+    from wadoctor.logs.events import may_matter
+    from wadoctor.logs.run import make_parser, new_analysis
+    from wadoctor.logs.sources import oldest_first
+
+    config = Config()
+    analysis, parser, number = new_analysis(config), make_parser(config, None), 0
+    for name in oldest_first([str(f) for f in files]):
+        opener = gzip.open if name.endswith(".gz") else open
+        with opener(name, "rt", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if may_matter(line):
+                    feed(analysis, parser, [(number, line.rstrip("\n"))])
+                number += 1
+    analysis.lines = number
+    return analysis
+
+
+def test_scanner_agrees_with_a_line_by_line_read_of_the_benchmark_log(tmp_path):
+    import random
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_logs import generate
+
+    from wadoctor.config import Config
+    from wadoctor.logs.report import figures
+    from wadoctor.logs.run import analyze
+
+    older, newest = tmp_path / "gw.log.1.gz", tmp_path / "gw.log"
+    generate(newest, 260_000, random.Random(11))  # > 32 MiB: cut into ranges read on every core
+    generate(tmp_path / "plain.1", 20_000, random.Random(12))
+    with open(tmp_path / "plain.1", "rb") as src, gzip.open(older, "wb") as out:
+        shutil.copyfileobj(src, out)
+    os.utime(older, (START, START))
+    (newest.parent / "tail").write_bytes(b'{"msg":"stream errored out","reasonNode":{"tag":"conflict"}}')  # no line end
+    files = [newest, older, newest.parent / "tail"]
+    os.utime(files[2], (time.time() + 60, time.time() + 60))
+    expected = reference_analysis(files)
+    found = analyze([str(f) for f in files], Config())
+    assert found.lines == expected.lines == 280_001
+    assert found.events == expected.events > 0
+    assert {s: figures(log) for s, log in found.sessions.items()} == \
+        {s: figures(log) for s, log in expected.sessions.items()}

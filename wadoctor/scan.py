@@ -8,13 +8,13 @@ so diagnosis runs once all are in.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wadoctor.config import Config
 from wadoctor.conflicts import attach_holders, find_duplicate_identities
+from wadoctor.cores import available_cores
 from wadoctor.diagnosis import diagnose, finding_of
 from wadoctor.discovery import Discovery
 from wadoctor.holders.index import HolderIndex
@@ -27,10 +27,6 @@ from wadoctor.stores import ADAPTERS
 if TYPE_CHECKING:  # loaded by check only with --registry or --logs
     from wadoctor.fleet.link import FleetLink
     from wadoctor.logs.analysis import LogAnalysis
-
-
-def available_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _backed_up(session: Session, config: Config) -> bool:

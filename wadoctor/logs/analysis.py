@@ -132,9 +132,15 @@ SUMMARY_KINDS = {"conflicts": CONFLICT, "logouts": LOGOUT, "restarts": RESTART, 
 def feed(analysis: LogAnalysis, parser: LineParser, lines: Iterable[tuple[int, str]],
          on_alert: Callable[[str], None] | None = None) -> None:
     """Run numbered candidate lines through the parser into the analysis."""
-    for number, line in lines:
+    feed_events(analysis, ((number, parser.parse(line)) for number, line in lines), on_alert)
+
+
+def feed_events(analysis: LogAnalysis, lines: Iterable[tuple[int, list[Event]]],
+                on_alert: Callable[[str], None] | None = None) -> None:
+    """Account for each line's events, in line order."""
+    for number, events in lines:
         analysis.lines = max(analysis.lines, number + 1)
-        for event in parser.parse(line):
+        for event in events:
             alerts = analysis.add(event)
             if on_alert is not None:
                 for alert in alerts:

@@ -7,10 +7,11 @@ import time
 
 from wadoctor.config import Config
 from wadoctor.errors import UsageError
-from wadoctor.logs.analysis import LogAnalysis, feed
+from wadoctor.cores import available_cores
+from wadoctor.logs.analysis import LogAnalysis, feed_events
 from wadoctor.logs.events import LineParser, parse_time
 from wadoctor.logs.report import LogReport, build_report
-from wadoctor.logs.sources import candidate_lines
+from wadoctor.logs.scanner import LogScan
 
 _RELATIVE = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -49,9 +50,9 @@ def new_analysis(config: Config, since: str | None = None, until: str | None = N
 def analyze(files: list[str], config: Config, since: str | None = None, until: str | None = None,
             session: str | None = None, pattern: str | None = None) -> LogAnalysis:
     analysis = new_analysis(config, since, until, session)
-    counter = [0]
-    feed(analysis, make_parser(config, pattern), candidate_lines(files, counter))
-    analysis.lines = counter[0]
+    scan = LogScan(files, make_parser(config, pattern), available_cores())
+    feed_events(analysis, scan)
+    analysis.lines = scan.lines
     return analysis
 
 

@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import TextIO
 
 from wadoctor.errors import UsageError
-from wadoctor.escape import visible
-from wadoctor.logs.events import KEYWORDS
 
 POLL_SECONDS = 0.25
 
@@ -40,55 +38,6 @@ def oldest_first(names: list[str]) -> list[str]:
         except OSError:
             return float("inf")
     return sorted(names, key=age)
-
-
-CHUNK = 4 << 20
-
-
-def _candidates(text: str, first_line: int) -> Iterator[tuple[int, str]]:
-    """(line number, line) of every line of `text` holding a keyword, found with one C-speed
-    substring search per keyword over the whole (lower-cased) chunk."""
-    lowered = text.lower()
-    starts: set[int] = set()
-    for word in KEYWORDS:
-        at = lowered.find(word)
-        while at >= 0:
-            start = lowered.rfind("\n", 0, at) + 1
-            starts.add(start)
-            end = lowered.find("\n", at)
-            at = lowered.find(word, end) if end >= 0 else -1
-    line, previous = first_line, 0
-    for start in sorted(starts):
-        line += text.count("\n", previous, start)
-        previous = start
-        end = text.find("\n", start)
-        yield line, text[start:end if end >= 0 else len(text)]
-
-
-def candidate_lines(names: list[str], counter: list[int]) -> Iterator[tuple[int, str]]:
-    """The lines worth parsing in the files (oldest first), in order, with their numbers;
-    `counter[0]` ends as the number of lines read. Memory: one chunk."""
-    for name in oldest_first(names):
-        handle = _open(name)
-        carry = ""
-        try:
-            while True:
-                chunk = handle.read(CHUNK)
-                if not chunk:
-                    break
-                text = carry + chunk
-                cut = text.rfind("\n") + 1
-                text, carry = text[:cut], text[cut:]
-                yield from _candidates(text, counter[0])
-                counter[0] += text.count("\n")
-        except (OSError, EOFError) as exc:  # a truncated .gz still gives what it had
-            print(f"wadoctor: {visible(name)}: {visible(exc)}", file=sys.stderr)
-        finally:
-            if name != "-":
-                handle.close()
-        if carry:
-            yield from _candidates(carry, counter[0])
-            counter[0] += 1
 
 
 def follow(name: str, stop: Callable[[], bool]) -> Iterator[str]:

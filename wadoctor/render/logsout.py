@@ -6,7 +6,6 @@ from typing import Any
 
 from rich.console import Group
 from rich.table import Table
-from rich.text import Text
 
 from wadoctor import __version__
 from wadoctor.logs.report import LogReport, figures
