@@ -16,6 +16,7 @@ from wadoctor.errors import ConfigError, UsageError
 from wadoctor.findings import CODES, Severity
 
 CONFIG_NAME = "wadoctor.toml"
+SYSTEM_CONFIG = Path("/etc/wadoctor") / CONFIG_NAME
 ENV_CONFIG = "WADOCTOR_CONFIG"
 ENV_REGISTRY = "WADOCTOR_REGISTRY"
 IGNORE = "ignore"
@@ -42,6 +43,7 @@ class Config:
     fix_purge_abandoned: bool = False  # may fix quarantine never-paired and logged-out sessions
     registry_url: str | None = None
     registry_stale_minutes: float = 15.0
+    prometheus_mask_phones: bool = True  # phone numbers in metric labels, masked unless turned off
     log_session_keys: list[str] = field(default_factory=lambda: list(DEFAULT_SESSION_KEYS))
     log_thresholds: Thresholds = field(default_factory=Thresholds)
     # code -> severity; None means the code is ignored
@@ -69,7 +71,8 @@ def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """Build a Config from a parsed TOML document, rejecting anything unknown."""
     config = Config(source=path)
-    unknown = set(data) - {"roots", "thresholds", "discovery", "severity", "backups", "fix", "logs", "registry"}
+    unknown = set(data) - {"roots", "thresholds", "discovery", "severity", "backups", "fix", "logs", "registry",
+                           "prometheus"}
     if unknown:
         raise ConfigError(f"{path}: unknown key {sorted(unknown)[0]!r}")
     roots = _expect(data.get("roots", []), (list,), "roots", path)
@@ -113,6 +116,10 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             config.registry_stale_minutes = _expect(value, (int, float), "registry.stale_after_minutes", path)
         else:
             raise ConfigError(f"{path}: unknown key 'registry.{key}'")
+    for key, value in _table(data, "prometheus", path).items():
+        if key != "mask_phones":
+            raise ConfigError(f"{path}: unknown key 'prometheus.{key}'")
+        config.prometheus_mask_phones = _expect(value, (bool,), "prometheus.mask_phones", path)
     for code, level in _table(data, "severity", path).items():
         if code not in CODES:
             raise ConfigError(f"{path}: [severity] names unknown finding code {code!r}")
@@ -123,16 +130,28 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     return config
 
 
+def config_candidates(cwd: Path | None = None) -> list[Path]:
+    """Where a config is looked for when none is named, first found wins: the current folder,
+    then the user's ($XDG_CONFIG_HOME, not for root: cron runs as root from anywhere), then the
+    system's."""
+    found = [(cwd or Path.cwd()) / CONFIG_NAME]
+    if os.geteuid() != 0:
+        base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        found.append(Path(base) / "wadoctor" / CONFIG_NAME)
+    found.append(SYSTEM_CONFIG)
+    return found
+
+
 def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config:
-    """The config from --config, else $WADOCTOR_CONFIG, else ./wadoctor.toml, else defaults."""
+    """The config from --config, else $WADOCTOR_CONFIG, else the first of `config_candidates`
+    that exists, else defaults."""
     path = explicit
     if path is None and os.environ.get(ENV_CONFIG):
         path = Path(os.environ[ENV_CONFIG])
     if path is None:
-        candidate = (cwd or Path.cwd()) / CONFIG_NAME
-        if not candidate.is_file():
+        path = next((c for c in config_candidates(cwd) if c.is_file()), None)
+        if path is None:
             return Config()
-        path = candidate
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
@@ -150,13 +169,13 @@ def registry_url(config: Config, option: str | None) -> str | None:
     return option or os.environ.get(ENV_REGISTRY) or config.registry_url
 
 
-def default_config_text() -> str:
+def default_config_text(roots: list[str] | None = None) -> str:
     """The commented wadoctor.toml that `wadoctor init` writes."""
     import tomli_w
 
     defaults = Config()
     body = tomli_w.dumps({
-        "roots": ["sessions"],
+        "roots": ["sessions"] if roots is None else roots,
         "thresholds": {
             "pairing_abandoned_minutes": defaults.pairing_abandoned_minutes,
             "bloat_files": defaults.bloat_files,
@@ -165,6 +184,7 @@ def default_config_text() -> str:
         "backups": {"keep": defaults.backups_keep},
         "fix": {"foreign_locks": defaults.fix_foreign_locks, "purge_abandoned": defaults.fix_purge_abandoned},
         "logs": {"session_keys": defaults.log_session_keys, **vars(defaults.log_thresholds)},
+        "prometheus": {"mask_phones": defaults.prometheus_mask_phones},
     })
     registry = ("# [registry]\n# url = \"postgresql://wadoctor@db.internal/gateways\"  # or $WADOCTOR_REGISTRY\n"
                 f"# stale_after_minutes = {defaults.registry_stale_minutes:g}\n\n")
@@ -179,10 +199,11 @@ def default_config_text() -> str:
     )
 
 
-def write_default_config(path: Path, force: bool = False) -> None:
+def write_default_config(path: Path, force: bool = False, roots: list[str] | None = None) -> None:
     if path.exists() and not force:
         raise UsageError(f"{path} already exists (use --force to overwrite)")
     try:
-        path.write_text(default_config_text())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(default_config_text(roots))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write config: {exc.strerror}") from None

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from wadoctor.cli.options import ConfigFile, Json, Paths, Quiet, Registry, Verbose, output_mode
+from wadoctor.cli.options import ConfigFile, Json, Nagios, Paths, Prometheus, Quiet, Registry, Verbose, output_mode
 
 
 def _run(command: str, paths: Paths, config_file: ConfigFile, json: bool, quiet: bool,
          verbose: bool, deep: bool = False, backups: bool = False, log_files: list[str] | None = None,
-         registry: str | None = None) -> None:
+         registry: str | None = None, nagios: bool = False, prometheus: Path | None = None) -> None:
     from wadoctor.cli.output import Output
     from wadoctor.config import load_config, registry_url
     from wadoctor.scan import default_paths, scan
 
-    output = Output(output_mode(json, quiet), verbose)
+    output = Output(output_mode(json, quiet, nagios), verbose)
     config = load_config(config_file)
+    if verbose:
+        output.warn(f"config: {config.source or 'none found; defaults'}")
     logs = fleet = None
     if log_files:
         from wadoctor.logs.run import analyze
@@ -31,6 +34,7 @@ def _run(command: str, paths: Paths, config_file: ConfigFile, json: bool, quiet:
     report = scan(paths or default_paths(config), config, command, deep=deep, on_session=output.on_session,
                   keep_backups=backups and config.backups_keep > 0, logs=logs, fleet=fleet)
     output.report(report)
+    output.prometheus(prometheus, command, int(report.exit_code()), config.prometheus_mask_phones, report=report)
     raise typer.Exit(int(report.exit_code()))
 
 
@@ -52,10 +56,12 @@ def check(
     log_files: Annotated[Optional[list[str]], typer.Option("--logs", metavar="FILE", help="Gateway log to join "
                                                            "on session ids (repeatable; - for stdin).")] = None,
     registry: Registry = None,
+    nagios: Nagios = False,
+    prometheus: Prometheus = None,
 ) -> None:
     """Diagnose every session found. Exit 0 ok, 1 warnings, 2 critical, 3 incomplete.
 
     Also keeps a few verified backups of each healthy creds.json (under <root>/.wadoctor/backups),
     so that `wadoctor fix` can restore one after a crash empties it."""
     _run("check", paths, config_file, json, quiet, verbose, deep, backups=not no_backup, log_files=log_files,
-         registry=registry)
+         registry=registry, nagios=nagios, prometheus=prometheus)

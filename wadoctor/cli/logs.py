@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from wadoctor.cli.options import ConfigFile, Json, Mode, Quiet, Verbose, output_mode
+from wadoctor.cli.options import ConfigFile, Json, Mode, Prometheus, Quiet, Verbose, output_mode
 from wadoctor.errors import UsageError
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ def logs(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep reading a growing file (or standard input); "
                                          "a summary refreshed in place on a terminal, a line per alert otherwise.")] = False,
     config_file: ConfigFile = None,
+    prometheus: Prometheus = None,
     json: Json = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -58,6 +59,7 @@ def logs(
                     output.out.print(f"{finding.severity.value} {finding.code} {log.session}: {finding.message}")
     else:
         output.out.print(logs_view(report, verbose))
+    output.prometheus(prometheus, "logs", int(report.exit_code()), config.prometheus_mask_phones, logs=report)
     raise typer.Exit(int(report.exit_code()))
 
 

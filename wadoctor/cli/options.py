@@ -17,6 +17,7 @@ class Mode(str, Enum):
     TABLE = "table"
     JSON = "json"
     QUIET = "quiet"
+    NAGIOS = "nagios"
 
 
 Paths = Annotated[
@@ -26,12 +27,20 @@ Paths = Annotated[
 ]
 ConfigFile = Annotated[
     Optional[Path],
-    typer.Option("--config", "-c", metavar="FILE", help="Config file (default: $WADOCTOR_CONFIG, else "
-                 "./wadoctor.toml).", dir_okay=False, show_default=False),
+    typer.Option("--config", "-c", metavar="FILE", help="Config file (default: $WADOCTOR_CONFIG, else the first of "
+                 "./wadoctor.toml, ~/.config/wadoctor/wadoctor.toml (not for root), /etc/wadoctor/wadoctor.toml).",
+                 dir_okay=False, show_default=False),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print the versioned JSON document (docs/contracts.md).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only warnings and critical findings, one per line.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show the evidence behind each finding.")]
+Nagios = Annotated[bool, typer.Option("--nagios", help="Print one monitoring-plugins line (Nagios, Icinga): "
+                                      "STATUS - text | perfdata.")]
+Prometheus = Annotated[
+    Optional[Path],
+    typer.Option("--prometheus", metavar="FILE", help="Also write metrics for node_exporter's textfile collector "
+                 "(atomically; docs/contracts.md).", dir_okay=False, show_default=False),
+]
 Registry = Annotated[
     Optional[str],
     typer.Option("--registry", metavar="URL", help="Fleet registry, postgresql://... (default: $WADOCTOR_REGISTRY, "
@@ -39,7 +48,7 @@ Registry = Annotated[
 ]
 
 
-def output_mode(json: bool, quiet: bool) -> Mode:
-    if json and quiet:
-        raise typer.BadParameter("--json and --quiet exclude each other")
-    return Mode.JSON if json else Mode.QUIET if quiet else Mode.TABLE
+def output_mode(json: bool, quiet: bool, nagios: bool = False) -> Mode:
+    if json + quiet + nagios > 1:
+        raise typer.BadParameter("--json, --quiet and --nagios exclude each other")
+    return Mode.JSON if json else Mode.QUIET if quiet else Mode.NAGIOS if nagios else Mode.TABLE

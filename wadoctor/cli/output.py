@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
-
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from wadoctor.cli.options import Mode
+from wadoctor.errors import WadoctorError
+from wadoctor.escape import visible
 from wadoctor.model import Session
 from wadoctor.render.console import SafeConsole
-from wadoctor.escape import visible
 from wadoctor.render.jsonout import render_json
 from wadoctor.render.quiet import quiet_lines
 from wadoctor.render.table import render_table
 from wadoctor.report import Report
+
+if TYPE_CHECKING:
+    from wadoctor.logs.report import LogReport
+    from wadoctor.repair.plan import Action
 
 PROGRESS_AFTER = 0.3  # seconds before a progress display is worth showing
 PROGRESS_EVERY = 0.1  # seconds between redraws
@@ -31,9 +36,32 @@ class Output:
             self.out.width = PIPE_WIDTH
         self.err = SafeConsole(stderr=True, soft_wrap=True)
         self._started = time.monotonic()
+        self.started = time.time()
         self._progress: Any = None  # a rich Progress, made once a scan outlasts a moment
         self._scanned = 0
         self._drawn = 0.0
+
+    def prometheus(self, path: Path | None, command: str, exit_code: int, mask_phones: bool,
+                   report: Report | None = None, logs: LogReport | None = None,
+                   actions: list[Action] | None = None) -> None:
+        """Write the run's metrics to `path` (node_exporter's textfile collector), if asked."""
+        if path is None:
+            return
+        from wadoctor.render.prometheus import (Metrics, actions_metrics, logs_metrics, report_metrics, run_metrics,
+                                                write_metrics)
+
+        metrics = Metrics()
+        if report is not None:
+            report_metrics(metrics, report, mask_phones)
+        if logs is not None:
+            logs_metrics(metrics, logs)
+        if actions is not None:
+            actions_metrics(metrics, actions)
+        run_metrics(metrics, command, self.started, exit_code, path)
+        try:
+            write_metrics(path, metrics.text())
+        except OSError as exc:
+            raise WadoctorError(f"{path}: cannot write metrics: {exc.strerror}") from None
 
     def warn(self, message: str) -> None:
         self.err.print(f"wadoctor: {message}")
@@ -72,6 +100,10 @@ class Output:
             self.warn(f"{report.uninspected} processes could not be inspected (run as root to see every holder)")
         if self.mode is Mode.JSON:
             sys.stdout.write(render_json(report) + "\n")
+        elif self.mode is Mode.NAGIOS:
+            from wadoctor.render.nagios import nagios_line
+
+            sys.stdout.write(nagios_line(report, int(report.exit_code())) + "\n")
         elif self.mode is Mode.QUIET:
             for line in quiet_lines(report):
                 self.out.print(line)

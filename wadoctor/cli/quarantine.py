@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from wadoctor.cli import completion
 from wadoctor.cli.options import ConfigFile, Json, Paths
 from wadoctor.errors import UsageError, WadoctorError
 from wadoctor.exitcodes import ExitCode
@@ -39,7 +40,8 @@ def _entry_dict(entry: Entry) -> dict:
 
 
 def restore(
-    entry_id: Annotated[Optional[str], typer.Argument(metavar="QUARANTINE-ID", help="Entry to restore.")] = None,
+    entry_id: Annotated[Optional[str], typer.Argument(metavar="QUARANTINE-ID", help="Entry to restore.",
+                                                      autocompletion=completion.quarantine_ids)] = None,
     last: Annotated[bool, typer.Option("--last", help="Restore the newest entry.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Put files back even where a file has reappeared "
                                         "(the newcomer is quarantined in turn).")] = False,

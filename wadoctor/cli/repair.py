@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from wadoctor.cli.options import ConfigFile, Json, Mode, Paths, Quiet, Verbose, output_mode
+from wadoctor.cli import completion
+from wadoctor.cli.options import ConfigFile, Json, Mode, Paths, Prometheus, Quiet, Verbose, output_mode
 from wadoctor.errors import UsageError
 from wadoctor.exitcodes import ExitCode
 
@@ -99,6 +100,7 @@ def fix(
                                                        "until no process holds the sessions (a pre-restart hook).")] = None,
     log_file: LogFile = None,
     use_syslog: Syslog = False,
+    prometheus: Prometheus = None,
     json: Json = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -120,7 +122,10 @@ def fix(
     for problem in result.before.problems:
         output.warn(f"{problem.path}: {problem.message}")
     _log(result.actions, log_file, use_syslog)
-    _finish(output, "fix", result.actions, result.after or result.before, dry_run)
+    state = result.after or result.before
+    output.prometheus(prometheus, "fix", int(_exit_code(result.actions, state)), config.prometheus_mask_phones,
+                      report=state, actions=result.actions)
+    _finish(output, "fix", result.actions, state, dry_run)
 
 
 def _confirm(actions: list[Action], yes: bool, output: Output) -> None:
@@ -164,7 +169,8 @@ DryRun = Annotated[bool, typer.Option("--dry-run", help="Print what would be tak
 
 
 def clean(
-    sessions: Annotated[list[str], typer.Argument(help="Session ids or paths.", show_default=False)],
+    sessions: Annotated[list[str], typer.Argument(help="Session ids or paths.", show_default=False,
+                                                  autocompletion=completion.session_ids)],
     config_file: ConfigFile = None,
     yes: Yes = False,
     force: Force = False,

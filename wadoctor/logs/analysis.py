@@ -43,6 +43,10 @@ class SessionLog:
     def conflicts(self) -> int:
         return self.count(CONFLICT)
 
+    def conflicts_since(self, moment: float) -> int:
+        """Conflicts at or after `moment`, when it lies within the last hour of conflicts kept."""
+        return sum(1 for at in self._conflicts if at >= moment)
+
 
 class LogAnalysis:
     def __init__(self, thresholds: Thresholds, since: float | None = None, until: float | None = None,

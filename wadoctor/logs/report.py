@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,7 +10,7 @@ from wadoctor.config import Config, Thresholds
 from wadoctor.diagnosis import finding_of
 from wadoctor.exitcodes import ExitCode
 from wadoctor.findings import Finding, Severity
-from wadoctor.logs.analysis import SUMMARY_KINDS, SessionLog
+from wadoctor.logs.analysis import HOUR, SUMMARY_KINDS, SessionLog
 from wadoctor.logs.events import DB_LOCKED, DECRYPT_FAILURE, LOGOUT, PROFILE_IN_USE
 from wadoctor.model import Observation
 from wadoctor.times import iso
@@ -41,7 +42,8 @@ def log_observations(log: SessionLog, thresholds: Thresholds) -> list[Observatio
 def figures(log: SessionLog) -> dict[str, Any]:
     named = {key: log.count(kind) for key, kind in SUMMARY_KINDS.items()}
     other = {k: v for k, v in sorted(log.counts.items()) if k not in SUMMARY_KINDS.values()}
-    return {**named, "other": other, "worst_hourly_conflicts": log.worst_hourly_conflicts, "storms": log.storms,
+    return {**named, "other": other, "worst_hourly_conflicts": log.worst_hourly_conflicts,
+            "conflicts_last_hour": log.conflicts_since(time.time() - HOUR), "storms": log.storms,
             "first_seen": iso(log.first_seen), "last_seen": iso(log.last_seen)}
 
 

@@ -1,0 +1,39 @@
+"""One line for monitoring-plugins runners (Nagios, Icinga, Zabbix, Sensu).
+
+`SERVICE STATUS - text | perfdata`, as the monitoring-plugins guidelines set it, with the exit
+code wadoctor already uses (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN). The text names the worst
+findings; names from outside are made visible and a `|`, which would start the perfdata, is
+escaped too.
+"""
+
+from __future__ import annotations
+
+from wadoctor.escape import visible
+from wadoctor.findings import Severity
+from wadoctor.report import Report
+
+STATUS = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
+NAMED = 3  # findings named in the text; the rest are counted
+
+
+def _plain(text: object) -> str:
+    return visible(text).replace("|", "\\x7c")
+
+
+def nagios_line(report: Report, exit_code: int) -> str:
+    counts = report.severity_counts()
+    worst = sorted(((f.severity.rank, f.code, s.id) for s in report.sessions for f in s.findings
+                    if f.severity is not Severity.INFO), reverse=True)
+    worst += [(f.severity.rank, f.code, subject) for subject, f in report.fleet_findings if f.severity.rank]
+    text = f"{len(report.sessions)} sessions"
+    if worst:
+        named = ", ".join(f"{code} on {_plain(subject)}" for _, code, subject in worst[:NAMED])
+        more = f" and {len(worst) - NAMED} more" if len(worst) > NAMED else ""
+        text += f", {counts['critical']} critical, {counts['warning']} warning: {named}{more}"
+    if not report.complete:
+        text += f"; incomplete: {len(report.problems)} path(s) could not be searched"
+    held = sum(1 for s in report.sessions if s.holders)
+    conflicts = sum(int((s.logs or {}).get("conflicts_last_hour") or 0) for s in report.sessions)
+    perfdata = (f"sessions={len(report.sessions)};;;0 critical={counts['critical']};;;0 "
+                f"warning={counts['warning']};;;0 held={held};;;0 conflicts_1h={conflicts};;;0")
+    return f"WADOCTOR {STATUS.get(exit_code, 'UNKNOWN')} - {text} | {perfdata}"

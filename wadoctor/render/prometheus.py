@@ -1,0 +1,157 @@
+"""Metrics for Prometheus' node_exporter textfile collector, written atomically.
+
+Cron or a systemd timer runs `wadoctor check --prometheus /var/lib/node_exporter/textfile/
+wadoctor.prom`; node_exporter serves the file. It is written to a temporary file in the same
+folder, fsynced and renamed over the old one, so the collector never reads half a file. The
+names follow Prometheus' conventions (a `wadoctor_` prefix, base units, `_info` metrics set to
+1 that carry labels). Nothing secret is written: no key material, and phone numbers masked
+unless the config says otherwise. Every metric is documented in docs/contracts.md.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wadoctor.logs.report import LogReport, figures
+from wadoctor.repair.plan import Action
+from wadoctor.report import Report
+from wadoctor.repair.safety import fsync_dir, write_synced
+
+LAST_SUCCESS = "wadoctor_last_success_timestamp_seconds"
+_LAST_SUCCESS_LINE = re.compile(rf"^{LAST_SUCCESS}(?:{{[^}}]*}})? ([0-9.e+]+)$", re.M)
+# Exit codes at which a run counts as successful: it completed (with or without findings).
+SUCCESS_CODES = (0, 1, 2)
+
+
+def mask_phone(phone: str | None) -> str:
+    """`6281234567890` -> `6281*****7890`: enough to tell numbers apart on a dashboard."""
+    if not phone:
+        return ""
+    keep = min(4, len(phone) // 3)
+    return phone[:keep] + "*" * (len(phone) - 2 * keep) + phone[len(phone) - keep:]
+
+
+def _label(value: object) -> str:
+    """A label value in the text format: backslash, double quote and line feed escaped."""
+    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+@dataclass
+class Metrics:
+    """Families in the order they are written, each with HELP, TYPE and its samples."""
+
+    families: dict[str, tuple[str, str, list[str]]] = field(default_factory=dict)
+
+    def add(self, name: str, kind: str, help_text: str, value: float, **labels: object) -> None:
+        family = self.families.setdefault(name, (kind, help_text, []))
+        shown = ",".join(f'{key}="{_label(v)}"' for key, v in labels.items())
+        number = str(int(value)) if float(value).is_integer() else repr(float(value))  # full precision
+        family[2].append(f"{name}{{{shown}}} {number}" if shown else f"{name} {number}")
+
+    def declare(self, name: str, kind: str, help_text: str) -> None:
+        """A family with no sample this run (no session has that finding): still typed."""
+        self.families.setdefault(name, (kind, help_text, []))
+
+    def text(self) -> str:
+        lines: list[str] = []
+        for name, (kind, help_text, samples) in self.families.items():
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", *samples]
+        return "\n".join(lines) + "\n"
+
+
+def report_metrics(metrics: Metrics, report: Report, mask_phones: bool = True) -> None:
+    """Sessions by state and by finding, one info metric per session, holders, log figures."""
+    metrics.declare("wadoctor_sessions", "gauge", "Sessions found, by state.")
+    for state, count in sorted(report.state_counts().items()):
+        metrics.add("wadoctor_sessions", "gauge", "Sessions found, by state.", count, state=state)
+    by_code: Counter[tuple[str, str]] = Counter()
+    for session in report.sessions:
+        for code, severity in {(f.code, f.severity.value) for f in session.findings}:
+            by_code[(code, severity)] += 1
+    metrics.declare("wadoctor_sessions_with_finding", "gauge", "Sessions with a finding, by code and severity.")
+    for (code, severity), count in sorted(by_code.items()):
+        metrics.add("wadoctor_sessions_with_finding", "gauge", "Sessions with a finding, by code and severity.",
+                    count, code=code, severity=severity)
+    for session in report.sessions:
+        phone = session.identity.phone if session.identity else None
+        worst = session.findings[0].severity.value if session.findings else "ok"
+        metrics.add("wadoctor_session_info", "gauge", "One per session: its format, state, health and phone.", 1,
+                    session=session.id, path=str(session.path), format=session.format, state=session.state.value,
+                    health=worst, held="true" if session.holders else "false",
+                    phone=mask_phone(phone) if mask_phones else phone or "")
+        metrics.add("wadoctor_session_holders", "gauge", "Live processes holding the session.", len(session.holders),
+                    session=session.id)
+    duplicates = sum(1 for s in report.sessions if any(f.code == "duplicate-holder" for f in s.findings))
+    metrics.add("wadoctor_duplicate_holder_sessions", "gauge", "Sessions held by two independent live processes.",
+                duplicates)
+    for severity, count in report.severity_counts().items():
+        metrics.add("wadoctor_findings", "gauge", "Findings, by severity.", count, severity=severity)
+    for session in report.sessions:
+        if session.logs is not None:
+            _log_metrics(metrics, session.id, session.logs)
+
+
+def actions_metrics(metrics: Metrics, actions: list[Action]) -> None:
+    """What a fix or clean did: actions by status (planned only on a dry run)."""
+    counts = Counter(a.status for a in actions)
+    for status in ("planned", "done", "skipped", "failed"):
+        metrics.add("wadoctor_fix_actions", "gauge", "Repair actions of this run, by status.", counts.get(status, 0),
+                    status=status)
+
+
+def logs_metrics(metrics: Metrics, report: LogReport) -> None:
+    for log, _ in report.sessions:
+        _log_metrics(metrics, log.session, figures(log))
+    metrics.add("wadoctor_log_lines", "gauge", "Log lines read by this run.", report.lines)
+
+
+def _log_metrics(metrics: Metrics, session: str, figures_: dict[str, object]) -> None:
+    for key, name, help_text in (
+        ("conflicts_last_hour", "wadoctor_log_conflicts_last_hour", "Stream conflicts logged in the last hour."),
+        ("conflicts", "wadoctor_log_conflicts", "Stream conflicts in the logs read."),
+        ("worst_hourly_conflicts", "wadoctor_log_worst_hourly_conflicts", "Most conflicts within one hour."),
+        ("storms", "wadoctor_log_reconnect_storms", "Reconnect storms in the logs read."),
+        ("reconnects", "wadoctor_log_reconnects", "Reconnects in the logs read."),
+        ("logouts", "wadoctor_log_logouts", "Logouts in the logs read."),
+    ):
+        metrics.add(name, "gauge", help_text, float(figures_.get(key) or 0), session=session)  # type: ignore[arg-type]
+
+
+def run_metrics(metrics: Metrics, command: str, started: float, exit_code: int, previous: Path) -> None:
+    """The run itself; the last success is carried over from the previous file when this run failed."""
+    now = time.time()
+    metrics.add("wadoctor_run_duration_seconds", "gauge", "How long the run took.", round(now - started, 3),
+                command=command)
+    metrics.add("wadoctor_run_exit_code", "gauge", "The run's exit code (docs/contracts.md).", exit_code,
+                command=command)
+    metrics.add("wadoctor_run_timestamp_seconds", "gauge", "When the run ended.", round(now, 3), command=command)
+    last = now if exit_code in SUCCESS_CODES else _previous_success(previous)
+    if last is not None:
+        metrics.add(LAST_SUCCESS, "gauge", "When a run last completed (exit 0, 1 or 2).", round(last, 3),
+                    command=command)
+
+
+def _previous_success(path: Path) -> float | None:
+    try:
+        match = _LAST_SUCCESS_LINE.search(path.read_text(errors="replace"))
+    except OSError:
+        return None
+    return float(match[1]) if match else None
+
+
+def write_metrics(path: Path, text: str) -> None:
+    """Replace the file atomically: a temporary file beside it, fsynced, renamed over it."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write_synced(temp, text.encode())
+        os.chmod(temp, 0o644)  # node_exporter runs as its own user
+        os.replace(temp, path)
+    finally:
+        if os.path.lexists(temp):
+            os.unlink(temp)
+    fsync_dir(path.parent)
