@@ -7,6 +7,7 @@ hostname) with a host folder bind-mounted where the host has no such path, as Do
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.conftest import EXAMPLES, REPO, by_id, codes
@@ -155,12 +157,10 @@ def test_fix_clean_and_restore_on_a_session_that_is_its_own_mount(tmp_path, cli)
 
 
 def chromium_processes(pid: int) -> list:
-    import psutil
-
     found = []
     for child in psutil.Process(pid).children(recursive=True):
         try:
-            if "chrom" in child.name():
+            if "chrom" in child.name() and child.status() != psutil.STATUS_ZOMBIE:
                 found.append(child)
         except psutil.NoSuchProcess:
             continue
@@ -200,7 +200,8 @@ def test_chromium_lock_of_a_live_container_is_held_never_foreign(chromium_in_con
     deadline = time.monotonic() + 15
     while browsers := chromium_processes(ctr.main_pid):
         for browser in browsers:
-            browser.kill()
+            with contextlib.suppress(psutil.NoSuchProcess):  # it may exit on its own first
+                browser.kill()
         assert time.monotonic() < deadline
         time.sleep(0.2)
     session = by_id(check(cli, profile.parent))["session-bot"]

@@ -25,8 +25,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from wadoctor import __version__
 from wadoctor.errors import UsageError, WadoctorError
 from wadoctor.exitcodes import ExitCode
@@ -89,6 +87,8 @@ def record_is_stale(record: GuardRecord) -> str | None:
     current_boot = boot_id()
     if record.boot_id and current_boot and record.boot_id != current_boot:
         return "the machine has rebooted since"
+    import psutil  # a record is read only where a guard lock file exists
+
     try:
         started = psutil.Process(record.pid).create_time()
     except psutil.NoSuchProcess:
@@ -102,6 +102,8 @@ def record_is_stale(record: GuardRecord) -> str | None:
 
 def this_process_record(command: list[str] | None = None) -> GuardRecord:
     """A record for this process, naming `command` when it is about to exec into it."""
+    import psutil
+
     me = psutil.Process()
     return GuardRecord(pid=me.pid, host=socket.gethostname(), boot_id=boot_id(), started=me.create_time(),
                        cmdline=mask_args(command or me.cmdline()), since=time.time())

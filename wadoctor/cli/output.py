@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import sys
 import time
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wadoctor.cli.options import Mode
 from wadoctor.errors import WadoctorError
 from wadoctor.escape import visible
-from wadoctor.model import Session
-from wadoctor.render.console import SafeConsole
-from wadoctor.render.jsonout import render_json
-from wadoctor.render.quiet import quiet_lines
-from wadoctor.render.table import render_table
-from wadoctor.report import Report
 
 if TYPE_CHECKING:
     from wadoctor.logs.report import LogReport
+    from wadoctor.model import Session
+    from wadoctor.render.console import SafeConsole
     from wadoctor.repair.plan import Action
+    from wadoctor.report import Report
 
 PROGRESS_AFTER = 0.3  # seconds before a progress display is worth showing
 PROGRESS_EVERY = 0.1  # seconds between redraws
@@ -27,19 +25,32 @@ PIPE_WIDTH = 200
 
 
 class Output:
+    """The consoles (and Rich with them) are made on first use: a JSON run never loads Rich."""
+
     def __init__(self, mode: Mode = Mode.TABLE, verbose: bool = False) -> None:
         self.mode = mode
         self.verbose = verbose
-        self.out = SafeConsole(soft_wrap=mode is not Mode.TABLE)
-        if not self.out.is_terminal:
-            # A pipe or a log file has no width to respect: never truncate a path or a JID.
-            self.out.width = PIPE_WIDTH
-        self.err = SafeConsole(stderr=True, soft_wrap=True)
         self._started = time.monotonic()
         self.started = time.time()
         self._progress: Any = None  # a rich Progress, made once a scan outlasts a moment
         self._scanned = 0
         self._drawn = 0.0
+
+    @cached_property
+    def out(self) -> SafeConsole:
+        from wadoctor.render.console import SafeConsole
+
+        console = SafeConsole(soft_wrap=self.mode is not Mode.TABLE)
+        if not console.is_terminal:
+            # A pipe or a log file has no width to respect: never truncate a path or a JID.
+            console.width = PIPE_WIDTH
+        return console
+
+    @cached_property
+    def err(self) -> SafeConsole:
+        from wadoctor.render.console import SafeConsole
+
+        return SafeConsole(stderr=True, soft_wrap=True)
 
     def prometheus(self, path: Path | None, command: str, exit_code: int, mask_phones: bool,
                    report: Report | None = None, logs: LogReport | None = None,
@@ -70,7 +81,7 @@ class Output:
         """Progress callback: a spinner on a terminal once a scan outlasts a moment."""
         self._scanned += 1
         if self._progress is None:
-            if not self.err.is_terminal or time.monotonic() - self._started < PROGRESS_AFTER:
+            if time.monotonic() - self._started < PROGRESS_AFTER or not sys.stderr.isatty():
                 return
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -99,13 +110,19 @@ class Output:
         if report.uninspected:
             self.warn(f"{report.uninspected} processes could not be inspected (run as root to see every holder)")
         if self.mode is Mode.JSON:
+            from wadoctor.render.jsonout import render_json
+
             sys.stdout.write(render_json(report) + "\n")
         elif self.mode is Mode.NAGIOS:
             from wadoctor.render.nagios import nagios_line
 
             sys.stdout.write(nagios_line(report, int(report.exit_code())) + "\n")
         elif self.mode is Mode.QUIET:
+            from wadoctor.render.quiet import quiet_lines
+
             for line in quiet_lines(report):
                 self.out.print(line)
         else:
+            from wadoctor.render.table import render_table
+
             render_table(report, self.out, self.verbose)

@@ -9,7 +9,6 @@ the filesystem, so a path it names can be resolved as it sees it.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 from collections.abc import Iterable, Sequence
@@ -118,6 +117,8 @@ def _hostname_in(pid: int) -> str | None:
     read, write = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child, which only asks and exits
+        import ctypes
+
         try:
             if ctypes.CDLL(None, use_errno=True).setns(fd, CLONE_NEWUTS) == 0:
                 os.write(write, os.uname().nodename.encode())

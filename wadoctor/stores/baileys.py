@@ -65,42 +65,46 @@ def scan_key_files(path: Path, entries: list[os.DirEntry[str]], deep: bool,
 
     files = size_total = 0
     newest = 0.0
-    floors, window, is_regular, is_dir = SIZE_FLOORS, CRASH_WINDOW_FILES, stat.S_ISREG, stat.S_ISDIR
-    for entry in entries:  # the hot loop of a plain check: one lstat, few comparisons, locals only
-        name = entry.name
-        try:
-            st = entry.stat(follow_symlinks=False)
-        except OSError as exc:
-            unreadable(name, describe_os_error(exc))
-            continue
-        mode = st.st_mode
-        if is_dir(mode):
-            continue
-        size = st.st_size
-        mtime = st.st_mtime
-        files += 1
-        size_total += size
-        if mtime > newest:
-            newest = mtime
-        if name.startswith("pre-key-") and name.endswith(".json") and len(name) > 13:  # most files: KEY_FILE, faster
-            kind = "pre-key"
-        elif name == CREDS:
-            found.creds = st
-            continue
-        else:
-            match = KEY_FILE.match(name)
-            if match is None:
-                if name.endswith(LEFTOVER_SUFFIXES):
-                    leftover(name)
+    floors, window, is_regular, is_dir, lstat = SIZE_FLOORS, CRASH_WINDOW_FILES, stat.S_ISREG, stat.S_ISDIR, os.stat
+    folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)  # names, not paths, walked from here
+    try:
+        for entry in entries:  # the hot loop of a plain check: one lstat, few comparisons, locals only
+            name = entry.name
+            try:
+                st = lstat(name, dir_fd=folder, follow_symlinks=False)
+            except OSError as exc:
+                unreadable(name, describe_os_error(exc))
                 continue
-            kind = match[1]
-        key_types[kind] = key_types.get(kind, 0) + 1
-        if deep or size < floors[kind] or not is_regular(mode):  # the rare path
-            judge(name, kind, mode, size, True)
-        elif len(recent) < window:
-            heapq.heappush(recent, (mtime, name, kind, size))
-        elif mtime > recent[0][0]:
-            heapq.heapreplace(recent, (mtime, name, kind, size))
+            mode = st.st_mode
+            if is_dir(mode):
+                continue
+            size = st.st_size
+            mtime = st.st_mtime
+            files += 1
+            size_total += size
+            if mtime > newest:
+                newest = mtime
+            if name.startswith("pre-key-") and name.endswith(".json") and len(name) > 13:  # most files, no regex
+                kind = "pre-key"
+            elif name == CREDS:
+                found.creds = st
+                continue
+            else:
+                match = KEY_FILE.match(name)
+                if match is None:
+                    if name.endswith(LEFTOVER_SUFFIXES):
+                        leftover(name)
+                    continue
+                kind = match[1]
+            key_types[kind] = key_types.get(kind, 0) + 1
+            if deep or size < floors[kind] or not is_regular(mode):  # the rare path
+                judge(name, kind, mode, size, True)
+            elif len(recent) < window:
+                heapq.heappush(recent, (mtime, name, kind, size))
+            elif mtime > recent[0][0]:
+                heapq.heapreplace(recent, (mtime, name, kind, size))
+    finally:
+        os.close(folder)
     found.files, found.bytes, found.newest = files, size_total, newest
     cutoff = found.newest - CRASH_WINDOW
     for mtime, name, kind, size in sorted(recent):

@@ -18,8 +18,6 @@ import socket
 import stat
 from pathlib import Path
 
-import psutil
-
 from wadoctor.model import Identity, Session, SessionState
 from wadoctor.stores.base import StoreAdapter
 from wadoctor.stores.files import describe_os_error
@@ -35,6 +33,8 @@ PROFILE_MARKERS = frozenset({"Local State", "Default", LOCK})
 
 
 def _is_chromium(pid: int) -> bool:
+    import psutil  # only for a lock naming a pid of this host
+
     try:
         process = psutil.Process(pid)
         names = (process.name(), os.path.basename(process.exe() or ""))
@@ -44,6 +44,8 @@ def _is_chromium(pid: int) -> bool:
 
 
 def _pid_alive(pid: int) -> bool:
+    import psutil
+
     return psutil.pid_exists(pid)
 
 
