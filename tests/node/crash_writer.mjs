@@ -6,24 +6,13 @@
 //
 // Usage: node crash_writer.mjs DIR   (prints "ready" once the first round is on disk)
 import {
-  addTransactionCapability, Curve, getNextPreKeys, signedKeyPair, useMultiFileAuthState,
+  addTransactionCapability, getNextPreKeys, useMultiFileAuthState,
 } from '@whiskeysockets/baileys'
 import { makeLibSignalRepository } from '@whiskeysockets/baileys/lib/Signal/libsignal.js'
+import { contactBundle } from './contact_bundle.mjs'
 
 const noop = () => {}
 const logger = { level: 'silent', trace: noop, debug: noop, info: noop, warn: noop, error: noop, fatal: noop, child: () => logger }
-
-function contactBundle() {
-  const identity = Curve.generateKeyPair()
-  const signed = signedKeyPair(identity, 1)
-  const preKey = Curve.generateKeyPair()
-  return {
-    registrationId: 1 + Math.floor(Math.random() * 16380),
-    identityKey: Buffer.concat([Buffer.from([5]), identity.public]),
-    signedPreKey: { keyId: 1, publicKey: Buffer.concat([Buffer.from([5]), signed.keyPair.public]), signature: signed.signature },
-    preKey: { keyId: 7, publicKey: Buffer.concat([Buffer.from([5]), preKey.public]) },
-  }
-}
 
 const { state, saveCreds } = await useMultiFileAuthState(process.argv[2])
 const creds = state.creds

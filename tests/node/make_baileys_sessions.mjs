@@ -13,10 +13,11 @@ import { existsSync, readFileSync, writeFileSync } from 'fs'
 import { readFile, writeFile } from 'fs/promises'
 import {
   addTransactionCapability, BufferJSON, configureSuccessfulPairing, Curve, getNextPreKeys, hmacSign,
-  initAuthCreds, jidEncode, proto, signedKeyPair,
+  initAuthCreds, jidEncode, proto,
   useMultiFileAuthState,
 } from '@whiskeysockets/baileys'
 import { makeLibSignalRepository } from '@whiskeysockets/baileys/lib/Signal/libsignal.js'
+import { contactBundle } from './contact_bundle.mjs'
 
 const noop = () => {}
 /** A silent logger with the pino shape Baileys expects. */
@@ -51,19 +52,6 @@ function pairSuccessStanza(creds, spec) {
   ]
   if (spec.business) content.push({ tag: 'biz', attrs: { name: spec.business } })
   return { tag: 'iq', attrs: { id: '1', type: 'set' }, content: [{ tag: 'pair-success', attrs: {}, content }] }
-}
-
-/** A contact's pre-key bundle, as the server hands it out, for injectE2ESession. */
-function contactBundle() {
-  const identity = Curve.generateKeyPair()
-  const signed = signedKeyPair(identity, 1)
-  const preKey = Curve.generateKeyPair()
-  return {
-    registrationId: 1 + Math.floor(Math.random() * 16380),
-    identityKey: Buffer.concat([Buffer.from([5]), identity.public]),
-    signedPreKey: { keyId: 1, publicKey: Buffer.concat([Buffer.from([5]), signed.keyPair.public]), signature: signed.signature },
-    preKey: { keyId: 7, publicKey: Buffer.concat([Buffer.from([5]), preKey.public]) },
-  }
 }
 
 // @adiwajshing/baileys 4.4.0 lib/Utils/use-single-file-auth-state.js, minus the reviver on read
