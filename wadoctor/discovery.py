@@ -4,6 +4,9 @@ Each directory is listed once; a directory that an adapter reads as a session is
 anything else is searched further down to `max_depth`. Symlinked directories met on the way
 are not followed (no loops, no escaping the tree); a path named by the user is.
 
+A folder that is a gateway's application folder is recognised on the way down, and each
+session found is given its gateway and the name the gateway knows it by (wadoctor.gateways).
+
 Reading a session costs one lstat per file, which is the whole price of a plain check; so
 the subfolders of a large folder of sessions are read by worker processes, one per core.
 """
@@ -18,6 +21,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from wadoctor.gateways.detect import AppFolder, detect
+from wadoctor.gateways.naming import HIDDEN_DIRS, Namer, gateway_file
 from wadoctor.model import Session
 from wadoctor.stores import StoreAdapter
 from wadoctor.stores.files import describe_os_error, read_head
@@ -40,7 +45,7 @@ class Problem:
 
 class Discovery:
     def __init__(self, adapters: Sequence[StoreAdapter], max_depth: int, deep: bool = False,
-                 workers: int = 1) -> None:
+                 workers: int = 1, apps: Sequence[AppFolder] = ()) -> None:
         self.adapters = adapters
         self.max_depth = max_depth
         self.deep = deep
@@ -48,7 +53,9 @@ class Discovery:
         self.problems: list[Problem] = []
         self._seen: set[str] = set()
         self._suffixes = tuple(s for a in adapters for s in a.file_suffixes)
-        self._hidden = frozenset(h for a in adapters for h in a.hidden_dirs)
+        self._hidden = frozenset(h for a in adapters for h in a.hidden_dirs) | HIDDEN_DIRS
+        self.apps: list[AppFolder] = list(apps)  # application folders recognised so far
+        self._namer = Namer(self.apps)
         self._pool: multiprocessing.pool.Pool | None = None
 
     def sessions(self, paths: Sequence[Path]) -> Iterator[Session]:
@@ -100,8 +107,11 @@ class Discovery:
             if adapter.claims_dir(path, entries):
                 found = _guarded(adapter, path, lambda a=adapter: _listed(a.read_dir(path, entries, self.deep)))
                 if found:
-                    yield from found
+                    yield from self._named(found)
                     return
+        app = detect(path, (e.name for e in entries))
+        if app is not None:
+            self.apps.append(app)
         if depth >= self.max_depth:
             return
         folders: list[Path] = []
@@ -111,7 +121,8 @@ class Discovery:
                     name = entry.name
                     if name not in SKIP_DIRS and (not name.startswith(".") or name in self._hidden):
                         folders.append(Path(entry.path))
-                elif entry.name.endswith(self._suffixes) and entry.is_file(follow_symlinks=False):
+                elif (entry.name.endswith(self._suffixes) and entry.is_file(follow_symlinks=False)
+                      and not gateway_file(Path(entry.path))):
                     yield from self._file(Path(entry.path))
             except OSError as exc:
                 self._problem(Path(entry.path), describe_os_error(exc))
@@ -126,10 +137,12 @@ class Discovery:
         if self._pool is None:
             # fork: the workers need nothing but this module, and start in milliseconds
             self._pool = multiprocessing.get_context("fork").Pool(self.workers)
-        jobs = [(self.adapters, self.max_depth, self.deep, folder, depth) for folder in folders]
+        apps = tuple(self.apps)
+        jobs = [(self.adapters, self.max_depth, self.deep, folder, depth, apps) for folder in folders]
         chunk = max(1, len(jobs) // (self.workers * 16))
-        for sessions, problems in self._pool.imap(_visit_subtree, jobs, chunksize=chunk):
+        for sessions, problems, found in self._pool.imap(_visit_subtree, jobs, chunksize=chunk):
             self.problems.extend(problems)
+            self.apps.extend(found)
             yield from sessions
 
     def _file(self, path: Path, explicit: bool = False) -> Iterator[Session]:
@@ -145,15 +158,22 @@ class Discovery:
             key = os.path.realpath(path)
             if key not in self._seen:
                 self._seen.add(key)
-                yield from _guarded(adapter, path, lambda a=adapter: list(a.read_file(path, self.deep)))
+                yield from self._named(_guarded(adapter, path, lambda a=adapter: list(a.read_file(path, self.deep))))
             return
 
+    def _named(self, sessions: list[Session]) -> list[Session]:
+        for session in sessions:
+            self._namer.name(session)
+        return sessions
 
-def _visit_subtree(job: tuple[Sequence[StoreAdapter], int, bool, Path, int]) -> tuple[list[Session], list[Problem]]:
-    """Worker: everything found below one folder."""
-    adapters, max_depth, deep, path, depth = job
-    discovery = Discovery(adapters, max_depth, deep)
-    return list(discovery._visit(path, depth)), discovery.problems
+
+def _visit_subtree(job: tuple[Sequence[StoreAdapter], int, bool, Path, int, tuple[AppFolder, ...]],
+                   ) -> tuple[list[Session], list[Problem], list[AppFolder]]:
+    """Worker: everything found below one folder, and the application folders met there."""
+    adapters, max_depth, deep, path, depth, apps = job
+    discovery = Discovery(adapters, max_depth, deep, apps=apps)
+    sessions = list(discovery._visit(path, depth))
+    return sessions, discovery.problems, discovery.apps[len(apps):]
 
 
 def _listed(session: Session | None) -> list[Session]:

@@ -89,9 +89,20 @@ _CODES = [
          "Old sessions and sender keys pile up; large folders slow every start. Re-pairing "
          "starts clean; or raise [thresholds] bloat_files."),
     Code("store-corrupt", Severity.CRITICAL,
-         "A whatsmeow store is not SQLite, is cut short, or fails SQLite's quick_check.",
+         "A store file is damaged: a whatsmeow database that is not SQLite, is cut short or fails "
+         "SQLite's quick_check, or a RemoteAuth archive that does not open.",
          "Stop the gateway and run `wadoctor fix`: it salvages what SQLite can read into a new "
-         "store and keeps the original in quarantine; lost devices must be paired again."),
+         "store and keeps the original in quarantine (a damaged RemoteAuth archive is quarantined: "
+         "the next backup writes a new one); lost devices must be paired again."),
+    Code("remote-backup-leftover", Severity.WARNING,
+         "A whatsapp-web.js RemoteAuth backup (its zip or staging folder) outlived the backup that made it.",
+         "A crash or a failing remote store interrupted a backup; the leftover is a full copy of the "
+         "profile's keys on disk. Check that the remote store has a recent backup, then `wadoctor fix` "
+         "quarantines the leftover."),
+    Code("gateway-tokens-corrupt", Severity.WARNING,
+         "A wppconnect tokens file (tokens/<session>.data.json) cannot be read as JSON.",
+         "wppconnect reads it at start; stop the session, quarantine or remove the file, and start "
+         "again (the browser profile beside it still holds the login)."),
     Code("store-locked", Severity.WARNING,
          "A whatsmeow store stayed locked beyond the busy timeout.",
          "A long write or a stuck process holds it: see which pid in the message; if it is not "

@@ -115,6 +115,16 @@ class Holder:
 
 
 @dataclass
+class GatewayRef:
+    """The gateway a session belongs to, as the gateway's layout table places it."""
+
+    name: str
+    engine: str | None = None  # the gateway's engine for this store (WAHA: NOWEB, GOWS, WEBJS)
+    app: Path | None = None  # the application folder, where one was recognised
+    details: dict[str, Any] = field(default_factory=dict)  # what the gateway keeps beside the store
+
+
+@dataclass
 class Session:
     id: str
     path: Path
@@ -128,6 +138,7 @@ class Session:
     key_types: dict[str, int] = field(default_factory=dict)
     holders: list[Holder] = field(default_factory=list)
     logs: dict[str, Any] | None = None  # figures from `check --logs`, joined on the session id
+    gateway: GatewayRef | None = None
     observations: list[Observation] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 

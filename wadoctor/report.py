@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wadoctor.discovery import Problem
+from wadoctor.gateways.detect import AppFolder
 from wadoctor.exitcodes import ExitCode
 from wadoctor.findings import Finding, Severity
 from wadoctor.model import Session
@@ -24,6 +25,7 @@ class Report:
     backups_failed: int = 0  # sessions whose creds backup could not be written
     fleet_findings: list[tuple[str, Finding]] = field(default_factory=list)  # (subject, finding)
     fleet: dict[str, Any] | None = None  # the registry's view, with --registry
+    apps: list[AppFolder] = field(default_factory=list)  # gateways' application folders recognised
     generated_at: float = field(default_factory=time.time)
 
     def severity_counts(self) -> dict[str, int]:

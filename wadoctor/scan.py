@@ -77,6 +77,7 @@ def scan(
         diagnose(session, config)
         mark_fixable(session, config)
     report.problems = discovery.problems
+    report.apps = discovery.apps
     if fleet is not None:
         fleet.publish(report.sessions)
         report.fleet = fleet.summary()

@@ -38,6 +38,12 @@ def session_dict(session: Session) -> dict[str, Any]:
         "bytes": session.bytes,
         "last_activity": iso(session.last_activity),
         "key_files": session.key_types,
+        "gateway": None if session.gateway is None else {
+            "name": session.gateway.name,
+            "engine": session.gateway.engine,
+            "app": None if session.gateway.app is None else str(session.gateway.app),
+            **session.gateway.details,
+        },
         "holders": [
             {
                 "pid": h.pid,
@@ -73,6 +79,8 @@ def report_dict(report: Report) -> dict[str, Any]:
         "command": report.command,
         "generated_at": iso(report.generated_at),
         "deep": report.deep,
+        "gateways": [{"path": str(a.path), "name": a.gateway.name, "version": a.version, "evidence": a.evidence}
+                     for a in report.apps],
         "sessions": [session_dict(s) for s in report.sessions],
         "problems": [{"path": p.path, "message": p.message} for p in report.problems],
         "fleet": None if report.fleet is None else {

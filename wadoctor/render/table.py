@@ -69,6 +69,16 @@ def _worst(session: Session) -> Text:
     return text(worst.value, _SEVERITY_STYLE[worst])
 
 
+def format_text(session: Session) -> str:
+    """The store format, and the gateway that keeps it where one is known: `baileys · waha`."""
+    return session.format if session.gateway is None else f"{session.format} · {session.gateway.name}"
+
+
+def gateway_lines(report: Report) -> list[Text]:
+    return [text(f"gateway: {app.gateway.name}" + (f" {app.version}" if app.version else "")
+                 + f" at {app.path} ({app.evidence})", "dim") for app in report.apps]
+
+
 def sessions_table(report: Report, with_health: bool) -> Table:
     now = time.time()
     table = Table(box=None, pad_edge=False, header_style="bold")
@@ -84,7 +94,7 @@ def sessions_table(report: Report, with_health: bool) -> Table:
     for session in report.sessions:
         row: list[Text | str] = [
             session.id,
-            session.format,
+            format_text(session),
             identity_text(session.identity),
             text(session.state.value, _STATE_STYLE.get(session.state, "")),
             str(session.files),
@@ -99,7 +109,8 @@ def sessions_table(report: Report, with_health: bool) -> Table:
 
 
 def findings_block(session: Session, verbose: bool) -> Group:
-    lines: list[Text] = [Text.assemble(text(session.path, "bold"), text(f"  ({session.format}, {session.state.value})"))]
+    lines: list[Text] = [Text.assemble(text(session.path, "bold"),
+                                       text(f"  ({format_text(session)}, {session.state.value})"))]
     if verbose:
         for holder in session.holders:
             where = ""
@@ -144,6 +155,8 @@ def summary_line(report: Report) -> Text:
 
 
 def render_table(report: Report, console: Console, verbose: bool = False) -> None:
+    for line in gateway_lines(report):
+        console.print(line)
     if not report.sessions:
         console.print("No sessions found.")
     else:

@@ -152,6 +152,10 @@ def _repairs(session: Session, codes: set[str], options: FixOptions, config: Con
         lock = next(f.evidence["lock"] for f in session.findings if f.code == "lock-stale")
         actions.append(Action(session, "quarantine", ["lock-stale"], "remove the stale guard lock file",
                               paths=[(Path(lock), "guard lock whose holder is gone")]))
+    if session.format == "wwebjs-remote-backup" and codes & {"remote-backup-leftover", "store-corrupt"}:
+        what = sorted(codes & {"remote-backup-leftover", "store-corrupt"})
+        actions.append(Action(session, "quarantine", what, "quarantine the leftover RemoteAuth backup",
+                              paths=[(session.path, what[0])]))
     if "store-corrupt" in codes and session.format == "whatsmeow":
         actions.append(Action(session, "salvage-store", ["store-corrupt"],
                               "salvage what SQLite can read into a new store; keep the original in quarantine"))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from wadoctor.model import Identity, Session, SessionState
 from wadoctor.stores.base import StoreAdapter
-from wadoctor.stores.files import describe_os_error
+from wadoctor.stores.files import describe_os_error, tree_footprint
 from wadoctor.stores.jid import parse_jid
 from wadoctor.stores.leveldb import find_local_storage
 from wadoctor.stores.sqlite_probe import lock_owner
@@ -64,24 +64,11 @@ class ChromiumProfile(StoreAdapter):
             session.observe("logged-out", "the profile folder is empty (whatsapp-web.js LocalAuth empties it "
                                           "when the phone logs the device out)")
             return session
-        _measure(session, path)
+        session.files, session.bytes, session.last_activity = tree_footprint(path)
         _read_identity(session, path)
         _check_lock(session, path)
         return session
 
-
-def _measure(session: Session, path: Path) -> None:
-    files = size = 0
-    newest = 0.0
-    for folder, dirs, names in os.walk(path, onerror=lambda exc: None):
-        for name in names:
-            try:
-                st = os.lstat(os.path.join(folder, name))
-            except OSError:
-                continue
-            files, size = files + 1, size + st.st_size
-            newest = max(newest, st.st_mtime)
-    session.files, session.bytes, session.last_activity = files, size, newest or None
 
 
 def _read_identity(session: Session, path: Path) -> None:
