@@ -19,9 +19,9 @@ from wadoctor.gateways.layout import Gateway, NamesQuery, Place
 from wadoctor.model import GatewayRef, Session
 from wadoctor.stores.files import describe_os_error, read_capped
 from wadoctor.stores.sqlite_probe import connect_read_only
+from wadoctor.stores.whatsmeow import BUSY_SECONDS
 
 COMPANION_CAP = 1 << 20
-BUSY_SECONDS = 2.0
 # Hidden folders some gateway keeps sessions in: discovery searches these, no other.
 HIDDEN_DIRS = frozenset(h for g in GATEWAYS for h in g.hidden_dirs)
 
