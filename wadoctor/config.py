@@ -14,6 +14,7 @@ from typing import Any
 
 from wadoctor.errors import ConfigError, UsageError
 from wadoctor.findings import CODES, Severity
+from wadoctor.stores.sources import StoreSource, parse_source
 
 CONFIG_NAME = "wadoctor.toml"
 SYSTEM_CONFIG = Path("/etc/wadoctor") / CONFIG_NAME
@@ -35,7 +36,9 @@ class Thresholds:
 @dataclass
 class Config:
     roots: list[Path] = field(default_factory=list)
+    stores: list[StoreSource] = field(default_factory=list)  # [[stores]]: auth state in databases
     pairing_abandoned_minutes: float = 10.0
+    connecting_minutes: float = 10.0  # a gateway's own `connecting` record older than this is stuck
     bloat_files: int = 10_000
     max_depth: int = 4
     backups_keep: int = 5  # verified creds.json copies kept per session; 0 disables
@@ -54,7 +57,7 @@ class Config:
 DEFAULT_SESSION_KEYS = ("session", "sessionId", "instance", "instanceName", "clientId", "id")
 _LOG_NUMBERS = {"conflicts_warning_per_hour": (int,), "conflicts_critical_per_hour": (int,),
                 "storm_reconnects": (int,), "storm_seconds": (int, float)}
-_THRESHOLDS = {"pairing_abandoned_minutes": (int, float), "bloat_files": (int,)}
+_THRESHOLDS = {"pairing_abandoned_minutes": (int, float), "connecting_minutes": (int, float), "bloat_files": (int,)}
 
 
 def _expect(value: Any, kinds: tuple[type, ...], where: str, path: Path) -> Any:
@@ -68,15 +71,38 @@ def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
     return _expect(data.get(name, {}), (dict,), f"[{name}]", path)
 
 
+_STORE_KEYS = {"url", "kind", "instances", "redis", "prefix", "password_env"}
+
+
+def _store(entry: Any, path: Path) -> StoreSource:
+    """One [[stores]] table: a database source, its key folders relative to the config file."""
+    entry = _expect(entry, (dict,), "each [[stores]] entry", path)
+    unknown = sorted(set(entry) - _STORE_KEYS)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key 'stores.{unknown[0]}'")
+    if "url" not in entry:
+        raise ConfigError(f"{path}: a [[stores]] entry needs a url")
+    text = {k: _expect(v, (str,), f"stores.{k}", path) for k, v in entry.items() if k != "instances"}
+    instances = _expect(entry.get("instances", []), (list, str), "stores.instances", path)
+    folders = tuple(path.parent / _expect(f, (str,), "each of stores.instances", path)
+                    for f in ([instances] if isinstance(instances, str) else instances))
+    try:
+        return parse_source(text["url"], text.get("kind"), folders, text.get("redis"), text.get("prefix"),
+                            text.get("password_env"))
+    except UsageError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """Build a Config from a parsed TOML document, rejecting anything unknown."""
     config = Config(source=path)
     unknown = set(data) - {"roots", "thresholds", "discovery", "severity", "backups", "fix", "logs", "registry",
-                           "prometheus"}
+                           "prometheus", "stores"}
     if unknown:
         raise ConfigError(f"{path}: unknown key {sorted(unknown)[0]!r}")
     roots = _expect(data.get("roots", []), (list,), "roots", path)
     config.roots = [path.parent / _expect(r, (str,), "each root", path) for r in roots]
+    config.stores = [_store(entry, path) for entry in _expect(data.get("stores", []), (list,), "[[stores]]", path)]
     thresholds = _table(data, "thresholds", path)
     for key, value in thresholds.items():
         if key not in _THRESHOLDS:
@@ -178,6 +204,7 @@ def default_config_text(roots: list[str] | None = None) -> str:
         "roots": ["sessions"] if roots is None else roots,
         "thresholds": {
             "pairing_abandoned_minutes": defaults.pairing_abandoned_minutes,
+            "connecting_minutes": defaults.connecting_minutes,
             "bloat_files": defaults.bloat_files,
         },
         "discovery": {"max_depth": defaults.max_depth},

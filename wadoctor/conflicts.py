@@ -79,13 +79,13 @@ def find_duplicate_identities(sessions: Sequence[Session]) -> None:
             if len(group) >= 2 and not any(set(map(id, group)) <= set(map(id, g)) for g in groups):
                 groups.append(group)
     for group in groups:
-        held = sum(1 for s in group if s.holders)
-        labels = [s.holders[0].label for s in group if s.holders][:3]
+        held = sum(1 for s in group if s.held_by)
+        labels = [s.held_by[0] for s in group if s.held_by][:3]
         state = (f"held by {' and '.join(labels)}: they are kicking each other off" if held >= 2
                  else "it will conflict once two run")
         for session in group:
             # a thousand copies of one folder must not cost a million strings: name a few
-            others = [str(s.path) for s in group[:SAMPLE_SIZE + 1] if s is not session][:SAMPLE_SIZE]
+            others = [s.location for s in group[:SAMPLE_SIZE + 1] if s is not session][:SAMPLE_SIZE]
             more = len(group) - 1 - min(3, len(others))
             named = ", ".join(others[:3]) + (f" and {more} more" if more > 0 else "")
             session.observe(

@@ -34,3 +34,20 @@ def mask_args(args: list[str]) -> list[str]:
 
 def mask_cmdline(args: list[str]) -> str:
     return " ".join(mask_args(args))
+
+
+_SECRET_PARAM = re.compile(r"([?&](?:[a-z_]*pass(?:word)?|token|secret|auth|key)=)[^&#]*", re.IGNORECASE)
+
+
+def mask_url(url: str) -> str:
+    """A connection URL as it may be shown: no password, no secret query parameter."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    place, query_sep, query = rest.partition("?")
+    credentials, at, host = place.rpartition("@")
+    if at:
+        user = credentials.split(":", 1)[0]
+        place = f"{user}@{host}" if user else host
+    query = _SECRET_PARAM.sub(lambda m: m[1] + MASK, "?" + query)[1:] if query_sep else ""
+    return f"{scheme}://{place}{query_sep}{query}"

@@ -125,6 +125,24 @@ class GatewayRef:
 
 
 @dataclass
+class Connection:
+    """What a gateway itself records of a session's connection (Evolution's `connectionStatus`):
+    a database session has no process to find, so this is what says it is live."""
+
+    status: str  # open, connecting, close
+    since: float | None  # when the gateway last changed the record
+    reported_by: str  # e.g. "Evolution API"
+
+    @property
+    def live(self) -> bool:
+        return self.status in ("open", "connecting")
+
+    @property
+    def label(self) -> str:
+        return f"{self.reported_by} (connectionStatus {self.status})"
+
+
+@dataclass
 class Session:
     id: str
     path: Path
@@ -139,8 +157,28 @@ class Session:
     holders: list[Holder] = field(default_factory=list)
     logs: dict[str, Any] | None = None  # figures from `check --logs`, joined on the session id
     gateway: GatewayRef | None = None
+    source: str | None = None  # where a session without a folder is: a database's masked URL and key
+    creds_source: str | None = None  # where creds kept in a database are (masked), folder or not
+    connection: Connection | None = None
+    # A database session's creds as read (None: none there), kept to back them up and to check
+    # that a repair replaces what was read. Secret: never rendered.
+    creds_raw: bytes | None = field(default=None, repr=False)
+    # The database source it was read from; its URL carries credentials: never rendered.
+    store: Any = field(default=None, repr=False)
+    store_key: tuple[str, ...] | None = None  # where in that source its creds are (the adapter's own key)
     observations: list[Observation] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def location(self) -> str:
+        """Where the session is, as shown: its database place, else its path."""
+        return self.source or str(self.path)
+
+    @property
+    def held_by(self) -> list[str]:
+        """Who keeps this session live: processes seen here, and a gateway's own live record."""
+        live = [self.connection.label] if self.connection is not None and self.connection.live else []
+        return [h.label for h in self.holders] + live
 
     def observe(self, code: str, message: str, severity: Severity | None = None, **evidence: Any) -> None:
         self.observations.append(Observation(code, message, evidence, severity))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from wadoctor.findings import Severity
+from wadoctor.masking import mask_url
 from wadoctor.fleet.registry import (GuardRow, RegistryUnavailable, connect, ensure_schema, live_guards, publish,
                                      read_fleet, require_psycopg, this_host)
 from wadoctor.model import Observation, Session
@@ -36,9 +37,7 @@ class FleetLink:
     @property
     def url_shown(self) -> str:
         """The URL without its password."""
-        scheme, _, rest = self.url.partition("://")
-        credentials, at, place = rest.rpartition("@")
-        return f"{scheme}://{credentials.split(':')[0]}@{place}" if at else self.url
+        return mask_url(self.url)
 
     def observe(self, sessions: list[Session]) -> None:
         """Cross-host duplicate identities on local sessions, and hosts gone silent."""

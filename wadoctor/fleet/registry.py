@@ -105,7 +105,7 @@ def lock_key(label: str) -> int:
 
 def session_row(session: Session) -> dict[str, Any]:
     return {
-        "path": str(session.path), "session_id": session.id, "format": session.format, "state": session.state.value,
+        "path": session.location, "session_id": session.id, "format": session.format, "state": session.state.value,
         "jid": session.identity.jid if session.identity else None, "device_key": session.identity.device_key if session.identity else None,
         "noise_fingerprint": session.identity.noise_fingerprint if session.identity else None,
         "held": bool(session.holders),

@@ -21,7 +21,7 @@ _STATUS_STYLE = {"planned": "cyan", "done": "green", "skipped": "yellow", "faile
 def action_dict(action: Action) -> dict[str, Any]:
     return {
         "session": action.session.id,
-        "path": str(action.session.path),
+        "path": action.session.location,
         "action": action.kind,
         "codes": action.codes,
         "detail": action.detail,
@@ -64,7 +64,7 @@ def actions_table(actions: list[Action]) -> Table:
 def action_line(action: Action) -> str:
     """One line per action, for logs and syslog."""
     where = f" quarantine={action.quarantine_id}" if action.quarantine_id else ""
-    return f"{action.status} {action.kind} {action.session.path}: {action.detail}; {action.result}{where}"
+    return f"{action.status} {action.kind} {action.session.location}: {action.detail}; {action.result}{where}"
 
 
 def print_actions(console: Console, actions: list[Action]) -> None:

@@ -30,7 +30,11 @@ def _identity(identity: Identity | None) -> dict[str, Any] | None:
 def session_dict(session: Session) -> dict[str, Any]:
     return {
         "id": session.id,
-        "path": str(session.path),
+        "path": session.location,
+        "creds_source": session.creds_source,
+        "connection": None if session.connection is None else {
+            "status": session.connection.status, "since": iso(session.connection.since),
+            "reported_by": session.connection.reported_by, "live": session.connection.live},
         "format": session.format,
         "state": session.state.value,
         "identity": _identity(session.identity),

@@ -81,7 +81,7 @@ def report_metrics(metrics: Metrics, report: Report, mask_phones: bool = True) -
         phone = session.identity.phone if session.identity else None
         worst = session.findings[0].severity.value if session.findings else "ok"
         metrics.add("wadoctor_session_info", "gauge", "One per session: its format, state, health and phone.", 1,
-                    session=session.id, path=str(session.path), format=session.format, state=session.state.value,
+                    session=session.id, path=session.location, format=session.format, state=session.state.value,
                     health=worst, held="true" if session.holders else "false",
                     phone=mask_phone(phone) if mask_phones else phone or "")
         metrics.add("wadoctor_session_holders", "gauge", "Live processes holding the session.", len(session.holders),

@@ -12,6 +12,6 @@ def quiet_lines(report: Report) -> Iterator[str]:
     for session in report.sessions:
         for finding in session.findings:
             if finding.severity is not Severity.INFO:
-                yield f"{finding.severity.value} {finding.code} {session.path}: {finding.message}"
+                yield f"{finding.severity.value} {finding.code} {session.location}: {finding.message}"
     for subject, finding in report.fleet_findings:
         yield f"{finding.severity.value} {finding.code} {subject}: {finding.message}"

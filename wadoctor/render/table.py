@@ -55,11 +55,13 @@ def identity_text(identity: Identity | None) -> str:
 
 
 def held_by(session: Session) -> Text:
-    if not session.holders:
+    holders = session.held_by
+    if not holders:
         return text("-", "dim")
-    if len(session.holders) == 1:
-        return text(session.holders[0].label)
-    return text(f"{len(session.holders)} processes", "bold")
+    if len(holders) == 1:
+        return text(holders[0])
+    kind = "processes" if len(holders) == len(session.holders) else "holders"
+    return text(f"{len(holders)} {kind}", "bold")
 
 
 def _worst(session: Session) -> Text:
@@ -109,8 +111,12 @@ def sessions_table(report: Report, with_health: bool) -> Table:
 
 
 def findings_block(session: Session, verbose: bool) -> Group:
-    lines: list[Text] = [Text.assemble(text(session.path, "bold"),
+    lines: list[Text] = [Text.assemble(text(session.location, "bold"),
                                        text(f"  ({format_text(session)}, {session.state.value})"))]
+    if session.creds_source and session.creds_source != session.location:
+        lines.append(text(f"  creds: {session.creds_source}", "dim"))
+    if session.connection is not None:
+        lines.append(text(f"  {session.connection.label}", "dim"))
     if verbose:
         for holder in session.holders:
             where = ""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from abc import ABC
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
 from wadoctor.model import Session
+from wadoctor.stores.sources import StoreSource
 
 
 class StoreAdapter(ABC):
@@ -23,6 +24,8 @@ class StoreAdapter(ABC):
     file_suffixes: ClassVar[tuple[str, ...]] = ()
     # Hidden folders that hold sessions of this format (discovery skips other hidden folders).
     hidden_dirs: ClassVar[tuple[str, ...]] = ()
+    # Kinds of database source (`StoreSource.kind`) this adapter reads.
+    kinds: ClassVar[tuple[str, ...]] = ()
 
     def claims_dir(self, path: Path, entries: list[os.DirEntry[str]]) -> bool:
         """A cheap look at the names: might this directory be one session of this format?"""
@@ -39,3 +42,36 @@ class StoreAdapter(ABC):
     def read_file(self, path: Path, deep: bool) -> Iterable[Session]:
         """Read a store file; one file may hold several sessions."""
         return ()
+
+    def read_source(self, source: StoreSource, deep: bool) -> SourceRead:
+        """Open and read a database source (raises SourceUnavailable)."""
+        raise NotImplementedError(f"{self.format} reads no database source")
+
+
+    def replace_creds(self, session: Session, expected: bytes | None, new: bytes,
+                      before_commit: Callable[[], None]) -> None:
+        """Write `new` creds (Baileys' JSON) in one transaction that first checks the stored
+        creds are still `expected` (raises CredsChanged) and runs `before_commit` last."""
+        raise NotImplementedError(f"{self.format} cannot write creds")
+
+
+class SourceRead:
+    """What a database source gave. Some keep their key files in folders (Evolution's
+    `instances/<id>/`): the scan also searches `folders`, offers every folder session it finds
+    to `claim`, and asks for the source's own sessions once all folders are in."""
+
+    folders: tuple[Path, ...] = ()
+
+    def __init__(self, sessions: list[Session] | None = None) -> None:
+        self._sessions = sessions or []
+
+    def claim(self, session: Session) -> Session | None:
+        """The database session a folder session completes, or None when it is not this source's."""
+        return None
+
+    def sessions(self, scanned: list[Session]) -> list[Session]:
+        """This source's sessions not returned by `claim`; may annotate `scanned` folder sessions."""
+        return self._sessions
+
+    def close(self) -> None:
+        """Release connections the source kept open for `sessions`."""
