@@ -157,3 +157,25 @@ def apply_creds(session: Session, creds: object, key_files: int, where: str) -> 
     else:
         session.state = SessionState.UNPAIRED
         session.observe("unpaired", "waiting for a QR scan")
+
+
+def apply_stored_creds(session: Session, raw: bytes | None, key_files: int, where: str) -> None:
+    """Judge creds kept in a database (`raw` None: no creds there) the way a creds.json is judged."""
+    if raw is None:
+        if key_files:
+            session.state = SessionState.KEYS_ONLY
+            session.observe("creds-missing", f"{key_files} keys but no creds in {where}", key_files=key_files)
+        else:
+            session.state = SessionState.UNPAIRED
+            session.observe("unpaired", f"no creds in {where} yet: never connected")
+        return
+    if not raw.strip():
+        session.state = SessionState.BROKEN
+        session.observe("creds-empty", f"the creds in {where} are empty", key_files=key_files)
+        return
+    creds, why = parse_json_bytes(raw)
+    if why:
+        session.state = SessionState.BROKEN
+        session.observe("creds-corrupt", f"the creds in {where} are {why}", bytes=len(raw), key_files=key_files)
+        return
+    apply_creds(session, creds, key_files, where)
