@@ -45,7 +45,21 @@ def _bloat(session: Session, config: Config, now: float) -> Iterator[Observation
         )
 
 
-POLICY_CHECKS: tuple[PolicyCheck, ...] = (_pairing_abandoned, _bloat)
+def _stuck_connecting(session: Session, config: Config, now: float) -> Iterator[Observation]:
+    connection = session.connection
+    if connection is None or connection.status != "connecting" or connection.since is None:
+        return
+    minutes = (now - connection.since) / 60
+    if minutes > config.connecting_minutes:
+        yield Observation(
+            "instance-stuck-connecting",
+            f"{connection.reported_by} reports connecting for {_age(minutes)} "
+            f"(threshold {config.connecting_minutes:g} min)",
+            {"minutes": round(minutes, 1), "threshold_minutes": config.connecting_minutes},
+        )
+
+
+POLICY_CHECKS: tuple[PolicyCheck, ...] = (_pairing_abandoned, _bloat, _stuck_connecting)
 
 
 def _age(minutes: float) -> str:

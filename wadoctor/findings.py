@@ -103,6 +103,20 @@ _CODES = [
          "A wppconnect tokens file (tokens/<session>.data.json) cannot be read as JSON.",
          "wppconnect reads it at start; stop the session, quarantine or remove the file, and start "
          "again (the browser profile beside it still holds the login)."),
+    Code("instance-stuck-connecting", Severity.WARNING,
+         "Evolution API has reported the instance `connecting` for longer than the threshold.",
+         "The gateway keeps retrying a connection that does not open (a reconnect loop, a conflict, or "
+         "creds WhatsApp no longer accepts). Look at its log (`wadoctor logs`); restart the instance, or log "
+         "it out and pair again. The threshold is [thresholds] connecting_minutes."),
+    Code("instance-closed-paired", Severity.WARNING,
+         "Evolution API reports the instance `close` while its creds are paired.",
+         "The number is linked but not connected, so nothing is received. Connect the instance again "
+         "(GET /instance/connect/<name>); if it closes again, look at its log."),
+    Code("instance-orphan", Severity.WARNING,
+         "One side of an Evolution instance is missing: key files or a Redis hash without an instance in "
+         "the database, a Session row without its instance, or a paired instance whose keys are gone.",
+         "Keys without an instance are left over from a deleted instance: remove them once you are sure. A "
+         "paired instance without its keys cannot decrypt messages: log it out and pair again."),
     Code("store-locked", Severity.WARNING,
          "A whatsmeow store stayed locked beyond the busy timeout.",
          "A long write or a stuck process holds it: see which pid in the message; if it is not "

@@ -2,8 +2,10 @@
 
 from wadoctor.stores.baileys import BaileysMultiFile
 from wadoctor.stores.baileys_legacy import BaileysSingleFile
+from wadoctor.stores.baileys_redis import BaileysRedis
 from wadoctor.stores.base import StoreAdapter
 from wadoctor.stores.chromium import ChromiumProfile
+from wadoctor.stores.evolution import Evolution
 from wadoctor.stores.whatsmeow import WhatsmeowSqlite
 from wadoctor.stores.wwebjs_remote import RemoteAuthBackup
 
@@ -12,4 +14,7 @@ from wadoctor.stores.wwebjs_remote import RemoteAuthBackup
 ADAPTERS: tuple[StoreAdapter, ...] = (BaileysMultiFile(), BaileysSingleFile(), WhatsmeowSqlite(), RemoteAuthBackup(),
                                       ChromiumProfile())
 
-__all__ = ["ADAPTERS", "StoreAdapter"]
+# Adapters of database sources, chosen by the source's kind; their drivers load only when read.
+SOURCE_ADAPTERS: tuple[StoreAdapter, ...] = (Evolution(), BaileysRedis())
+
+__all__ = ["ADAPTERS", "SOURCE_ADAPTERS", "StoreAdapter"]

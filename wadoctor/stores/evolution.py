@@ -1,0 +1,214 @@
+"""Evolution API v2: creds in PostgreSQL, key files in `instances/<instance id>/` or in Redis.
+
+Read from Evolution's own source (src/utils/use-multi-file-auth-state-prisma.ts and
+-redis-db.ts, prisma/postgresql-migrations/*_init): the `"Session"` row of an instance holds
+its creds as `JSON.stringify(JSON.stringify(creds, BufferJSON.replacer))`; its `"Instance"` row
+holds the name, number, owner JID and Evolution's own `connectionStatus`. The key files are
+Baileys' multi-file key files, on disk under INSTANCE_DIR/<instance id>/ or, with
+CACHE_REDIS_ENABLED, fields of the hash `<CACHE_REDIS_PREFIX_KEY>:instance:<instance id>`.
+
+The database is only read here, in one query; a session is then judged as a creds.json would be.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wadoctor.model import Connection, GatewayRef, Session, SessionState
+from wadoctor.stores.base import SourceRead, StoreAdapter
+from wadoctor.stores.baileys_creds import apply_stored_creds
+from wadoctor.stores.baileys_redis import find_sessions, key_damage
+from wadoctor.masking import mask_url
+from wadoctor.stores.sources import CredsChanged, SourceUnavailable, StoreSource
+
+GATEWAY = "evolution-api"  # as the gateway tables name it (wadoctor.gateways.known)
+TABLES = ("Instance", "Session")
+DEFAULT_REDIS_PREFIX = "evolution"  # CACHE_REDIS_PREFIX_KEY's default
+REDIS_MODULE = "instance"  # the CacheService the auth state writes through: new CacheEngine(config, 'instance')
+BAILEYS_INTEGRATIONS = (None, "WHATSAPP-BAILEYS")  # WHATSAPP-BUSINESS instances have no linked device
+# Both sides of the join, one row per instance (a Session row without its Instance is shown too).
+QUERY = """
+SELECT coalesce(i.id, s."sessionId"), i.name, i."connectionStatus"::text, i."ownerJid", i.number, i.integration,
+       extract(epoch FROM coalesce(i."updatedAt", i."createdAt"))::float8, s."sessionId" IS NOT NULL, s.creds,
+       extract(epoch FROM s."createdAt")::float8
+FROM "Instance" i FULL JOIN "Session" s ON s."sessionId" = i.id
+"""
+
+
+@dataclass
+class Instance:
+    id: str
+    name: str | None
+    status: str | None
+    owner_jid: str | None
+    number: str | None
+    integration: str | None
+    updated: float | None
+    has_row: bool
+    creds: str | None
+    row_created: float | None
+
+
+def stored_creds(text: str | None) -> bytes | None:
+    """The creds JSON as Baileys wrote it, from the column's second stringify (a single one is
+    read too). None: no creds at all."""
+    if text is None:
+        return None
+    try:
+        inner = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return text.encode()  # not Evolution's encoding: judged (and reported) as it stands
+    return inner.encode() if isinstance(inner, str) else text.encode()
+
+
+def read_instances(conn: Any, shown: str) -> list[Instance]:
+    missing = [t for t in TABLES if conn.execute("SELECT to_regclass(%s)", (f'"{t}"',)).fetchone()[0] is None]
+    if missing:
+        schema = conn.execute("SELECT current_schema()").fetchone()[0]
+        raise SourceUnavailable(f"{shown}: not an Evolution API database: no table \"{missing[0]}\" in schema "
+                                f"{schema} (set ?schema= as in Evolution's DATABASE_CONNECTION_URI)")
+    return [Instance(*row) for row in conn.execute(QUERY).fetchall()]
+
+
+class EvolutionRead(SourceRead):
+    def __init__(self, source: StoreSource, instances: list[Instance], deep: bool, redis: Any = None) -> None:
+        super().__init__()
+        self.source = source
+        self.deep = deep
+        self.by_id = {i.id: i for i in instances if i.integration in BAILEYS_INTEGRATIONS}
+        self.folders = source.instances
+        self.joined: set[str] = set()
+        self.parents: set[str] = {os.path.realpath(f) for f in source.instances}
+        self.redis = redis
+
+    def _session(self, instance: Instance, path: Path | None = None) -> Session:
+        place = f"{self.source.shown} instance {instance.name or instance.id}"
+        session = Session(id=instance.name or instance.id, path=path or Path(place), format="evolution",
+                          source=None if path else place, creds_source=place, store=self.source,
+                          store_key=(instance.id,))
+        session.gateway = GatewayRef(GATEWAY, details={
+            "instance_id": instance.id, "instance": instance.name, "number": instance.number,
+            "owner_jid": instance.owner_jid, "connection_status": instance.status})
+        if instance.status is not None:
+            session.connection = Connection(instance.status, instance.updated, "Evolution API")
+        session.last_activity = instance.updated
+        session.creds_mtime = instance.row_created if instance.has_row else instance.updated
+        return session
+
+    def _judge(self, session: Session, instance: Instance, key_files: int, cached: bytes | None = None) -> None:
+        """`cached`: creds from the instance's Redis hash, where Evolution keeps them instead of a
+        Session row (CACHE_REDIS_SAVE_INSTANCES)."""
+        raw = stored_creds(instance.creds) if instance.has_row else cached
+        if not instance.has_row and cached is not None:
+            session.store = None  # fix writes Session rows only; these creds are the cache's
+        apply_stored_creds(session, raw, key_files, "its Session row")
+        session.creds_raw = raw
+        if instance.name is None:
+            session.observe("instance-orphan", "a Session row whose Instance row is gone", side="instance")
+        elif instance.status == "close" and session.state is SessionState.PAIRED:
+            session.observe("instance-closed-paired", "Evolution API reports the instance closed while its "
+                                                      "creds are paired: it is not connected")
+
+    def claim(self, session: Session) -> Session | None:
+        instance = self.by_id.get(session.id)
+        if instance is None or session.format != "baileys" or session.state is not SessionState.KEYS_ONLY:
+            return None
+        self.joined.add(instance.id)
+        self.parents.add(os.path.realpath(session.path.parent))
+        merged = self._session(instance, session.path)
+        merged.files, merged.bytes, merged.key_types = session.files, session.bytes, session.key_types
+        merged.last_activity = max(filter(None, (session.last_activity, instance.updated)), default=None)
+        merged.observations = [o for o in session.observations if o.code != "creds-missing"]
+        self._judge(merged, instance, sum(session.key_types.values()))
+        return merged
+
+    def sessions(self, scanned: list[Session]) -> list[Session]:
+        hashes = self._hashes()
+        found: list[Session] = []
+        for instance in self.by_id.values():
+            if instance.id in self.joined:
+                continue
+            session = self._session(instance)
+            stored = hashes.pop(instance.id, None)
+            if stored is not None:
+                session.files, session.key_types = stored.entries, dict(stored.key_types)
+                if self.deep:
+                    damaged, session.key_types = key_damage(self.redis, stored)
+                    if damaged.count:
+                        session.observe("key-file-corrupt", f"{damaged.count} key(s) damaged: {damaged.names[0]}",
+                                        count=damaged.count, files=damaged.names)
+            self._judge(session, instance, stored.entries if stored else 0, stored.creds if stored else None)
+            where = self._key_place()
+            if stored is None and where and session.state is SessionState.PAIRED:
+                session.observe("instance-orphan", f"paired, but its keys are missing: no {where} for instance "
+                                                   f"{instance.id}", side="keys")
+            found.append(session)
+        for stored in hashes.values():
+            place = f"{mask_url(self.source.redis or '')} {stored.key}"
+            session = Session(id=stored.name, path=Path(place), format="evolution", source=place)
+            session.files, session.state = stored.entries + stored.has_creds, SessionState.KEYS_ONLY
+            session.observe("instance-orphan", f"keys of instance {stored.name}, which the database does not have",
+                            side="row")
+            found.append(session)
+        for session in scanned:
+            if (session.format == "baileys" and session.state is SessionState.KEYS_ONLY
+                    and os.path.realpath(session.path.parent) in self.parents):
+                session.observations = [o for o in session.observations if o.code != "creds-missing"]
+                session.observe("instance-orphan", f"key files of instance {session.id}, which {self.source.shown} "
+                                                   "does not have", side="row")
+        return found
+
+    def close(self) -> None:
+        if self.redis is not None:
+            self.redis.close()
+
+    def _key_place(self) -> str | None:
+        """Where this Evolution keeps key files, when known: a folder or the Redis hash."""
+        if self.redis is not None:
+            return "Redis hash"
+        if self.parents:
+            return "key folder"
+        return None
+
+    def _hashes(self) -> dict[str, Any]:
+        if self.redis is None:
+            return {}
+        prefix = f"{self.source.prefix or DEFAULT_REDIS_PREFIX}:{REDIS_MODULE}:"
+        return {s.name: s for s in find_sessions(self.redis, prefix)}
+
+
+class Evolution(StoreAdapter):
+    format = "evolution"
+    kinds = ("evolution",)
+
+    def replace_creds(self, session: Session, expected: bytes | None, new: bytes,
+                      before_commit: Callable[[], None]) -> None:
+        from wadoctor.stores.connect import postgres
+
+        (instance_id,) = session.store_key or (None,)
+        value = json.dumps(new.decode(), ensure_ascii=False)  # Evolution's second stringify
+        with postgres(session.store) as conn, conn.transaction():
+            row = conn.execute('SELECT creds FROM "Session" WHERE "sessionId" = %s FOR UPDATE',
+                               (instance_id,)).fetchone()
+            if (stored_creds(row[0]) if row else None) != expected:
+                raise CredsChanged(f"the Session row of {session.id} changed since it was read: nothing written")
+            if row:
+                conn.execute('UPDATE "Session" SET creds = %s WHERE "sessionId" = %s', (value, instance_id))
+            else:
+                conn.execute('INSERT INTO "Session" (id, "sessionId", creds) VALUES (gen_random_uuid()::text, %s, %s)',
+                             (instance_id, value))
+            before_commit()
+
+    def read_source(self, source: StoreSource, deep: bool) -> SourceRead:
+        from wadoctor.stores.connect import postgres, redis
+
+        with postgres(source) as conn:
+            instances = read_instances(conn, source.shown)
+        client = redis(source.redis, source) if source.redis else None
+        return EvolutionRead(source, instances, deep, client)
+
