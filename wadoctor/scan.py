@@ -16,13 +16,15 @@ from wadoctor.config import Config
 from wadoctor.conflicts import attach_holders, find_duplicate_identities
 from wadoctor.cores import available_cores
 from wadoctor.diagnosis import diagnose, finding_of
-from wadoctor.discovery import Discovery
+from wadoctor.discovery import Discovery, Problem
 from wadoctor.holders.index import HolderIndex
 from wadoctor.model import Session
-from wadoctor.repair.backups import keep_backup
+from wadoctor.repair.backups import database_state_root, keep_backup
 from wadoctor.repair.plan import mark_fixable
 from wadoctor.report import Report
-from wadoctor.stores import ADAPTERS
+from wadoctor.stores import ADAPTERS, SOURCE_ADAPTERS
+from wadoctor.stores.base import SourceRead
+from wadoctor.stores.sources import SourceUnavailable, StoreSource, is_url, parse_source
 
 if TYPE_CHECKING:  # loaded by check only with --registry or --logs
     from wadoctor.fleet.link import FleetLink
@@ -31,7 +33,7 @@ if TYPE_CHECKING:  # loaded by check only with --registry or --logs
 
 def _backed_up(session: Session, config: Config) -> bool:
     try:
-        keep_backup(session, config.backups_keep)
+        keep_backup(session, config.backups_keep, database_state_root(config.source))
     except OSError:
         return False  # a read-only or full root: the check itself still completes
     return True
@@ -39,7 +41,29 @@ def _backed_up(session: Session, config: Config) -> bool:
 
 def default_paths(config: Config) -> list[Path]:
     """Where to look when the command line names nothing: the config's roots, else here."""
-    return list(config.roots) or [Path.cwd()]
+    return list(config.roots) or ([] if config.stores else [Path.cwd()])
+
+
+def targets(args: Sequence[str] | None, config: Config) -> tuple[list[Path], list[StoreSource]]:
+    """Paths and database sources named on the command line; when none is, the config's roots
+    and [[stores]]."""
+    if not args:
+        return default_paths(config), list(config.stores)
+    return [Path(a) for a in args if not is_url(a)], [parse_source(a) for a in args if is_url(a)]
+
+
+def _read_sources(sources: Sequence[StoreSource], deep: bool) -> tuple[list[SourceRead], list[Problem]]:
+    """Open every source; one that is down or is not what it was said to be is a problem of
+    the run (exit 3), never the end of it."""
+    reads: list[SourceRead] = []
+    problems: list[Problem] = []
+    for source in sources:
+        adapter = next(a for a in SOURCE_ADAPTERS if source.kind in a.kinds)
+        try:
+            reads.append(adapter.read_source(source, deep))
+        except SourceUnavailable as exc:
+            problems.append(Problem(source.shown, str(exc).removeprefix(f"{source.shown}: ")))
+    return reads, problems
 
 
 def scan(
@@ -51,20 +75,35 @@ def scan(
     keep_backups: bool = False,
     logs: LogAnalysis | None = None,
     fleet: FleetLink | None = None,
+    sources: Sequence[StoreSource] = (),
 ) -> Report:
     """Scan `paths`; with `keep_backups`, also back up every healthy paired creds.json that
     changed since its last backup (check and fix do; list does not write); with `logs`, join
     each session's log figures and findings on its id."""
-    index = HolderIndex.build(paths)
+    reads, source_problems = _read_sources(sources, deep)
+    folders = [f for read in reads for f in read.folders if f not in paths]
+    index = HolderIndex.build([*paths, *folders])
     discovery = Discovery(ADAPTERS, config.max_depth, deep, workers=available_cores())
     report = Report(command=command, sessions=[], deep=deep, uninspected=index.table.uninspected)
-    for session in discovery.sessions(paths):
-        attach_holders(session, index)
+
+    def add(session: Session, held: bool = True) -> None:
+        if held:
+            attach_holders(session, index)
         if keep_backups:
             report.backups_failed += not _backed_up(session, config)
         report.sessions.append(session)
         if on_session is not None:
             on_session(session)
+
+    try:
+        for session in discovery.sessions([*paths, *folders]):
+            add(next(filter(None, (read.claim(session) for read in reads)), session))
+        for read in reads:
+            for session in read.sessions(report.sessions):
+                add(session, held=False)  # a database session has no folder for a process to hold
+    finally:
+        for read in reads:
+            read.close()
     find_duplicate_identities(report.sessions)
     if fleet is not None:
         fleet.observe(report.sessions)
@@ -76,7 +115,7 @@ def scan(
             session.observations += log_observations(logs.sessions[session.id], logs.thresholds)
         diagnose(session, config)
         mark_fixable(session, config)
-    report.problems = discovery.problems
+    report.problems = source_problems + discovery.problems
     report.apps = discovery.apps
     if fleet is not None:
         fleet.publish(report.sessions)

@@ -7,15 +7,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from wadoctor.cli.options import ConfigFile, Json, Nagios, Paths, Prometheus, Quiet, Registry, Verbose, output_mode
+from wadoctor.cli.options import ConfigFile, Json, Nagios, Prometheus, Quiet, Registry, Targets, Verbose, output_mode
 
 
-def _run(command: str, paths: Paths, config_file: ConfigFile, json: bool, quiet: bool,
+def _run(command: str, args: Targets, config_file: ConfigFile, json: bool, quiet: bool,
          verbose: bool, deep: bool = False, backups: bool = False, log_files: list[str] | None = None,
          registry: str | None = None, nagios: bool = False, prometheus: Path | None = None) -> None:
     from wadoctor.cli.output import Output
     from wadoctor.config import load_config, registry_url
-    from wadoctor.scan import default_paths, scan
+    from wadoctor.scan import scan, targets
 
     output = Output(output_mode(json, quiet, nagios), verbose)
     config = load_config(config_file)
@@ -31,21 +31,22 @@ def _run(command: str, paths: Paths, config_file: ConfigFile, json: bool, quiet:
         from wadoctor.fleet.link import FleetLink
 
         fleet = FleetLink(url, config.registry_stale_minutes)
-    report = scan(paths or default_paths(config), config, command, deep=deep, on_session=output.on_session,
-                  keep_backups=backups and config.backups_keep > 0, logs=logs, fleet=fleet)
+    paths, sources = targets(args, config)
+    report = scan(paths, config, command, deep=deep, on_session=output.on_session,
+                  keep_backups=backups and config.backups_keep > 0, logs=logs, fleet=fleet, sources=sources)
     output.report(report)
     output.prometheus(prometheus, command, int(report.exit_code()), config.prometheus_mask_phones, report=report)
     raise typer.Exit(int(report.exit_code()))
 
 
-def list_sessions(paths: Paths = None, config_file: ConfigFile = None, json: Json = False,
+def list_sessions(paths: Targets = None, config_file: ConfigFile = None, json: Json = False,
                   quiet: Quiet = False, verbose: Verbose = False) -> None:
     """List every session found: identity, state, size and last activity."""
     _run("list", paths, config_file, json, quiet, verbose)
 
 
 def check(
-    paths: Paths = None,
+    paths: Targets = None,
     config_file: ConfigFile = None,
     json: Json = False,
     quiet: Quiet = False,

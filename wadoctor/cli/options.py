@@ -25,6 +25,13 @@ Paths = Annotated[
     typer.Argument(metavar="[PATH]...", help="Session folders, folders of sessions, store files or application "
                    "folders. Default: the config's roots, else the current folder.", show_default=False),
 ]
+Targets = Annotated[
+    Optional[list[str]],
+    typer.Argument(metavar="[PATH|URL]...", help="Session folders, folders of sessions, store files or application "
+                   "folders; or auth state in a database: postgresql://... (Evolution API) or redis://...?prefix=... "
+                   "(docs/contracts.md). Default: the config's roots and [[stores]], else the current folder.",
+                   show_default=False),
+]
 ConfigFile = Annotated[
     Optional[Path],
     typer.Option("--config", "-c", metavar="FILE", help="Config file (default: $WADOCTOR_CONFIG, else the first of "
