@@ -17,6 +17,7 @@ from wadoctor.errors import UsageError, WadoctorError
 from wadoctor.exitcodes import ExitCode
 
 if TYPE_CHECKING:
+    from wadoctor.config import Config
     from wadoctor.repair.quarantine import Entry
 
 app = typer.Typer(help="List and purge quarantined sessions and files.", no_args_is_help=True)
@@ -24,13 +25,23 @@ _AGE = re.compile(r"^(\d+)([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+def _roots(paths: Paths, config: Config) -> list[Path]:
+    """The named paths, else the config's roots and, with [[stores]], the folder beside the config
+    that keeps what fix replaced in databases."""
+    from wadoctor.repair.backups import database_state_root
+    from wadoctor.scan import default_paths
+
+    if paths:
+        return list(paths)
+    return default_paths(config) + ([database_state_root(config.source)] if config.stores else [])
+
+
 def _entries(paths: Paths, config_file: ConfigFile) -> list[Entry]:
     from wadoctor.config import load_config
     from wadoctor.repair.quarantine import entries, state_roots
-    from wadoctor.scan import default_paths
 
     config = load_config(config_file)
-    return entries(state_roots(paths or default_paths(config), config.max_depth))
+    return entries(state_roots(_roots(paths, config), config.max_depth))
 
 
 def _entry_dict(entry: Entry) -> dict:
@@ -106,10 +117,9 @@ def purge_entries(
     from wadoctor.cli.output import Output
     from wadoctor.config import load_config
     from wadoctor.repair.quarantine import purge, state_roots
-    from wadoctor.scan import default_paths
 
     config = load_config(config_file)
-    gone = purge(state_roots(paths or default_paths(config), config.max_depth),
+    gone = purge(state_roots(_roots(paths, config), config.max_depth),
                  int(match[1]) * _UNITS[match[2]])
     output = Output()
     for entry in gone:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from wadoctor.cli import completion
-from wadoctor.cli.options import ConfigFile, Json, Mode, Paths, Prometheus, Quiet, Verbose, output_mode
+from wadoctor.cli.options import ConfigFile, Json, Mode, Paths, Prometheus, Quiet, Targets, Verbose, output_mode
 from wadoctor.errors import UsageError
 from wadoctor.exitcodes import ExitCode
 
@@ -82,7 +82,7 @@ def _finish(output: Output, command: str, actions: list[Action], state: Report, 
 
 
 def fix(
-    paths: Paths = None,
+    paths: Targets = None,
     config_file: ConfigFile = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
     force: Force = False,
@@ -111,14 +111,15 @@ def fix(
     from wadoctor.config import load_config
     from wadoctor.repair.plan import FixOptions
     from wadoctor.repair.run import fix as run_fix
-    from wadoctor.scan import default_paths
+    from wadoctor.scan import targets
 
     output = Output(output_mode(json, quiet), verbose)
     config = load_config(config_file)
     options = FixOptions(force=force, deep=deep, foreign_locks=foreign_locks, purge_abandoned=purge_abandoned,
                          purge_unrecoverable=purge_unrecoverable,
                          terminate=terminate_duplicates.value if terminate_duplicates else None)
-    result = run_fix(paths or default_paths(config), config, options, dry_run, wait, wait_free)
+    roots, sources = targets(paths, config)
+    result = run_fix(roots, config, options, dry_run, wait, wait_free, sources)
     for problem in result.before.problems:
         output.warn(f"{problem.path}: {problem.message}")
     _log(result.actions, log_file, use_syslog)

@@ -34,7 +34,24 @@ class Backup:
         return (self.creds.get("me") or {}).get("id")
 
 
-def backup_dir(session: Session) -> Path:
+def database_state_root(config_file: Path | None) -> Path:
+    """The folder whose `.wadoctor/` keeps backups and quarantined values of creds kept in
+    databases: beside the config file, else the system's (root: /var/lib/wadoctor) or the
+    user's state folder."""
+    if config_file is not None:
+        return config_file.parent
+    if os.geteuid() == 0:
+        return Path("/var/lib/wadoctor")
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "wadoctor"
+
+
+def backup_dir(session: Session, database_dir: Path | None = None) -> Path:
+    """A session's backups: beside its folder, or for creds in a database under `database_dir`
+    (one folder per place, named by the session and a digest of its masked place)."""
+    if session.creds_source is not None:
+        digest = hashlib.sha256(session.creds_source.encode()).hexdigest()[:12]
+        root = database_dir or database_state_root(None)
+        return root / STATE_DIR / "backups" / "databases" / f"{session.id}-{digest}"
     return state_root(session.path) / STATE_DIR / "backups" / session.id
 
 
@@ -46,16 +63,21 @@ def _verified(raw: bytes) -> dict[str, Any] | None:
     return creds
 
 
-def keep_backup(session: Session, keep: int) -> Path | None:
-    """Back up a healthy paired Baileys session's creds.json if it changed; rotate to `keep`.
-    Returns the new backup, or None when nothing was written."""
-    if keep <= 0 or session.format != "baileys" or session.state is not SessionState.PAIRED:
+def keep_backup(session: Session, keep: int, database_dir: Path | None = None) -> Path | None:
+    """Back up a healthy paired Baileys session's creds (its creds.json, or the creds a database
+    holds) if they changed; rotate to `keep`. Returns the new backup, or None when nothing was written."""
+    if keep <= 0 or session.state is not SessionState.PAIRED:
         return None
-    raw = read_capped(session.path / CREDS, CREDS_CAP)
+    if session.creds_source is not None and session.creds_raw is not None:
+        raw = session.creds_raw
+    elif session.format == "baileys":
+        raw = read_capped(session.path / CREDS, CREDS_CAP)
+    else:
+        return None
     if _verified(raw) is None:
         return None
     digest = hashlib.sha256(raw).hexdigest()[:12]
-    folder = backup_dir(session)
+    folder = backup_dir(session, database_dir)
     existing = sorted(folder.glob("creds-*.json")) if folder.is_dir() else []
     if existing and existing[-1].name.endswith(f"-{digest}.json"):
         return None
@@ -69,9 +91,9 @@ def keep_backup(session: Session, keep: int) -> Path | None:
     return target
 
 
-def newest_backup(session: Session) -> Backup | None:
+def newest_backup(session: Session, database_dir: Path | None = None) -> Backup | None:
     """The newest backup of this session that still verifies."""
-    folder = backup_dir(session)
+    folder = backup_dir(session, database_dir)
     if not folder.is_dir():
         return None
     for path in sorted(folder.glob("creds-*.json"), reverse=True):
@@ -85,7 +107,10 @@ def newest_backup(session: Session) -> Backup | None:
 
 
 def highest_pre_key_id(session_path: Path) -> int:
+    """The highest pre-key id among a folder's key files (0 where there is no folder)."""
     highest = 0
+    if not session_path.is_dir():
+        return 0
     for name in os.listdir(session_path):
         if name.startswith("pre-key-") and name.endswith(".json") and name[8:-5].isdigit():
             highest = max(highest, int(name[8:-5]))

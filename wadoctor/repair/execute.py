@@ -9,10 +9,11 @@ from pathlib import Path
 from wadoctor.errors import WadoctorError
 from wadoctor.repair.backups import restored_creds
 from wadoctor.repair.plan import Action
-from wadoctor.repair.quarantine import quarantine, state_root
+from wadoctor.repair.quarantine import STATE_DIR, quarantine, state_root
 from wadoctor.repair.safety import write_synced
 from wadoctor.repair.salvage import salvage
 from wadoctor.repair.terminate import NotAllowed, terminate
+from wadoctor.stores import SOURCE_ADAPTERS
 from wadoctor.stores.baileys import CREDS
 
 JOURNALS = ("-journal", "-wal", "-shm")
@@ -51,6 +52,29 @@ def _restore_creds(action: Action) -> str:
     return f"creds.json restored from {action.backup.path.name}, pre-key counters brought forward"
 
 
+def _restore_stored_creds(action: Action) -> str:
+    """Put a backup back into the database, compare-and-set; the value replaced goes to the
+    quarantine (beside the config) before the transaction commits."""
+    assert action.backup is not None and action.state_root is not None
+    session = action.session
+    adapter = next(a for a in SOURCE_ADAPTERS if session.store.kind in a.kinds)
+    new = restored_creds(action.backup, session.path)
+
+    def keep_old() -> None:
+        if session.creds_raw is None:
+            return
+        folder = action.state_root / STATE_DIR
+        folder.mkdir(mode=0o700, exist_ok=True)
+        old = write_synced(folder / f".{session.id}-creds.json", session.creds_raw)
+        entry = quarantine(action.state_root, session.id, ",".join(action.codes),
+                           [(old, f"{action.codes[0]}: the creds {session.creds_source} held, replaced by "
+                                  f"{action.backup.path.name}")])
+        action.quarantine_id = entry.id
+
+    adapter.replace_creds(session, session.creds_raw, new, keep_old)
+    return f"creds restored in {session.creds_source} from {action.backup.path.name}"
+
+
 def _salvage_store(action: Action) -> str:
     db = action.session.path
     target = db.with_name(f".{db.name}.salvage")
@@ -73,7 +97,9 @@ def execute(actions: Sequence[Action], force: bool) -> None:
     for action in actions:
         if action.status != "planned":
             continue
-        if os.path.islink(action.session.path) or os.path.islink(_root(action)):
+        if action.kind == "restore-stored-creds":
+            pass  # a database row: no path of the session is touched
+        elif os.path.islink(action.session.path) or os.path.islink(_root(action)):
             action.status = "failed"
             action.result = f"{action.session.path} or its root is a symbolic link: refused"
             continue
@@ -86,6 +112,8 @@ def execute(actions: Sequence[Action], force: bool) -> None:
                 action.result = f"moved {len(entry.items)} path(s) to quarantine {entry.id}"
             elif action.kind == "restore-creds":
                 action.result = _restore_creds(action)
+            elif action.kind == "restore-stored-creds":
+                action.result = _restore_stored_creds(action)
             elif action.kind == "salvage-store":
                 if action.session.path in salvaged:  # one store, several device sessions
                     action.status, action.result = "skipped", "salvaged with another device of this store"

@@ -12,13 +12,14 @@ from pathlib import Path
 
 from wadoctor.config import Config
 from wadoctor.model import Holder, Session
-from wadoctor.repair.backups import Backup, newest_backup
+from wadoctor.repair.backups import Backup, database_state_root, newest_backup
 from wadoctor.repair.quarantine import whole
 from wadoctor.stores.baileys import damaged_files
 
 BROKEN_CREDS = {"creds-empty", "creds-corrupt", "creds-invalid", "creds-reset"}
 ABANDONED = {"pairing-abandoned", "logged-out"}
 SINGLETONS = ("SingletonLock", "SingletonCookie", "SingletonSocket")
+KEY_FOLDERS = ("baileys", "evolution")  # formats whose folder holds Baileys' key files
 FIX_ALWAYS = {"leftover-temp", "lock-stale"}  # info findings that fix still clears
 
 
@@ -42,6 +43,7 @@ class Action:
     detail: str
     paths: list[tuple[Path, str]] = field(default_factory=list)
     backup: Backup | None = None
+    state_root: Path | None = None  # restore-stored-creds: where the replaced value is quarantined
     victims: list[Holder] = field(default_factory=list)
     status: str = "planned"  # planned, done, skipped, failed
     result: str = ""
@@ -76,8 +78,8 @@ def plan_session(session: Session, options: FixOptions, config: Config) -> list[
         actions.append(Action(session, "terminate", ["duplicate-holder"],
                               f"stop {_holder_names(victims)} ({options.terminate})", victims=victims))
     repairs = _repairs(session, codes, options, config)
-    if session.holders and not options.force and repairs:
-        held_by = _holder_names(session.holders)
+    if session.held_by and not options.force and repairs:
+        held_by = ", ".join(session.held_by)
         for action in repairs:
             action.kind, action.status = "skip", "skipped"
             action.result = f"held by {held_by}: stop it first, or use --force"
@@ -119,7 +121,34 @@ def plan_clean(sessions: list[Session], everything: list[Session], force: bool, 
     return actions
 
 
+def _stored_creds_actions(session: Session, codes: set[str], config: Config) -> list[Action]:
+    """Creds kept in a database: put back the newest verified backup, compare-and-set. Nothing
+    else of a database session is changed by fix."""
+    broken = sorted(codes & BROKEN_CREDS)
+    if not broken:
+        return []
+    if session.store is None:
+        return [Action(session, "skip", broken, "restore the creds", status="skipped",
+                       result="kept where wadoctor does not write them (Evolution's cache): restore by hand")]
+    root = database_state_root(config.source)
+    backup = newest_backup(session, root)
+    if backup is None:
+        return [Action(session, "skip", broken, "no verified creds backup", status="skipped",
+                       result="unrecoverable: pair the device again")]
+    return [Action(session, "restore-stored-creds", broken, f"restore the creds of {backup.jid} in "
+                   f"{session.creds_source} from {backup.path.name}", backup=backup, state_root=root)]
+
+
 def _repairs(session: Session, codes: set[str], options: FixOptions, config: Config) -> list[Action]:
+    if session.creds_source is not None and session.source is not None:
+        return _stored_creds_actions(session, codes, config)  # no folder: only the creds can be repaired
+    if session.creds_source is not None:
+        return _stored_creds_actions(session, codes, config) + _folder_repairs(
+            session, codes - BROKEN_CREDS - ABANDONED, options, config)  # the key files only
+    return _folder_repairs(session, codes, options, config)
+
+
+def _folder_repairs(session: Session, codes: set[str], options: FixOptions, config: Config) -> list[Action]:
     purge_abandoned = options.purge_abandoned or config.fix_purge_abandoned
     if codes & ABANDONED and purge_abandoned:
         what = sorted(codes & ABANDONED)
@@ -128,7 +157,7 @@ def _repairs(session: Session, codes: set[str], options: FixOptions, config: Con
     actions: list[Action] = []
     if codes & BROKEN_CREDS or ("creds-missing" in codes and session.format == "baileys"):
         actions += _creds_actions(session, codes, options)
-    if session.format == "baileys" and codes & {"key-file-corrupt", "leftover-temp"}:
+    if session.format in KEY_FOLDERS and codes & {"key-file-corrupt", "leftover-temp"}:
         damaged, leftovers = damaged_files(session.path, options.deep)
         if damaged and "key-file-corrupt" in codes:
             actions.append(Action(session, "quarantine", ["key-file-corrupt"],

@@ -16,6 +16,7 @@ from wadoctor.repair.plan import Action, FixOptions, plan_session
 from wadoctor.repair.quarantine import STATE_DIR
 from wadoctor.report import Report
 from wadoctor.scan import scan
+from wadoctor.stores.sources import StoreSource
 
 RUN_LOCK = "fix.lock"
 
@@ -50,13 +51,14 @@ def run_lock(paths: Sequence[Path], wait: float) -> list[SessionGuard]:
     return locks
 
 
-def wait_until_free(paths: Sequence[Path], config: Config, seconds: float, keep_backups: bool) -> Report:
+def wait_until_free(paths: Sequence[Path], config: Config, seconds: float, keep_backups: bool,
+                    sources: Sequence[StoreSource] = ()) -> Report:
     """Scan until no session has a holder (the old gateway has exited), or fail with 75;
     the last scan, of the sessions now free, is the one fix acts on."""
     deadline = time.monotonic() + seconds
     while True:
-        report = scan(paths, config, "fix", keep_backups=keep_backups)
-        held = [s for s in report.sessions if s.holders]
+        report = scan(paths, config, "fix", keep_backups=keep_backups, sources=sources)
+        held = [s for s in report.sessions if s.holders]  # processes: a database's own record outlives a kill
         if not held:
             return report
         if time.monotonic() >= deadline:
@@ -66,19 +68,19 @@ def wait_until_free(paths: Sequence[Path], config: Config, seconds: float, keep_
 
 
 def fix(paths: Sequence[Path], config: Config, options: FixOptions, dry_run: bool = False,
-        wait: float = 0.0, wait_free: float | None = None) -> FixResult:
+        wait: float = 0.0, wait_free: float | None = None, sources: Sequence[StoreSource] = ()) -> FixResult:
     locks = [] if dry_run else run_lock(paths, wait)
     try:
         before = None
         if wait_free is not None:
-            before = wait_until_free(paths, config, wait_free, keep_backups=not dry_run)
+            before = wait_until_free(paths, config, wait_free, keep_backups=not dry_run, sources=sources)
         if before is None or options.deep:  # the waiting scans are plain: a deep fix reads again
-            before = scan(paths, config, "fix", deep=options.deep, keep_backups=not dry_run)
+            before = scan(paths, config, "fix", deep=options.deep, keep_backups=not dry_run, sources=sources)
         actions = [a for s in before.sessions for a in plan_session(s, options, config)]
         result = FixResult(before, actions, dry_run=dry_run)
         if not dry_run and any(a.status == "planned" for a in actions):
             execute(actions, options.force)
-            result.after = scan(paths, config, "fix", deep=options.deep)
+            result.after = scan(paths, config, "fix", deep=options.deep, sources=sources)
         return result
     finally:
         for lock in locks:
