@@ -143,3 +143,36 @@ def registry(postgres):
         for table in ("wadoctor_sessions", "wadoctor_hosts", "wadoctor_guards", "wadoctor_meta"):
             conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
     return postgres.url
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A real redis-server for the whole run (see tests/fixtures/redis_server.py)."""
+    from tests.fixtures.redis_server import RedisServer, RedisUnavailable
+
+    try:
+        server = RedisServer(password="r3dis-pass-word")
+    except RedisUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the Redis tests: {exc}")
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def evolution_db(postgres):
+    """An empty database with Evolution API's auth-state tables; yields its URL (and a connection)."""
+    import uuid
+
+    import psycopg
+
+    from tests.fixtures import evolution
+
+    name = f"evolution_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = postgres.url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        evolution.create_schema(conn)
+        yield url, conn

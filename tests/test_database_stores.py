@@ -1,0 +1,257 @@
+"""Auth state in databases: Evolution API v2 (PostgreSQL + key folders or Redis hashes) and Baileys
+auth states in Redis, on real servers, filled with creds and keys real Baileys wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import REPO, by_id, codes
+from tests.fixtures import evolution
+from tests.fixtures.baileys import paired
+
+
+def _unpaired(path):
+    return {"dir": path, "kind": "unpaired"}
+
+
+def _config(tmp_path, text):
+    config = tmp_path / "wadoctor.toml"
+    config.write_text(text)
+    return config
+
+
+def test_evolution_rows_join_key_folders(tmp_path, write, cli, evolution_db):
+    """The check Evolution users run: its database and its instances folder together."""
+    url, conn = evolution_db
+    shop, kiosk, new = write(paired(tmp_path / "w" / "shop"), paired(tmp_path / "w" / "kiosk", pn="6289999999999",
+                                                                     device=3), _unpaired(tmp_path / "w" / "new"))
+    instances = tmp_path / "evolution" / "instances"
+    a = evolution.add_instance(conn, "shop", shop.path, "open", owner=shop.jid)
+    b = evolution.add_instance(conn, "kiosk", kiosk.path, "connecting", minutes_ago=30)
+    c = evolution.add_instance(conn, "closed", kiosk.path, "close")
+    evolution.add_instance(conn, "fresh", new.path, "connecting")
+    for instance, folder in ((a, shop.path), (b, kiosk.path), (c, kiosk.path)):
+        evolution.key_folder(instance, folder, instances)
+    leftover = evolution.key_folder(evolution.Instance("0f1e2d3c", "gone", {}), shop.path, instances)
+
+    run = cli("check", "--json", "--no-backup", url, instances)
+    sessions = by_id(run.json())
+    assert sessions["shop"]["identity"]["jid"] == shop.jid
+    assert sessions["shop"]["state"] == "paired" and sessions["shop"]["path"] == str(instances / a.id)
+    assert sessions["shop"]["connection"]["status"] == "open"
+    assert sessions["shop"]["gateway"]["instance_id"] == a.id and sessions["shop"]["files"] > 30
+    assert "creds-missing" not in codes(sessions["shop"])  # the database completes the folder
+    assert "instance-stuck-connecting" in codes(sessions["kiosk"])
+    assert "instance-stuck-connecting" not in codes(sessions["fresh"])  # connecting for a moment only
+    assert sessions["fresh"]["state"] == "unpaired"
+    assert "instance-closed-paired" in codes(sessions["closed"])
+    orphan = sessions[leftover.name]
+    assert codes(orphan) == {"instance-orphan"} and orphan["path"] == str(leftover)
+    # kiosk and closed carry one device: one of them is a copy of the other
+    assert "duplicate-identity" in codes(sessions["kiosk"]) and "duplicate-identity" in codes(sessions["closed"])
+    assert run.code == 1
+
+    table = cli("check", "--no-backup", url, instances)
+    assert "evolution-api" in table.out and "Evolution API (connectionStatus open)" in table.out
+
+
+def test_evolution_keys_in_redis_and_orphans_both_ways(tmp_path, write, cli, evolution_db, redis_server):
+    url, conn = evolution_db
+    shop, other = write(paired(tmp_path / "w" / "shop"), paired(tmp_path / "w" / "other", pn="15550001111"))
+    client = redis_server.client(3)
+    a = evolution.add_instance(conn, "shop", shop.path, "open")
+    evolution.add_instance(conn, "lost", other.path, "open")  # paired, but its hash is gone
+    evolution.key_hash(client, a, prefix="evo")
+    stray = evolution.key_hash(client, evolution.Instance("deleted-id", "x", evolution.encoded(other.path)), "evo")
+    entry = next(k["entry"] for k in a.values["keys"] if k["entry"].startswith("session-"))
+    client.hset(f"evo:instance:{a.id}", entry, a.values["keys"][0]["hash"][:40])  # cut short
+    config = _config(tmp_path, f'[[stores]]\nurl = "{url}"\nredis = "{redis_server.url(3)}"\nprefix = "evo"\n')
+
+    plain = by_id(cli("check", "--json", "--no-backup", "-c", config).json())
+    assert plain["shop"]["state"] == "paired" and plain["shop"]["files"] == len(a.values["keys"])
+    assert "key-file-corrupt" not in codes(plain["shop"])  # a plain check counts keys in Redis
+    assert "instance-orphan" in codes(plain["lost"])
+    assert codes(plain["deleted-id"]) == {"instance-orphan"} and stray in plain["deleted-id"]["path"]
+    deep = by_id(cli("check", "--json", "--no-backup", "--deep", "-c", config).json())
+    assert "key-file-corrupt" in codes(deep["shop"])
+    assert redis_server.password not in json.dumps(deep)
+
+
+def test_evolution_reset_creds_are_restored_compare_and_set(tmp_path, write, cli, evolution_db):
+    """Evolution's own failure: a read of the creds times out, it saves fresh creds over the
+    paired ones. fix puts the backup back, refusing while Evolution says the instance is live."""
+    url, conn = evolution_db
+    shop, fresh = write(paired(tmp_path / "w" / "shop"), _unpaired(tmp_path / "w" / "fresh"))
+    instances = tmp_path / "instances"
+    a = evolution.add_instance(conn, "shop", shop.path, "open")
+    evolution.key_folder(a, shop.path, instances)
+    config = _config(tmp_path, f'[[stores]]\nurl = "{url}"\ninstances = ["instances"]\n')
+    assert cli("check", "-c", config).code == 0  # keeps a verified backup beside the config
+    backups = list((tmp_path / ".wadoctor" / "backups" / "databases").glob("shop-*/creds-*.json"))
+    assert len(backups) == 1 and oct(backups[0].stat().st_mode)[-3:] == "600"
+
+    conn.execute('UPDATE "Session" SET creds = %s WHERE "sessionId" = %s',
+                 (evolution.encoded(fresh.path)["creds"]["evolution"], a.id))
+    broken = by_id(cli("check", "--json", "-c", config).json())["shop"]
+    assert broken["state"] == "reset" and "creds-reset" in codes(broken)
+
+    held = cli("fix", "--json", "-c", config)
+    assert held.json()["actions"][0]["status"] == "skipped" and "connectionStatus open" in held.out
+    conn.execute("""UPDATE "Instance" SET "connectionStatus" = 'close' WHERE id = %s""", (a.id,))
+    fixed = cli("fix", "--json", "-c", config)
+    action = fixed.json()["actions"][0]
+    assert action["status"] == "done", fixed
+    row = conn.execute('SELECT creds FROM "Session" WHERE "sessionId" = %s', (a.id,)).fetchone()[0]
+    assert json.loads(json.loads(row))["me"]["id"] == shop.jid
+    after = by_id(cli("check", "--json", "--no-backup", "-c", config).json())["shop"]
+    assert after["state"] == "paired"
+    assert action["quarantine"] in cli("quarantine", "list", "-c", config).out
+    entry = tmp_path / ".wadoctor" / "quarantine" / action["quarantine"]
+    kept = next((entry / "files").iterdir())
+    assert json.loads(kept.read_text())["noiseKey"] == json.loads(
+        json.loads(evolution.encoded(fresh.path)["creds"]["evolution"]))["noiseKey"]
+
+
+def test_restore_refuses_a_row_changed_since_it_was_read(tmp_path, write, evolution_db):
+    """Compare-and-set: the gateway rewrote the row between the check and the repair."""
+    from wadoctor.config import load_config
+    from wadoctor.repair.execute import execute
+    from wadoctor.repair.plan import FixOptions, plan_session
+    from wadoctor.scan import scan, targets
+
+    url, conn = evolution_db
+    shop, fresh, other = write(paired(tmp_path / "w" / "shop"), _unpaired(tmp_path / "w" / "fresh"),
+                               _unpaired(tmp_path / "w" / "other"))
+    a = evolution.add_instance(conn, "shop", shop.path, "close")
+    evolution.key_folder(a, shop.path, tmp_path / "instances")
+    config = load_config(_config(tmp_path, f'[[stores]]\nurl = "{url}"\ninstances = ["instances"]\n'))
+    paths, sources = targets(None, config)
+    scan(paths, config, "check", keep_backups=True, sources=sources)
+    conn.execute('UPDATE "Session" SET creds = %s WHERE "sessionId" = %s',
+                 (evolution.encoded(fresh.path)["creds"]["evolution"], a.id))
+    report = scan(paths, config, "fix", sources=sources)
+    actions = plan_session(report.sessions[0], FixOptions(), config)
+    meanwhile = evolution.encoded(other.path)["creds"]["evolution"]
+    conn.execute('UPDATE "Session" SET creds = %s WHERE "sessionId" = %s', (meanwhile, a.id))
+    execute(actions, force=False)
+    assert actions[0].status == "failed" and "changed since it was read" in actions[0].result
+    row = conn.execute('SELECT creds FROM "Session" WHERE "sessionId" = %s', (a.id,)).fetchone()[0]
+    assert row == meanwhile
+    assert not (tmp_path / ".wadoctor" / "quarantine").exists() or not any(
+        (tmp_path / ".wadoctor" / "quarantine").iterdir())
+
+
+def test_redis_layouts_of_the_common_packages(tmp_path, write, cli, redis_server):
+    """baileys-redis-auth (hash and key-per-entry) and redis-baileys (byte-list Buffers), and one
+    device found in Redis and in a folder: a duplicate identity across sources."""
+    shop, other = write(paired(tmp_path / "shop"), paired(tmp_path / "w" / "other", pn="15550002222"))
+    values = evolution.encoded(shop.path)
+    client = redis_server.client(5)
+    client.hset("bot:shop:auth", mapping={"creds": values["creds"]["hash"],
+                                          **{k["entry"]: k["hash"] for k in values["keys"]}})
+    other_values = evolution.encoded(other.path)
+    client.set("bot:other:creds", other_values["creds"]["hash"])
+    for k in other_values["keys"]:
+        client.set(f"bot:other:{k['entry']}", k["hash"])
+    client.set("rb:wa:sess:x:auth_creds", other_values["creds"]["bytelist"])
+    for k in other_values["keys"]:
+        client.set(f"rb:wa:sess:x:{k['entry']}", k["bytelist"])
+    damaged = next(k["entry"] for k in other_values["keys"] if k["entry"].startswith("pre-key-"))
+    client.set(f"bot:other:{damaged}", "")
+
+    run = cli("check", "--json", "--no-backup", f"{redis_server.url(5)}?prefix=bot:", tmp_path / "shop")
+    sessions = {s["path"]: s for s in run.json()["sessions"]}
+    in_redis = next(s for p, s in sessions.items() if p.endswith("bot:shop:auth"))
+    assert in_redis["id"] == "shop" and in_redis["identity"]["jid"] == shop.jid
+    assert in_redis["files"] == len(values["keys"]) + 1
+    assert "duplicate-identity" in codes(in_redis) and "duplicate-identity" in codes(sessions[str(shop.path)])
+    keyed = next(s for p, s in sessions.items() if p.endswith("bot:other:*"))
+    assert keyed["state"] == "paired" and keyed["key_files"]["pre-key"] > 0
+    assert "key-file-corrupt" not in codes(keyed)
+    assert all(redis_server.password not in s["path"] for s in sessions.values())
+
+    deep = cli("check", "--json", "--no-backup", "--deep", f"{redis_server.url(5)}?prefix=bot:")
+    keyed = next(s for s in deep.json()["sessions"] if s["path"].endswith("bot:other:*"))
+    assert "key-file-corrupt" in codes(keyed) and damaged in keyed["findings"][0]["message"] + json.dumps(
+        keyed["findings"])
+
+    bytelists = by_id(cli("check", "--json", "--no-backup", f"{redis_server.url(5)}?prefix=rb:").json())
+    assert bytelists["wa:sess:x"]["identity"]["jid"] == other.jid and bytelists["wa:sess:x"]["state"] == "paired"
+
+    bloat = _config(tmp_path, "[thresholds]\nbloat_files = 10\n")
+    assert "bloat" in codes(by_id(cli("check", "--json", "--no-backup", "-c", bloat,
+                                      f"{redis_server.url(5)}?prefix=bot:").json())["shop"])
+
+
+def test_redis_creds_emptied_are_restored(tmp_path, write, cli, redis_server):
+    shop, = write(paired(tmp_path / "w" / "shop"))
+    values = evolution.encoded(shop.path)
+    client = redis_server.client(6)
+    client.set("rb:shop:auth_creds", values["creds"]["bytelist"])
+    for k in values["keys"]:
+        client.set(f"rb:shop:{k['entry']}", k["bytelist"])
+    config = _config(tmp_path, f'[[stores]]\nurl = "{redis_server.url(6, with_password=False)}"\n'
+                               'prefix = "rb:"\npassword_env = "GATEWAY_REDIS_PASSWORD"\n')
+    env = {"GATEWAY_REDIS_PASSWORD": redis_server.password}
+    assert cli("check", "-c", config, env=env).code == 0
+    client.set("rb:shop:auth_creds", "")
+    assert "creds-empty" in cli("check", "-q", "-c", config, env=env).out
+    fixed = cli("fix", "--json", "-c", config, env=env)
+    assert fixed.json()["actions"][0]["status"] == "done", fixed
+    restored = json.loads(client.get("rb:shop:auth_creds"))
+    assert isinstance(restored["noiseKey"]["public"]["data"], list)  # what redis-baileys' reader needs
+    assert by_id(cli("check", "--json", "-c", config, env=env).json())["shop"]["state"] == "paired"
+    for output in (fixed.out, fixed.err):
+        assert redis_server.password not in output
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_unreachable_or_foreign_sources_are_one_line_and_exit_3(tmp_path, write, cli, postgres):
+    shop, = write(paired(tmp_path / "shop"))
+    port = _closed_port()
+    down = f"postgresql://evo:TopSecret1@127.0.0.1:{port}/evolution?schema=evolution_api"
+    started = time.monotonic()
+    run = cli("check", "--no-backup", down, f"redis://:TopSecret2@127.0.0.1:{port}/0", tmp_path / "shop")
+    assert time.monotonic() - started < 20
+    assert run.code == 3 and "shop" in run.out
+    assert f"postgresql://evo@127.0.0.1:{port}/evolution?schema=evolution_api: cannot connect" in run.err
+    assert f"redis://127.0.0.1:{port}/0: cannot connect" in run.err
+    assert "TopSecret" not in run.out + run.err
+
+    foreign = cli("check", "--json", "--no-backup", postgres.url)  # a database, but not Evolution's
+    problem = foreign.json()["problems"][0]
+    assert foreign.code == 3 and 'not an Evolution API database: no table "Instance"' in problem["message"]
+
+    bad = cli("check", "mysql://x@db/evolution")  # not a scheme wadoctor reads: a path that does not exist
+    assert bad.code == 3
+
+
+def test_plain_commands_never_import_the_database_drivers(tmp_path):
+    code = ("import sys, runpy; sys.argv = ['wadoctor', 'check', '--no-backup', sys.argv[1]]\n"
+            "try:\n    runpy.run_module('wadoctor', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('psycopg', 'redis')))")
+    result = subprocess.run([sys.executable, "-c", code, str(REPO / "examples" / "sessions")], capture_output=True,
+                            text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[[stores]]\nkind = "evolution"\n', "needs a url"),
+    ('[[stores]]\nurl = "redis://h/0"\nkind = "evolution"\n', "is not read from a redis:// URL"),
+    ('[[stores]]\nurl = "postgresql://h/db"\nflavour = "x"\n', "unknown key 'stores.flavour'"),
+])
+def test_bad_store_config_is_one_line_exit_78(tmp_path, cli, text, message):
+    run = cli("check", "-c", _config(tmp_path, text))
+    assert run.code == 78 and message in run.err and len(run.err.strip().splitlines()) == 1
