@@ -31,7 +31,7 @@ LAST_BATCH = 5  # key files of a session's last write (a message: a Signal sessi
 HISTORY_DAYS = 30
 
 
-def _age_like_a_gateway(folder: Path, rng: random.Random, now: float) -> None:
+def age_like_a_gateway(folder: Path, rng: random.Random, now: float) -> None:
     names = sorted(p.name for p in folder.iterdir())
     last = now - rng.uniform(0, 86400)
     batch = set(rng.sample(names, min(LAST_BATCH, len(names)))) | {"creds.json"}
@@ -58,5 +58,5 @@ def build_fleet(root: Path, sessions: int, files: int) -> int:
             unique = re.sub(r"\.json$", f"-{i}.json", name)
             (folder / unique).write_bytes(data)
             written += len(data)
-        _age_like_a_gateway(folder, rng, now)
+        age_like_a_gateway(folder, rng, now)
     return written
