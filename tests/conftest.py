@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -118,6 +118,13 @@ def real_chromium() -> None:
         pytest.skip("chromium is not installed (apt-get install chromium)")
 
 
+def unavailable(reason: str) -> NoReturn:
+    """A real server is missing: a failure under CI, which must run every test, else a skip."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run these tests: {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A real PostgreSQL server for the whole run (see tests/fixtures/postgres.py)."""
@@ -127,9 +134,7 @@ def postgres():
         server = Postgres()
         server.start()
     except PostgresUnavailable as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the fleet tests: {exc}")
-        pytest.skip(str(exc))
+        unavailable(f"PostgreSQL: {exc}")
     yield server
     server.destroy()
 
@@ -153,9 +158,7 @@ def redis_server():
     try:
         server = RedisServer(password="r3dis-pass-word")
     except RedisUnavailable as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the Redis tests: {exc}")
-        pytest.skip(str(exc))
+        unavailable(f"Redis: {exc}")
     yield server
     server.stop()
 

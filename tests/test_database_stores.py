@@ -255,3 +255,19 @@ def test_plain_commands_never_import_the_database_drivers(tmp_path):
 def test_bad_store_config_is_one_line_exit_78(tmp_path, cli, text, message):
     run = cli("check", "-c", _config(tmp_path, text))
     assert run.code == 78 and message in run.err and len(run.err.strip().splitlines()) == 1
+
+
+def test_names_from_a_database_never_leave_the_backup_folder(tmp_path, write, cli, redis_server):
+    """A session name is outside text: `../../x` names a backup folder, it does not climb."""
+    shop, = write(paired(tmp_path / "w" / "shop"))
+    values = evolution.encoded(shop.path)
+    client = redis_server.client(7)
+    client.hset("bot:../../escape:auth", mapping={"creds": values["creds"]["hash"],
+                                                   **{k["entry"]: k["hash"] for k in values["keys"]}})
+    home = tmp_path / "conf" / "deep"
+    home.mkdir(parents=True)
+    config = _config(home, f'[[stores]]\nurl = "{redis_server.url(7)}"\nprefix = "bot:"\n')
+    run = cli("check", "--json", "-c", config)
+    assert by_id(run.json())["../../escape"]["state"] == "paired"
+    backups = [p for p in tmp_path.rglob("creds-*.json") if "w" not in p.relative_to(tmp_path).parts[:1]]
+    assert backups and all(p.is_relative_to(home / ".wadoctor" / "backups" / "databases") for p in backups)

@@ -18,7 +18,7 @@ from typing import Any
 
 from wadoctor.model import Session, SessionState
 from wadoctor.repair.quarantine import STATE_DIR, state_root
-from wadoctor.repair.safety import fsync_dir, write_synced
+from wadoctor.repair.safety import file_safe, fsync_dir, write_synced
 from wadoctor.stores.baileys import CREDS, CREDS_CAP
 from wadoctor.stores.baileys_creds import parse_json_bytes, validation_problems
 from wadoctor.stores.files import read_capped
@@ -51,7 +51,7 @@ def backup_dir(session: Session, database_dir: Path | None = None) -> Path:
     if session.creds_source is not None:
         digest = hashlib.sha256(session.creds_source.encode()).hexdigest()[:12]
         root = database_dir or database_state_root(None)
-        return root / STATE_DIR / "backups" / "databases" / f"{session.id}-{digest}"
+        return root / STATE_DIR / "backups" / "databases" / f"{file_safe(session.id)}-{digest}"
     return state_root(session.path) / STATE_DIR / "backups" / session.id
 
 

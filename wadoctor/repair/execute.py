@@ -10,7 +10,7 @@ from wadoctor.errors import WadoctorError
 from wadoctor.repair.backups import restored_creds
 from wadoctor.repair.plan import Action
 from wadoctor.repair.quarantine import STATE_DIR, quarantine, state_root
-from wadoctor.repair.safety import write_synced
+from wadoctor.repair.safety import file_safe, write_synced
 from wadoctor.repair.salvage import salvage
 from wadoctor.repair.terminate import NotAllowed, terminate
 from wadoctor.stores import SOURCE_ADAPTERS
@@ -65,7 +65,7 @@ def _restore_stored_creds(action: Action) -> str:
             return
         folder = action.state_root / STATE_DIR
         folder.mkdir(mode=0o700, exist_ok=True)
-        old = write_synced(folder / f".{session.id}-creds.json", session.creds_raw)
+        old = write_synced(folder / f".{file_safe(session.id)}-creds.json", session.creds_raw)
         entry = quarantine(action.state_root, session.id, ",".join(action.codes),
                            [(old, f"{action.codes[0]}: the creds {session.creds_source} held, replaced by "
                                   f"{action.backup.path.name}")])

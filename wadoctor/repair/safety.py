@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from wadoctor.errors import WadoctorError
@@ -19,6 +20,15 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def file_safe(name: str) -> str:
+    """A name from outside (an instance name, a Redis key) as one harmless file-name part: it can
+    neither climb out of its folder nor hide as a dot file."""
+    return _UNSAFE.sub("_", name).lstrip(".") or "_"
 
 
 def write_synced(path: Path, data: bytes) -> Path:
