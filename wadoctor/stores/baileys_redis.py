@@ -125,16 +125,15 @@ def _hash_sessions(client: Any, candidates: list[bytes], start: int) -> list[Red
         with client.pipeline(transaction=False) as pipe:
             for key in hashes:
                 pipe.hlen(key)
-                pipe.hexists(key, b"creds")
-                pipe.hget(key, b"creds")
+                pipe.hget(key, b"creds")  # None: no creds field (an empty one reads b"")
             replies = pipe.execute()
         for index, key in enumerate(hashes):
-            length, has_creds, creds = replies[3 * index:3 * index + 3]
+            length, creds = replies[2 * index:2 * index + 2]
+            has_creds = creds is not None
             name = key[start:]
             if name.endswith(HASH_SUFFIX):
                 name = name[:-len(HASH_SUFFIX)]
-            found.append(RedisSession(_text(name), _text(key), "hash", creds, bool(has_creds),
-                                      int(length) - bool(has_creds)))
+            found.append(RedisSession(_text(name), _text(key), "hash", creds, has_creds, int(length) - has_creds))
     return found
 
 
@@ -159,8 +158,8 @@ def read_entries(client: Any, found: RedisSession) -> Iterator[tuple[str, str, b
             yield entry, _kind(entry) or "", value
 
 
-def key_damage(client: Any, found: RedisSession) -> tuple[Sample, dict[str, int]]:
-    """Every damaged key entry (a sample of names) and the count of each key type."""
+def observe_key_damage(session: Session, client: Any, found: RedisSession) -> None:
+    """`--deep`: read every key entry, count each type, and observe the damaged ones."""
     damaged = Sample()
     types: dict[str, int] = {}
     for entry, kind, value in read_entries(client, found):
@@ -170,7 +169,10 @@ def key_damage(client: Any, found: RedisSession) -> tuple[Sample, dict[str, int]
         problem = "empty" if not value else key_file_problem(kind, value)
         if problem:
             damaged.add(f"{entry} ({problem})")
-    return damaged, types
+    session.key_types = types
+    if damaged.count:
+        session.observe("key-file-corrupt", f"{damaged.count} key(s) damaged: {damaged.names[0]}",
+                        count=damaged.count, files=damaged.names)
 
 
 def session_of(source: StoreSource, found: RedisSession, client: Any, deep: bool, format: str) -> Session:
@@ -183,11 +185,7 @@ def session_of(source: StoreSource, found: RedisSession, client: Any, deep: bool
     apply_stored_creds(session, found.creds if found.has_creds else None, found.entries, "Redis")
     session.creds_raw, session.store = found.creds, source
     if deep:
-        damaged, types = key_damage(client, found)
-        session.key_types = types
-        if damaged.count:
-            session.observe("key-file-corrupt", f"{damaged.count} key(s) damaged: {damaged.names[0]}",
-                            count=damaged.count, files=damaged.names)
+        observe_key_damage(session, client, found)
     return session
 
 

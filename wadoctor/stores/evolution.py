@@ -22,7 +22,7 @@ from typing import Any
 from wadoctor.model import Connection, GatewayRef, Session, SessionState
 from wadoctor.stores.base import SourceRead, StoreAdapter
 from wadoctor.stores.baileys_creds import apply_stored_creds
-from wadoctor.stores.baileys_redis import find_sessions, key_damage
+from wadoctor.stores.baileys_redis import find_sessions, observe_key_damage
 from wadoctor.masking import mask_url
 from wadoctor.stores.sources import CredsChanged, SourceUnavailable, StoreSource
 
@@ -104,9 +104,11 @@ class EvolutionRead(SourceRead):
         """`cached`: creds from the instance's Redis hash, where Evolution keeps them instead of a
         Session row (CACHE_REDIS_SAVE_INSTANCES)."""
         raw = stored_creds(instance.creds) if instance.has_row else cached
+        where = "its Session row"
         if not instance.has_row and cached is not None:
             session.store = None  # fix writes Session rows only; these creds are the cache's
-        apply_stored_creds(session, raw, key_files, "its Session row")
+            where = "its Redis hash"
+        apply_stored_creds(session, raw, key_files, where)
         session.creds_raw = raw
         if instance.name is None:
             session.observe("instance-orphan", "a Session row whose Instance row is gone", side="instance")
@@ -138,10 +140,7 @@ class EvolutionRead(SourceRead):
             if stored is not None:
                 session.files, session.key_types = stored.entries, dict(stored.key_types)
                 if self.deep:
-                    damaged, session.key_types = key_damage(self.redis, stored)
-                    if damaged.count:
-                        session.observe("key-file-corrupt", f"{damaged.count} key(s) damaged: {damaged.names[0]}",
-                                        count=damaged.count, files=damaged.names)
+                    observe_key_damage(session, self.redis, stored)
             self._judge(session, instance, stored.entries if stored else 0, stored.creds if stored else None)
             where = self._key_place()
             if stored is None and where and session.state is SessionState.PAIRED:
