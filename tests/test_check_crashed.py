@@ -10,7 +10,7 @@ from wadoctor.diagnosis import POLICY_CHECKS, diagnose
 from wadoctor.discovery import Discovery
 from wadoctor.exitcodes import ExitCode
 from wadoctor.report import Report
-from wadoctor.stores import ADAPTERS
+from wadoctor.stores.adapters import ADAPTERS
 from wadoctor.stores.baileys import BaileysMultiFile
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from wadoctor.gateways.detect import AppFolder, detect
 from wadoctor.gateways.naming import HIDDEN_DIRS, Namer, gateway_file
 from wadoctor.model import Session
-from wadoctor.stores import StoreAdapter
+from wadoctor.stores.base import StoreAdapter
 from wadoctor.stores.files import describe_os_error, read_head
 
 # Folders that never hold sessions and can be huge.

@@ -22,7 +22,7 @@ from wadoctor.model import Session
 from wadoctor.repair.backups import database_state_root, keep_backup
 from wadoctor.repair.plan import mark_fixable
 from wadoctor.report import Report
-from wadoctor.stores import ADAPTERS, SOURCE_ADAPTERS
+from wadoctor.stores.adapters import ADAPTERS, SOURCE_ADAPTERS
 from wadoctor.stores.base import SourceRead
 from wadoctor.stores.sources import SourceUnavailable, StoreSource, is_url, parse_source
 

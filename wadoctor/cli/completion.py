@@ -21,7 +21,7 @@ def _roots(ctx: typer.Context) -> list[Path]:
 def session_ids(ctx: typer.Context, incomplete: str) -> list[str]:
     from wadoctor.config import load_config
     from wadoctor.discovery import Discovery
-    from wadoctor.stores import ADAPTERS
+    from wadoctor.stores.adapters import ADAPTERS
 
     config = load_config(ctx.params.get("config_file"))
     found = Discovery(ADAPTERS, config.max_depth).sessions(_roots(ctx))

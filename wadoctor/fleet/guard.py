@@ -26,7 +26,7 @@ from wadoctor.escape import visible
 from wadoctor.fleet.registry import RegistryUnavailable, connect, ensure_schema, lock_key, this_host
 from wadoctor.guard import CommandFailed, GuardBusy, SessionGuard, this_process_record
 from wadoctor.masking import mask_cmdline
-from wadoctor.stores import ADAPTERS
+from wadoctor.stores.adapters import ADAPTERS
 
 WATCH_SECONDS = 5.0
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)

@@ -13,7 +13,7 @@ from wadoctor.repair.quarantine import STATE_DIR, quarantine, state_root
 from wadoctor.repair.safety import file_safe, write_synced
 from wadoctor.repair.salvage import salvage
 from wadoctor.repair.terminate import NotAllowed, terminate
-from wadoctor.stores import SOURCE_ADAPTERS
+from wadoctor.stores.adapters import SOURCE_ADAPTERS
 from wadoctor.stores.baileys import CREDS
 
 JOURNALS = ("-journal", "-wal", "-shm")

@@ -1,20 +1,3 @@
-"""Store adapters, one module per on-disk format, all behind `StoreAdapter`."""
-
-from wadoctor.stores.baileys import BaileysMultiFile
-from wadoctor.stores.baileys_legacy import BaileysSingleFile
-from wadoctor.stores.baileys_redis import BaileysRedis
-from wadoctor.stores.base import StoreAdapter
-from wadoctor.stores.chromium import ChromiumProfile
-from wadoctor.stores.evolution import Evolution
-from wadoctor.stores.whatsmeow import WhatsmeowSqlite
-from wadoctor.stores.wwebjs_remote import RemoteAuthBackup
-
-# RemoteAuth's staging folder holds a copy of a profile's Default folder: it is read before
-# the Chromium adapter can take it for a profile.
-ADAPTERS: tuple[StoreAdapter, ...] = (BaileysMultiFile(), BaileysSingleFile(), WhatsmeowSqlite(), RemoteAuthBackup(),
-                                      ChromiumProfile())
-
-# Adapters of database sources, chosen by the source's kind; their drivers load only when read.
-SOURCE_ADAPTERS: tuple[StoreAdapter, ...] = (Evolution(), BaileysRedis())
-
-__all__ = ["ADAPTERS", "SOURCE_ADAPTERS", "StoreAdapter"]
+"""Store adapters, one module per on-disk format, all behind `StoreAdapter` (`stores.base`);
+`stores.adapters` lists them. Kept empty so that reading a config (`stores.sources`) does not
+import every adapter."""
