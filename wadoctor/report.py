@@ -12,8 +12,6 @@ from wadoctor.exitcodes import ExitCode
 from wadoctor.findings import Finding, Severity
 from wadoctor.model import Session
 
-JSON_SCHEMA_VERSION = 1
-
 
 @dataclass
 class Report:

@@ -43,7 +43,7 @@ def fleet(registry: Registry = None, config_file: ConfigFile = None, json: Json 
     Exit 2 when an identity is live on two hosts, 1 for other conflicts or silent hosts."""
     from wadoctor.config import load_config, registry_url
     from wadoctor.fleet.registry import connect, ensure_schema, live_guards, read_fleet
-    from wadoctor.report import JSON_SCHEMA_VERSION
+    from wadoctor import JSON_SCHEMA_VERSION
     from wadoctor.times import iso
 
     config = load_config(config_file)

@@ -40,7 +40,6 @@ def logs(
     from wadoctor.cli.output import Output
     from wadoctor.config import load_config
     from wadoctor.logs.run import analyze, report_of
-    from wadoctor.render.logsout import logs_document, logs_view
 
     output = Output(output_mode(json, quiet), verbose)
     config = load_config(config_file)
@@ -51,6 +50,8 @@ def logs(
             raise UsageError("--follow reads one file (or -)")
         report = _follow(files[0], config, output, since, until, session, pattern)
     if output.mode is Mode.JSON:
+        from wadoctor.render.jsonout import logs_document
+
         sys.stdout.write(jsonlib.dumps(logs_document(report), indent=2, default=str) + "\n")
     elif output.mode is Mode.QUIET:
         for log, found in report.sessions:
@@ -58,6 +59,8 @@ def logs(
                 if finding.severity.rank:
                     output.out.print(f"{finding.severity.value} {finding.code} {log.session}: {finding.message}")
     else:
+        from wadoctor.render.logsout import logs_view
+
         output.out.print(logs_view(report, verbose))
     output.prometheus(prometheus, "logs", int(report.exit_code()), config.prometheus_mask_phones, logs=report)
     raise typer.Exit(int(report.exit_code()))

@@ -12,7 +12,8 @@ from wadoctor import __version__
 from wadoctor.render.jsonout import report_dict
 from wadoctor.render.console import text
 from wadoctor.repair.plan import Action
-from wadoctor.report import JSON_SCHEMA_VERSION, Report
+from wadoctor import JSON_SCHEMA_VERSION
+from wadoctor.report import Report
 from wadoctor.times import iso
 
 _STATUS_STYLE = {"planned": "cyan", "done": "green", "skipped": "yellow", "failed": "bold red"}

@@ -1,14 +1,18 @@
-"""The versioned JSON document (`--json`); its fields are documented in docs/json.md."""
+"""The versioned JSON documents of `check` and `logs` (`--json`); docs/contracts.md has their fields."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wadoctor import __version__
+from wadoctor import JSON_SCHEMA_VERSION, __version__
+from wadoctor.logs.report import figures
 from wadoctor.model import Identity, Session
-from wadoctor.report import JSON_SCHEMA_VERSION, Report
 from wadoctor.times import iso
+
+if TYPE_CHECKING:  # the documents are built without the scan's modules (`logs --json` starts fast)
+    from wadoctor.logs.report import LogReport
+    from wadoctor.report import Report
 
 
 def _identity(identity: Identity | None) -> dict[str, Any] | None:
@@ -105,3 +109,20 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 def render_json(report: Report) -> str:
     return json.dumps(report_dict(report), indent=2, default=str)
+
+
+def logs_document(report: LogReport) -> dict[str, Any]:
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "tool": {"name": "wadoctor", "version": __version__},
+        "command": "logs",
+        "lines": report.lines,
+        "events": report.events,
+        "sessions": [
+            {"session": log.session, **figures(log),
+             "findings": [{"code": f.code, "severity": f.severity.value, "message": f.message, "hint": f.hint,
+                           "fixable": f.fixable, "evidence": f.evidence} for f in found]}
+            for log, found in report.sessions
+        ],
+        "summary": {"sessions": len(report.sessions), "exit_code": int(report.exit_code())},
+    }

@@ -1,4 +1,4 @@
-"""How `wadoctor logs` shows its figures: a table, the versioned JSON, or quiet lines."""
+"""How `wadoctor logs` shows its figures on a terminal (the JSON is in `jsonout`)."""
 
 from __future__ import annotations
 
@@ -7,32 +7,13 @@ from typing import Any
 from rich.console import Group
 from rich.table import Table
 
-from wadoctor import __version__
 from wadoctor.logs.report import LogReport, figures
 from wadoctor.render.console import text
 from wadoctor.render.table import finding_lines
-from wadoctor.report import JSON_SCHEMA_VERSION
 
 COLUMNS = ("conflicts", "worst_hourly_conflicts", "logouts", "restarts", "connection_losses", "decrypt_failures",
            "reconnects", "storms")
 HEADERS = ("CONFLICTS", "WORST/H", "LOGOUTS", "RESTARTS", "LOST", "DECRYPT", "RECONNECTS", "STORMS")
-
-
-def logs_document(report: LogReport) -> dict[str, Any]:
-    return {
-        "schema_version": JSON_SCHEMA_VERSION,
-        "tool": {"name": "wadoctor", "version": __version__},
-        "command": "logs",
-        "lines": report.lines,
-        "events": report.events,
-        "sessions": [
-            {"session": log.session, **figures(log),
-             "findings": [{"code": f.code, "severity": f.severity.value, "message": f.message, "hint": f.hint,
-                           "fixable": f.fixable, "evidence": f.evidence} for f in found]}
-            for log, found in report.sessions
-        ],
-        "summary": {"sessions": len(report.sessions), "exit_code": int(report.exit_code())},
-    }
 
 
 def logs_table(report: LogReport) -> Table:
