@@ -228,3 +228,30 @@ def test_scanner_agrees_with_a_line_by_line_read_of_the_benchmark_log(tmp_path):
     assert found.events == expected.events > 0
     assert {s: figures(log) for s, log in found.sessions.items()} == \
         {s: figures(log) for s, log in expected.sessions.items()}
+
+
+@pytest.mark.parametrize("block", [7, 200, 4096])
+def test_blocks_cut_anywhere_give_the_same_answer(tmp_path, monkeypatch, block):
+    """A line cut by a block's end, a line longer than a block, a last line with no end."""
+    import random
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_logs import generate
+
+    from wadoctor.config import Config
+    from wadoctor.logs import scanner
+    from wadoctor.logs.report import figures
+    from wadoctor.logs.run import analyze
+
+    log = tmp_path / "gw.log"
+    generate(log, 3_000, random.Random(block))
+    long_line = json.dumps({"level": 50, "time": 1_795_300_000_000, "session": "long", "msg": "stream errored out",
+                            "pad": "x" * 3 * block, "reasonNode": {"tag": "conflict", "attrs": {"type": "replaced"}}})
+    with open(log, "a") as out:
+        out.write(long_line + "\n" + long_line.replace('"long"', '"tail"'))
+    monkeypatch.setattr(scanner, "BLOCK", block)
+    expected, found = reference_analysis([log]), analyze([str(log)], Config())
+    assert found.lines == expected.lines == 3_002
+    assert {s: figures(log) for s, log in found.sessions.items()} == \
+        {s: figures(log) for s, log in expected.sessions.items()}
+    assert found.sessions["long"].conflicts == found.sessions["tail"].conflicts == 1

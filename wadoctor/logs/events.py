@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import NamedTuple
 
 CONFLICT = "conflict"
 LOGOUT = "logout"
@@ -77,8 +78,9 @@ _KEY_VALUE = re.compile(r"\b(?:session|sessionId|instance|instanceName|clientId)
 _LEVELS = frozenset({"info", "warn", "warning", "error", "debug", "trace", "fatal", "notice", "critical"})
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
+    """One thing a line says happened. A tuple: the scanner's workers send thousands of them."""
+
     kind: str
     time: float | None
     session: str | None
@@ -169,23 +171,27 @@ class LineParser:
         return None
 
     def _text(self, text: str, time: float | None, session: str | None) -> list[Event]:
-        for rule, kind in _TEXT_RULES:
-            if rule.search(text):
-                events = [Event(kind, time, session, rule.pattern[:40])]
-                if kind != RECONNECT and RECONNECT_HINT.search(text):
-                    events.append(Event(RECONNECT, time, session, "reconnecting"))
-                return events
-        name = _REASON_NAME.search(text)
-        if name:
-            return [Event(REASON_NAMES[name[1]], time, session, name[1])]
-        if not _CONTEXT.search(text):
-            return []  # a bare "statusCode: 440," inside a dumped error object: counted by its headline
-        for match in _STATUS.finditer(text):
-            code = int(match[1])
-            if code in STATUS_CODES:
-                events = [Event(STATUS_CODES[code], time, session, f"status {code}")]
-                if RECONNECT_HINT.search(text):
-                    events.append(Event(RECONNECT, time, session, "reconnecting"))
-                return events
-        return []
+        return [Event(kind, time, session, detail) for kind, detail in _classify(text)]
 
+
+@lru_cache(maxsize=1024)
+def _classify(text: str) -> tuple[tuple[str, str], ...]:
+    """(kind, detail) of each event in a line's text. Cached: a gateway repeats the same few
+    messages (a reconnect storm is one line thousands of times), and the rules are the cost."""
+    for rule, kind in _TEXT_RULES:
+        if rule.search(text):
+            if kind != RECONNECT and RECONNECT_HINT.search(text):
+                return (kind, rule.pattern[:40]), (RECONNECT, "reconnecting")
+            return ((kind, rule.pattern[:40]),)
+    name = _REASON_NAME.search(text)
+    if name:
+        return ((REASON_NAMES[name[1]], name[1]),)
+    if not _CONTEXT.search(text):
+        return ()  # a bare "statusCode: 440," inside a dumped error object: counted by its headline
+    for match in _STATUS.finditer(text):
+        code = int(match[1])
+        if code in STATUS_CODES:
+            if RECONNECT_HINT.search(text):
+                return (STATUS_CODES[code], f"status {code}"), (RECONNECT, "reconnecting")
+            return ((STATUS_CODES[code], f"status {code}"),)
+    return ()
