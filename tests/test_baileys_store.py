@@ -94,6 +94,33 @@ def test_plain_check_sees_crash_cut_key_files_deep_also_sees_old_damage(write, c
     assert any(other_session.name in f for f in finding["evidence"]["files"])
 
 
+def test_odd_names_are_typed_as_baileys_reads_them(write, cli):
+    """Names are data: a line end or a missing id does not make a key file, a folder or a link
+    named like one is not counted as a healthy key, and a pre-key cut below its floor is read."""
+    written, = write(baileys.paired("s1"))
+    folder = written.path
+    before = by_id(check(cli, write.root))["s1"]["key_files"]
+    (folder / "pre-key-1\n.json").write_text("{}")  # a line end: not a key file
+    (folder / "session-.json").write_text("{}")  # no id: not a key file
+    (folder / "sender-key-memory-.json").write_text("{}")  # Baileys' regex: a sender key with id "memory-"
+    (folder / "pre-key-900.json").mkdir()  # a folder: skipped
+    (folder / "pre-key-901.json").symlink_to(folder / "pre-key-1.json")
+    old = time.time() - 86400
+    for path in folder.iterdir():
+        os.utime(path, (old, old), follow_symlinks=False)
+    cut = sorted(folder.glob("pre-key-*.json"))[3]
+    cut.write_bytes(cut.read_bytes()[:100])
+    os.utime(cut, (old, old))  # outside the crash window: found by its size floor
+    session = by_id(check(cli, write.root))["s1"]
+    assert session["key_files"] == {**before, "pre-key": before["pre-key"] + 1,
+                                    "sender-key": before.get("sender-key", 0) + 1}
+    finding, = session["findings"]
+    assert finding["code"] == "key-file-corrupt" and finding["evidence"]["count"] == 3
+    files = " ".join(finding["evidence"]["files"])
+    assert "pre-key-901.json (a symbolic link" in files and f"{cut.name} (cut short" in files
+    assert "sender-key-memory-.json" in files  # an empty object is no sender-key record
+
+
 def test_deep_check_finds_wrong_key_length_in_a_pre_key(write, cli):
     written, = write(baileys.paired("s1"))
     baileys.set_json_field(written.path / "pre-key-5.json", "public.data", base64.b64encode(b"k" * 33).decode())
