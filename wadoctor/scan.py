@@ -22,7 +22,7 @@ from wadoctor.model import Session
 from wadoctor.repair.backups import database_state_root, keep_backup
 from wadoctor.repair.plan import mark_fixable
 from wadoctor.report import Report
-from wadoctor.stores.adapters import ADAPTERS, SOURCE_ADAPTERS
+from wadoctor.stores.adapters import ADAPTERS, source_adapter
 from wadoctor.stores.base import SourceRead
 from wadoctor.stores.sources import SourceUnavailable, StoreSource, is_url, parse_source
 
@@ -58,7 +58,7 @@ def _read_sources(sources: Sequence[StoreSource], deep: bool) -> tuple[list[Sour
     reads: list[SourceRead] = []
     problems: list[Problem] = []
     for source in sources:
-        adapter = next(a for a in SOURCE_ADAPTERS if source.kind in a.kinds)
+        adapter = source_adapter(source.kind)
         try:
             reads.append(adapter.read_source(source, deep))
         except SourceUnavailable as exc:

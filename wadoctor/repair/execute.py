@@ -13,7 +13,7 @@ from wadoctor.repair.quarantine import STATE_DIR, quarantine, state_root
 from wadoctor.repair.safety import file_safe, write_synced
 from wadoctor.repair.salvage import salvage
 from wadoctor.repair.terminate import NotAllowed, terminate
-from wadoctor.stores.adapters import SOURCE_ADAPTERS
+from wadoctor.stores.adapters import source_adapter
 from wadoctor.stores.baileys import CREDS
 
 JOURNALS = ("-journal", "-wal", "-shm")
@@ -57,7 +57,7 @@ def _restore_stored_creds(action: Action) -> str:
     quarantine (beside the config) before the transaction commits."""
     assert action.backup is not None and action.state_root is not None
     session = action.session
-    adapter = next(a for a in SOURCE_ADAPTERS if session.store.kind in a.kinds)
+    adapter = source_adapter(session.store.kind)
     new = restored_creds(action.backup, session.path)
 
     def keep_old() -> None:

@@ -1,11 +1,10 @@
-"""Every store adapter, in the order discovery asks them; importing this imports them all."""
+"""Every store adapter: the file adapters in the order discovery asks them, and the database
+adapters by the kind of source they read."""
 
 from wadoctor.stores.baileys import BaileysMultiFile
 from wadoctor.stores.baileys_legacy import BaileysSingleFile
-from wadoctor.stores.baileys_redis import BaileysRedis
 from wadoctor.stores.base import StoreAdapter
 from wadoctor.stores.chromium import ChromiumProfile
-from wadoctor.stores.evolution import Evolution
 from wadoctor.stores.whatsmeow import WhatsmeowSqlite
 from wadoctor.stores.wwebjs_remote import RemoteAuthBackup
 
@@ -14,5 +13,11 @@ from wadoctor.stores.wwebjs_remote import RemoteAuthBackup
 ADAPTERS: tuple[StoreAdapter, ...] = (BaileysMultiFile(), BaileysSingleFile(), WhatsmeowSqlite(), RemoteAuthBackup(),
                                       ChromiumProfile())
 
-# Adapters of database sources, chosen by the source's kind; their drivers load only when read.
-SOURCE_ADAPTERS: tuple[StoreAdapter, ...] = (Evolution(), BaileysRedis())
+
+def source_adapter(kind: str) -> StoreAdapter:
+    """The adapter of a database source's kind. Imported only when a source is read, like
+    their drivers: a check of folders does not pay for them."""
+    from wadoctor.stores.baileys_redis import BaileysRedis
+    from wadoctor.stores.evolution import Evolution
+
+    return next(a for a in (Evolution(), BaileysRedis()) if kind in a.kinds)
