@@ -91,3 +91,12 @@ def test_logs_json_imports_neither_rich_nor_the_session_scan(tmp_path):
              or m.startswith(("wadoctor.scan", "wadoctor.discovery", "wadoctor.holders", "wadoctor.stores.baileys"))}
     assert not heavy, sorted(heavy)
     assert "wadoctor.logs.scanner" in loaded
+
+
+def test_check_json_of_folders_imports_neither_rich_nor_database_or_log_code(tmp_path):
+    loaded = loaded_modules(["check", "--json", str(tmp_path)])
+    heavy = {m for m in loaded if m.split(".")[0] in ("rich", "psycopg", "redis")
+             or m.startswith(("wadoctor.logs", "wadoctor.fleet", "wadoctor.stores.evolution",
+                              "wadoctor.stores.baileys_redis"))}
+    assert not heavy, sorted(heavy)
+    assert "wadoctor.stores.baileys" in loaded

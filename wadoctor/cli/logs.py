@@ -50,7 +50,7 @@ def logs(
             raise UsageError("--follow reads one file (or -)")
         report = _follow(files[0], config, output, since, until, session, pattern)
     if output.mode is Mode.JSON:
-        from wadoctor.render.jsonout import logs_document
+        from wadoctor.render.logsjson import logs_document
 
         sys.stdout.write(jsonlib.dumps(logs_document(report), indent=2, default=str) + "\n")
     elif output.mode is Mode.QUIET:

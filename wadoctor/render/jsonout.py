@@ -1,4 +1,4 @@
-"""The versioned JSON documents of `check` and `logs` (`--json`); docs/contracts.md has their fields."""
+"""The versioned JSON document of `check` (`--json`); docs/contracts.md has its fields."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from wadoctor import JSON_SCHEMA_VERSION, __version__
-from wadoctor.logs.report import figures
 from wadoctor.model import Identity, Session
 from wadoctor.times import iso
 
-if TYPE_CHECKING:  # the documents are built without the scan's modules (`logs --json` starts fast)
-    from wadoctor.logs.report import LogReport
+if TYPE_CHECKING:
     from wadoctor.report import Report
 
 
@@ -109,20 +107,3 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 def render_json(report: Report) -> str:
     return json.dumps(report_dict(report), indent=2, default=str)
-
-
-def logs_document(report: LogReport) -> dict[str, Any]:
-    return {
-        "schema_version": JSON_SCHEMA_VERSION,
-        "tool": {"name": "wadoctor", "version": __version__},
-        "command": "logs",
-        "lines": report.lines,
-        "events": report.events,
-        "sessions": [
-            {"session": log.session, **figures(log),
-             "findings": [{"code": f.code, "severity": f.severity.value, "message": f.message, "hint": f.hint,
-                           "fixable": f.fixable, "evidence": f.evidence} for f in found]}
-            for log, found in report.sessions
-        ],
-        "summary": {"sessions": len(report.sessions), "exit_code": int(report.exit_code())},
-    }

@@ -1,4 +1,4 @@
-"""How `wadoctor logs` shows its figures on a terminal (the JSON is in `jsonout`)."""
+"""How `wadoctor logs` shows its figures on a terminal (the JSON is in `logsjson`)."""
 
 from __future__ import annotations
 
