@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from wadoctor import JSON_SCHEMA_VERSION, __version__
+from wadoctor.findings import Finding
 from wadoctor.model import Identity, Session
 from wadoctor.times import iso
 
@@ -64,18 +65,14 @@ def session_dict(session: Session) -> dict[str, Any]:
             for h in session.holders
         ],
         "logs": session.logs,
-        "findings": [
-            {
-                "code": f.code,
-                "severity": f.severity.value,
-                "message": f.message,
-                "hint": f.hint,
-                "fixable": f.fixable,
-                "evidence": f.evidence,
-            }
-            for f in session.findings
-        ],
+        "findings": [finding_dict(f) for f in session.findings],
     }
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    """A finding as check's and logs' documents give it."""
+    return {"code": finding.code, "severity": finding.severity.value, "message": finding.message,
+            "hint": finding.hint, "fixable": finding.fixable, "evidence": finding.evidence}
 
 
 def report_dict(report: Report) -> dict[str, Any]:

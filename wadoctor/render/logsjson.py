@@ -7,6 +7,7 @@ from typing import Any
 
 from wadoctor import JSON_SCHEMA_VERSION, __version__
 from wadoctor.logs.report import LogReport, figures
+from wadoctor.render.jsonout import finding_dict
 
 
 def logs_document(report: LogReport) -> dict[str, Any]:
@@ -17,9 +18,7 @@ def logs_document(report: LogReport) -> dict[str, Any]:
         "lines": report.lines,
         "events": report.events,
         "sessions": [
-            {"session": log.session, **figures(log),
-             "findings": [{"code": f.code, "severity": f.severity.value, "message": f.message, "hint": f.hint,
-                           "fixable": f.fixable, "evidence": f.evidence} for f in found]}
+            {"session": log.session, **figures(log), "findings": [finding_dict(f) for f in found]}
             for log, found in report.sessions
         ],
         "summary": {"sessions": len(report.sessions), "exit_code": int(report.exit_code())},
