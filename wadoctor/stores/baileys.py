@@ -105,7 +105,7 @@ def scan_key_files(path: Path, entries: list[os.DirEntry[str]], deep: bool,
     # the newest key files near the session's newest write
     recent = compress(range(len(names)), map(operator.ge, mtimes, repeat(found.newest - CRASH_WINDOW)))
     done = set(judged)
-    window = [(mtimes[i], i) for i in recent if kinds[i] and i not in done and stat.S_ISREG(modes[i])]
+    window = [(mtimes[i], i) for i in recent if kinds[i] and i not in done]  # links and devices are done
     for _, index in sorted(heapq.nlargest(CRASH_WINDOW_FILES, window)):
         judge(index)
     return found
