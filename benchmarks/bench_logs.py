@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bytecode import byte_compile  # noqa: E402
 from wadoctor.logs.events import KEYWORDS  # noqa: E402
 
 GREP_PATTERN = "|".join(KEYWORDS)  # the words wadoctor looks for first (no ERE metacharacters)
@@ -131,6 +132,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=2_000_000)
     parser.add_argument("--follow-seconds", type=float, default=6.0)
     args = parser.parse_args()
+    byte_compile()
     with tempfile.TemporaryDirectory(prefix="wadoctor-logs-") as work:
         log = Path(work) / "gateway.log"
         generate(log, args.lines, random.Random(7))

@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
+from bytecode import byte_compile  # noqa: E402
 from fleet import age_like_a_gateway  # noqa: E402
 from tests.fixtures import baileys, evolution  # noqa: E402
 from tests.fixtures.postgres import Postgres  # noqa: E402
@@ -95,6 +96,7 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=800)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    byte_compile()
     work = Path(tempfile.mkdtemp(prefix="wadoctor-stores-"))
     template = baileys.write_sessions([baileys.paired(work / "template", preKeys=args.keys - 40)])[0].path
     values = evolution.encoded(template)
