@@ -7,19 +7,18 @@ import operator
 import os
 import re
 import stat
-import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import attrgetter
 from pathlib import Path
+from typing import NamedTuple
 
 from wadoctor.model import Sample, Session, SessionState
 from wadoctor.stores.baileys_creds import apply_creds, parse_json_bytes
 from wadoctor.stores.baileys_keys import KEY_FILE, KEY_FILE_CAP, LEFTOVER_SUFFIXES, SIZE_FLOORS, key_file_problem
 from wadoctor.stores.base import StoreAdapter
-from wadoctor.stores.files import TooLarge, describe_os_error, read_capped
+from wadoctor.stores.files import TooLarge, describe_os_error, lstat_names, read_capped
 
 CREDS = "creds.json"
 CREDS_CAP = 64 << 20
@@ -38,6 +37,14 @@ CRASH_WINDOW = 2.0
 CRASH_WINDOW_FILES = 32
 
 
+class CredsStat(NamedTuple):
+    """creds.json's lstat, as the folder's one pass read it."""
+
+    mode: int
+    size: int
+    mtime: float
+
+
 @dataclass
 class KeyScan:
     """What one pass over a session folder's entries found."""
@@ -45,7 +52,7 @@ class KeyScan:
     files: int = 0
     bytes: int = 0
     newest: float = 0.0
-    creds: os.stat_result | None = None
+    creds: CredsStat | None = None
     key_types: dict[str, int] = field(default_factory=dict)
 
 
@@ -53,8 +60,7 @@ class KeyScan:
 # over the names joined by line ends (a per-name loop in Python cost twice the lstat itself).
 _KINDS = re.compile(r"^(?:" + KEY_FILE.pattern.replace("(.+)", ".+").removesuffix(r"\Z") + r"$)?.*$", re.MULTILINE)
 _FLOOR = {"": -1, **SIZE_FLOORS}.__getitem__
-_MODE, _SIZE, _MTIME = attrgetter("st_mode"), attrgetter("st_size"), attrgetter("st_mtime")
-_FILE_NAMES = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()  # as os.fsencode
+_NAME = operator.attrgetter("name")
 
 
 def scan_key_files(path: Path, entries: list[os.DirEntry[str]], deep: bool,
@@ -67,23 +73,27 @@ def scan_key_files(path: Path, entries: list[os.DirEntry[str]], deep: bool,
     per file, only C loops (map, zip, compress) run over the lstat results."""
     folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)  # names, not paths, walked from here
     try:
-        names, stats = _lstat_all(folder, [e.name for e in entries], unreadable)
+        names, modes, sizes, mtimes, failed = lstat_names(folder, list(map(_NAME, entries)))
     finally:
         os.close(folder)
-    modes = list(map(_MODE, stats))
-    if not all(map(stat.S_ISREG, modes)):  # folders are skipped, links and devices judged
+    for name, code in failed:
+        unreadable(name, describe_os_error(OSError(code, os.strerror(code))))
+    regular = all(map(stat.S_ISREG, modes))
+    if not regular:  # folders are skipped, links and devices judged
         kept = list(map(operator.not_, map(stat.S_ISDIR, modes)))
-        names, stats, modes = list(compress(names, kept)), list(compress(stats, kept)), list(compress(modes, kept))
-    sizes, mtimes = list(map(_SIZE, stats)), list(map(_MTIME, stats))
+        names, modes = list(compress(names, kept)), list(compress(modes, kept))
+        sizes, mtimes = list(compress(sizes, kept)), list(compress(mtimes, kept))
     kinds = _kinds(names)
     found = KeyScan(files=len(names), bytes=sum(sizes), newest=max(mtimes, default=0.0))
     counts = Counter(kinds)
-    if counts.pop("", 0):
+    if CREDS in names:
+        at = names.index(CREDS)
+        found.creds = CredsStat(modes[at], sizes[at], mtimes[at])
+    if counts.pop("", 0) > (found.creds is not None):  # files other than keys and creds
         for name in compress(names, map(operator.not_, kinds)):
             if name.endswith(LEFTOVER_SUFFIXES):
                 leftover(name)
     found.key_types = dict(counts)
-    found.creds = stats[names.index(CREDS)] if CREDS in names else None
 
     def judge(index: int) -> None:
         try:
@@ -97,8 +107,10 @@ def scan_key_files(path: Path, entries: list[os.DirEntry[str]], deep: bool,
     if deep:  # every key file
         suspects = map(bool, kinds)
     else:  # every key file under its type's floor, and every one that is not a regular file
-        suspects = map(operator.or_, map(operator.lt, sizes, map(_FLOOR, kinds)),
-                       map(operator.and_, map(bool, kinds), map(operator.not_, map(stat.S_ISREG, modes))))
+        suspects = map(operator.lt, sizes, map(_FLOOR, kinds))
+        if not regular:
+            suspects = map(operator.or_, suspects,
+                           map(operator.and_, map(bool, kinds), map(operator.not_, map(stat.S_ISREG, modes))))
     judged = list(compress(range(len(names)), suspects))
     for index in judged:
         judge(index)
@@ -117,26 +129,6 @@ def _kinds(names: list[str]) -> list[str]:
     if text.count("\n") == len(names) - 1:  # no name holds a line end (names are data)
         return _KINDS.findall(text)
     return [match[1] if (match := KEY_FILE.match(name)) else "" for name in names]
-
-
-def _lstat_all(folder: int, names: list[str], unreadable: Callable[[str, str], None],
-               ) -> tuple[list[str], list[os.stat_result]]:
-    """The lstat of every name; a name that cannot be (gone since the listing) is reported.
-    The names are encoded all at once: os.stat encoding each one cost a quarter of the lstat."""
-    encoded = "\0".join(names).encode(*_FILE_NAMES).split(b"\0") if names else []  # no name holds a NUL
-    try:
-        return names, [os.stat(name, dir_fd=folder, follow_symlinks=False) for name in encoded]
-    except OSError:
-        pass
-    kept, stats = [], []
-    for name, raw in zip(names, encoded):
-        try:
-            stats.append(os.stat(raw, dir_fd=folder, follow_symlinks=False))
-        except OSError as exc:
-            unreadable(name, describe_os_error(exc))
-            continue
-        kept.append(name)
-    return kept, stats
 
 
 class BaileysMultiFile(StoreAdapter):
@@ -192,15 +184,15 @@ def damaged_files(path: Path, deep: bool) -> tuple[list[tuple[Path, str]], list[
     return damaged, leftovers
 
 
-def _read_creds(session: Session, path: Path, st: os.stat_result, key_files: int) -> bool:
+def _read_creds(session: Session, path: Path, st: CredsStat, key_files: int) -> bool:
     """Fill the session from creds.json; False when the file is some other program's."""
-    session.creds_mtime = st.st_mtime
-    if not stat.S_ISREG(st.st_mode):
+    session.creds_mtime = st.mtime
+    if not stat.S_ISREG(st.mode):
         session.state = SessionState.BROKEN
-        what = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file"
+        what = "a symbolic link" if stat.S_ISLNK(st.mode) else "not a regular file"
         session.observe("path-unreadable", f"{CREDS} is {what}; wadoctor does not follow or open it")
         return True
-    if st.st_size == 0:
+    if st.size == 0:
         session.state = SessionState.BROKEN
         left = f"; the identity's {key_files} key files are still here" if key_files else ""
         session.observe("creds-empty", f"{CREDS} is 0 bytes{left}", key_files=key_files)
@@ -209,7 +201,7 @@ def _read_creds(session: Session, path: Path, st: os.stat_result, key_files: int
         raw = read_capped(path, CREDS_CAP)
     except TooLarge:
         session.state = SessionState.BROKEN
-        session.observe("creds-corrupt", f"{CREDS} is {st.st_size} bytes, far more than creds ever hold")
+        session.observe("creds-corrupt", f"{CREDS} is {st.size} bytes, far more than creds ever hold")
         return True
     except OSError as exc:
         session.state = SessionState.BROKEN
