@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from bytecode import byte_compile  # noqa: E402
+from timing import byte_compile  # noqa: E402
 from fleet import age_like_a_gateway  # noqa: E402
 from tests.fixtures import baileys, evolution  # noqa: E402
 from tests.fixtures.postgres import Postgres  # noqa: E402

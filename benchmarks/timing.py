@@ -1,0 +1,54 @@
+"""How the benchmarks time a command against the tool it is compared with.
+
+wadoctor is byte-compiled first, as `pip install` leaves an installed copy: an editable
+install run with PYTHONDONTWRITEBYTECODE set (as on these machines) never writes .pyc files,
+so every run would compile some 30 modules from source again, about 40 ms of CPU on each
+start that no installed wadoctor pays. The commands compared take turns, best of several
+rounds: on a shared machine the same command varies by a third from one minute to the next,
+and taking turns gives both the same minutes.
+"""
+
+from __future__ import annotations
+
+import compileall
+import resource
+import subprocess
+import time
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "wadoctor"
+
+
+def byte_compile() -> None:
+    compileall.compile_dir(PACKAGE, quiet=1)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(command: list[str]) -> tuple[float, float]:
+    """(wall, CPU of the process and its children); output goes to a pipe, not /dev/null,
+    which GNU grep detects and stops early for."""
+    cpu, start = _children_cpu(), time.perf_counter()
+    subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start, _children_cpu() - cpu
+
+
+def best_of(commands: list[list[str]], repeat: int) -> list[tuple[float, float]]:
+    """(best wall time, best CPU time) of each command over `repeat` rounds after a warm-up
+    run of each, the commands taking turns in every round."""
+    for command in commands:
+        _run(command)
+    best = [(float("inf"), float("inf"))] * len(commands)
+    for _ in range(repeat):
+        for i, command in enumerate(commands):
+            wall, cpu = _run(command)
+            best[i] = (min(best[i][0], wall), min(best[i][1], cpu))
+    return best
+
+
+def peak_rss_mib() -> float:
+    """The largest resident set of any child so far."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
