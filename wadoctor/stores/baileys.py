@@ -16,7 +16,8 @@ from typing import NamedTuple
 
 from wadoctor.model import Sample, Session, SessionState
 from wadoctor.stores.baileys_creds import apply_creds, parse_json_bytes
-from wadoctor.stores.baileys_keys import KEY_FILE, KEY_FILE_CAP, LEFTOVER_SUFFIXES, SIZE_FLOORS, key_file_problem
+from wadoctor.stores.baileys_keys import (KEY_FILE, KEY_FILE_CAP, KEY_SUFFIX, KEY_TYPES, LEFTOVER_SUFFIXES,
+                                          SIZE_FLOORS, key_file_problem)
 from wadoctor.stores.base import StoreAdapter
 from wadoctor.stores.files import TooLarge, describe_os_error, lstat_names, read_capped
 
@@ -61,6 +62,10 @@ class KeyScan:
 _KINDS = re.compile(r"^(?:" + KEY_FILE.pattern.replace("(.+)", ".+").removesuffix(r"\Z") + r"$)?.*$", re.MULTILINE)
 _FLOOR = {"": -1, **SIZE_FLOORS}.__getitem__
 _NAME = operator.attrgetter("name")
+try:  # the same typing in C (wadoctor/stores/_speedups.c), where it was built
+    from wadoctor.stores._speedups import prefix_kinds as _native_kinds
+except ImportError:
+    _native_kinds = None
 
 
 def scan_key_files(path: Path, entries: list[os.DirEntry[str]], deep: bool,
@@ -125,6 +130,8 @@ def scan_key_files(path: Path, entries: list[os.DirEntry[str]], deep: bool,
 
 def _kinds(names: list[str]) -> list[str]:
     """Each name's key type, "" for other files."""
+    if _native_kinds is not None:
+        return _native_kinds(names, KEY_TYPES, KEY_SUFFIX)
     text = "\n".join(names)
     if text.count("\n") == len(names) - 1:  # no name holds a line end (names are data)
         return _KINDS.findall(text)

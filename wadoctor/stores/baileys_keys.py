@@ -10,10 +10,10 @@ from wadoctor.stores.buffers import BadBytes, decode_bytes, decode_sized
 
 # 7.x types; 6.x has the first six. Alternation order matters: sender-key-memory must be
 # tried before sender-key. Names have '/' replaced by '__' and ':' by '-'.
-KEY_FILE = re.compile(
-    r"(pre-key|session|sender-key-memory|sender-key|app-state-sync-key|app-state-sync-version"
-    r"|lid-mapping|device-list|tctoken|identity-key)-(.+)\.json\Z"
-)
+KEY_TYPES = ("pre-key", "session", "sender-key-memory", "sender-key", "app-state-sync-key",
+             "app-state-sync-version", "lid-mapping", "device-list", "tctoken", "identity-key")
+KEY_SUFFIX = ".json"
+KEY_FILE = re.compile(rf"({'|'.join(KEY_TYPES)})-(.+){re.escape(KEY_SUFFIX)}\Z")
 # Leftovers of an interrupted atomic write (*.json.tmp) or a hand-made backup.
 LEFTOVER_SUFFIXES = (".tmp", ".bak")
 KEY_FILE_CAP = 16 << 20

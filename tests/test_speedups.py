@@ -1,8 +1,9 @@
-"""The lstat of a session folder's files, in C and in Python: the same answers.
+"""A plain check's per-file work, in C and in Python: the same answers.
 
-A plain check judges every file by the lstat that wadoctor/stores/_lstat.c takes; where it
-was not built (no compiler at install) os.stat takes it. Both must give what os.lstat gives,
-byte for byte in the names and to the last bit of the mtime (the crash window compares them).
+A plain check judges every file by the lstat that wadoctor/stores/_speedups.c takes and the
+key type it reads from the name; where the helper was not built (no compiler at install)
+Python does both. Both must give what os.lstat gives, byte for byte in the names and to the
+last bit of the mtime (the crash window compares them), and type names as Baileys' regex does.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from wadoctor.stores import files
+from wadoctor.stores import baileys, files
+from wadoctor.stores.baileys_keys import KEY_FILE, KEY_SUFFIX, KEY_TYPES
 
 
 @pytest.fixture
@@ -36,9 +40,13 @@ def odd_folder(tmp_path: Path) -> Path:
     return folder
 
 
+def _native():
+    assert files._native_lstat_names is not None and baileys._native_kinds is not None, (
+        "wadoctor/stores/_speedups.c was not built: reinstall with a C compiler (pip install -e .)")
+
+
 def _both(folder: Path, names: list[str]) -> tuple[files.FolderStats, files.FolderStats]:
-    assert files._native_lstat_names is not None, (
-        "wadoctor/stores/_lstat.c was not built: reinstall with a C compiler (pip install -e .)")
+    _native()
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         return files.FolderStats(*files._native_lstat_names(fd, names)), files._lstat_names(fd, names)
@@ -69,3 +77,21 @@ def test_a_name_gone_since_the_listing_is_reported_with_its_errno(odd_folder: Pa
 def test_an_empty_folder_gives_empty_lists(tmp_path: Path) -> None:
     native, python = _both(tmp_path, [])
     assert native == python == files.FolderStats([], [], [], [], [])
+
+
+# Names made of the pieces that matter: type prefixes, dashes, line ends, the suffix.
+_pieces = st.sampled_from([*KEY_TYPES, "-", "--", "\n", ".json", ".jso", "json", ".", "x", "é", "1", ".tmp", ""])
+
+
+@given(st.lists(st.lists(_pieces, max_size=6).map("".join), max_size=20))
+@example(["sender-key-memory-.json", "sender-key-memory-x.json", "session-.json", "pre-key-1\n.json",
+          "pre-key-1.json\n", "pre-key-.json.json", "pre-key--.json", "pre-keyx-1.json", ".json", ""])
+def test_names_are_typed_as_baileys_regex_types_them(names: list[str]) -> None:
+    _native()
+    expected = [match[1] if (match := KEY_FILE.match(name)) else "" for name in names]
+    assert baileys._native_kinds(names, KEY_TYPES, KEY_SUFFIX) == expected
+    native, baileys._native_kinds = baileys._native_kinds, None
+    try:
+        assert baileys._kinds(names) == expected  # the one-regex pass used without the helper
+    finally:
+        baileys._native_kinds = native

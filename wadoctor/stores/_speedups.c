@@ -1,10 +1,12 @@
-/* The lstat of every file of a session folder, for a plain check.
+/* The per-file work of a plain check, for the folders of a large fleet.
  *
  * A plain check costs one lstat per file, and in Python each os.stat builds a stat_result
  * of 19 fields (three of them nanosecond integers made by big-integer arithmetic): more CPU
- * than the system call itself. This does the same fstatat calls and keeps only the three
- * fields the check judges. It is optional: wadoctor.stores.files falls back to os.stat when
- * it was not built, and the tests hold both to the same answers.
+ * than the system call itself. lstat_names does the same fstatat calls and keeps only the
+ * three fields the check judges; prefix_kinds types each file by its name as one regex pass
+ * would, without a match object per name. Both are optional: wadoctor.stores.files and
+ * wadoctor.stores.baileys fall back to Python where this was not built, and the tests hold
+ * both to the same answers.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -79,17 +81,68 @@ error:
     return NULL;
 }
 
+PyDoc_STRVAR(prefix_kinds_doc,
+"prefix_kinds(names, kinds, suffix) -> list of str\n\n"
+"For each name, the first of kinds such that the name is kind + '-' + at least one character\n"
+"other than a line end + suffix, else ''; as re.match(r'(k1|k2|...)-(.+)' + suffix + r'\\Z').");
+
+static PyObject *
+prefix_kinds(PyObject *module, PyObject *args)
+{
+    PyObject *names, *kinds, *suffix;
+    if (!PyArg_ParseTuple(args, "O!O!U:prefix_kinds", &PyList_Type, &names, &PyTuple_Type, &kinds, &suffix))
+        return NULL;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(kinds); k++)
+        if (!PyUnicode_Check(PyTuple_GET_ITEM(kinds, k))) {
+            PyErr_SetString(PyExc_TypeError, "prefix_kinds: kinds must be str");
+            return NULL;
+        }
+    PyObject *none = PyUnicode_New(0, 0), *found = PyList_New(PyList_GET_SIZE(names));
+    if (none == NULL || found == NULL)
+        goto error;
+    Py_ssize_t tail = PyUnicode_GET_LENGTH(suffix);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(names); i++) {
+        PyObject *name = PyList_GET_ITEM(names, i), *kind = none;
+        if (!PyUnicode_Check(name)) {
+            PyErr_SetString(PyExc_TypeError, "prefix_kinds: names must be str");
+            goto error;
+        }
+        Py_ssize_t length = PyUnicode_GET_LENGTH(name);
+        if (length > tail && PyUnicode_Tailmatch(name, suffix, 0, length, 1) == 1) {
+            for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(kinds); k++) {
+                PyObject *candidate = PyTuple_GET_ITEM(kinds, k);
+                Py_ssize_t head = PyUnicode_GET_LENGTH(candidate);
+                if (head + 2 + tail <= length && PyUnicode_Tailmatch(name, candidate, 0, length, -1) == 1
+                    && PyUnicode_READ_CHAR(name, head) == '-'
+                    && PyUnicode_FindChar(name, '\n', head + 1, length - tail, 1) == -1) {
+                    kind = candidate;
+                    break;
+                }
+            }
+        }
+        Py_INCREF(kind);
+        PyList_SET_ITEM(found, i, kind);
+    }
+    Py_DECREF(none);
+    return found;
+error:
+    Py_XDECREF(none);
+    Py_XDECREF(found);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"lstat_names", lstat_names, METH_VARARGS, lstat_names_doc},
+    {"prefix_kinds", prefix_kinds, METH_VARARGS, prefix_kinds_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_lstat", "The lstat of many names in one call (see lstat_names).", -1, methods,
+    PyModuleDef_HEAD_INIT, "_speedups", "A plain check's per-file work in C (see the functions).", -1, methods,
 };
 
 PyMODINIT_FUNC
-PyInit__lstat(void)
+PyInit__speedups(void)
 {
     return PyModule_Create(&module);
 }
