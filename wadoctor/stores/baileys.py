@@ -57,8 +57,8 @@ class KeyScan:
     key_types: dict[str, int] = field(default_factory=dict)
 
 
-# A name's key type, or "" for any other file, for every name of a folder in one regex pass
-# over the names joined by line ends (a per-name loop in Python cost twice the lstat itself).
+# Without the C helper: a name's key type, or "" for any other file, for every name of a folder
+# in one regex pass over the names joined by line ends (a per-name loop cost twice the lstat).
 _KINDS = re.compile(r"^(?:" + KEY_FILE.pattern.replace("(.+)", ".+").removesuffix(r"\Z") + r"$)?.*$", re.MULTILINE)
 _FLOOR = {"": -1, **SIZE_FLOORS}.__getitem__
 _NAME = operator.attrgetter("name")
