@@ -33,10 +33,10 @@ def test_a_crashing_check_is_a_finding_and_other_checks_still_run(tmp_path):
 
 
 class _BrokenAdapter(BaileysMultiFile):
-    def read_dir(self, path, entries, deep):
+    def read_dir(self, path, listing, deep):
         if path.name == "bad":
             raise KeyError("surprise")
-        return super().read_dir(path, entries, deep)
+        return super().read_dir(path, listing, deep)
 
 
 def test_a_crashing_adapter_names_the_session_and_the_scan_goes_on(tmp_path):

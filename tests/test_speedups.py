@@ -1,7 +1,7 @@
 """A plain check's per-file work, in C and in Python: the same answers.
 
-A plain check judges every file by the lstat that wadoctor/stores/_speedups.c takes and the
-key type it reads from the name; where the helper was not built (no compiler at install)
+A plain check judges every file by the listing and lstat that wadoctor/stores/_speedups.c
+takes and the key type it reads from the name; where the helper was not built (no compiler at install)
 Python does both. Both must give what os.lstat gives, byte for byte in the names and to the
 last bit of the mtime (the crash window compares them), and type names as Baileys' regex does.
 """
@@ -41,42 +41,52 @@ def odd_folder(tmp_path: Path) -> Path:
 
 
 def _native():
-    assert files._native_lstat_names is not None and baileys._native_kinds is not None, (
+    assert files._native_list_folder is not None and baileys._native_kinds is not None, (
         "wadoctor/stores/_speedups.c was not built: reinstall with a C compiler (pip install -e .)")
 
 
-def _both(folder: Path, names: list[str]) -> tuple[files.FolderStats, files.FolderStats]:
+def _both(folder: Path) -> tuple[files.Listing, files.Listing]:
     _native()
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        return files.FolderStats(*files._native_lstat_names(fd, names)), files._lstat_names(fd, names)
-    finally:
-        os.close(fd)
+    return files.Listing(*files._native_list_folder(folder)), files._list_folder(folder)
 
 
-def test_c_and_python_give_what_lstat_gives(odd_folder: Path) -> None:
-    names = os.listdir(odd_folder)
-    native, python = _both(odd_folder, names)
+def test_c_and_python_list_what_listdir_and_lstat_give(odd_folder: Path) -> None:
+    native, python = _both(odd_folder)
     assert native == python
-    assert native.names == names and not native.failed
+    assert native.names == os.listdir(odd_folder) and not native.failed
     for name, mode, size, mtime in zip(native.names, native.modes, native.sizes, native.mtimes):
         st = os.lstat(odd_folder / name)
         assert (mode, size, mtime) == (st.st_mode, st.st_size, st.st_mtime), name
-    assert native.mtimes[names.index("pre-key-1.json")] == 1_700_000_000.9876542
+    assert native.mtimes[native.names.index("pre-key-1.json")] == 1_700_000_000.9876542
 
 
 def test_a_name_gone_since_the_listing_is_reported_with_its_errno(odd_folder: Path) -> None:
     names = os.listdir(odd_folder)
     (odd_folder / "pre-key-1.json").unlink()
-    native, python = _both(odd_folder, [*names, "never-was.json"])
-    assert native == python
-    assert native.failed == [("pre-key-1.json", errno.ENOENT), ("never-was.json", errno.ENOENT)]
-    assert native.names == [n for n in names if n != "pre-key-1.json"]
+    fd = os.open(odd_folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        listed = files._lstat_names(fd, [*names, "never-was.json"])
+    finally:
+        os.close(fd)
+    assert listed.failed == [("pre-key-1.json", errno.ENOENT), ("never-was.json", errno.ENOENT)]
+    assert listed.names == [n for n in names if n != "pre-key-1.json"]
+    assert "pre-key-1.json" in listed.every_name() and not listed.empty
 
 
 def test_an_empty_folder_gives_empty_lists(tmp_path: Path) -> None:
-    native, python = _both(tmp_path, [])
-    assert native == python == files.FolderStats([], [], [], [], [])
+    native, python = _both(tmp_path)
+    assert native == python == files.Listing([], [], [], [], []) and native.empty
+
+
+@pytest.mark.parametrize("lister", [files._list_folder, files.list_folder], ids=["python", "c"])
+def test_a_folder_that_cannot_be_listed_raises_with_its_path(tmp_path: Path, lister) -> None:
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "link").symlink_to(tmp_path / "gone")
+    for path, code in [(tmp_path / "missing", errno.ENOENT), (tmp_path / "file", errno.ENOTDIR),
+                       (tmp_path / "link", errno.ENOENT)]:
+        with pytest.raises(OSError) as raised:
+            lister(path)
+        assert (raised.value.errno, raised.value.filename) == (code, str(path))
 
 
 # Names made of the pieces that matter: type prefixes, dashes, line ends, the suffix.

@@ -7,15 +7,18 @@ are not followed (no loops, no escaping the tree); a path named by the user is.
 A folder that is a gateway's application folder is recognised on the way down, and each
 session found is given its gateway and the name the gateway knows it by (wadoctor.gateways).
 
-Reading a session costs one lstat per file, which is the whole price of a plain check; so
-the subfolders of a large folder of sessions are read by worker processes, one per core.
+Reading a session costs one lstat per file, taken as its folder is listed (`list_folder`),
+which is the whole price of a plain check; so the subfolders of a large folder of sessions
+are read by worker processes, one per core.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.pool
+import errno
 import os
+import stat
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,7 +28,7 @@ from wadoctor.gateways.detect import AppFolder, detect
 from wadoctor.gateways.naming import HIDDEN_DIRS, Namer, gateway_file
 from wadoctor.model import Session
 from wadoctor.stores.base import StoreAdapter
-from wadoctor.stores.files import describe_os_error, read_head
+from wadoctor.stores.files import describe_errno, describe_os_error, list_folder, read_head
 
 # Folders that never hold sessions and can be huge.
 SKIP_DIRS = frozenset({
@@ -98,34 +101,31 @@ class Discovery:
             return
         self._seen.add(key)
         try:
-            with os.scandir(path) as listing:
-                entries = list(listing)
+            listing = list_folder(path)
         except OSError as exc:
             self._problem(path, f"cannot read folder: {describe_os_error(exc)}")
             return
         for adapter in self.adapters:
-            if adapter.claims_dir(path, entries):
-                found = _guarded(adapter, path, lambda a=adapter: _listed(a.read_dir(path, entries, self.deep)))
+            if adapter.claims_dir(path, listing):
+                found = _guarded(adapter, path, lambda a=adapter: _listed(a.read_dir(path, listing, self.deep)))
                 if found:
                     yield from self._named(found)
                     return
-        app = detect(path, (e.name for e in entries))
+        app = detect(path, listing.every_name())
         if app is not None:
             self.apps.append(app)
         if depth >= self.max_depth:
             return
+        for name, code in listing.failed:
+            if code != errno.ENOENT:  # one gone since the listing is no loss
+                self._problem(path / name, describe_errno(code))
         folders: list[Path] = []
-        for entry in sorted(entries, key=lambda e: e.name):
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    name = entry.name
-                    if name not in SKIP_DIRS and (not name.startswith(".") or name in self._hidden):
-                        folders.append(Path(entry.path))
-                elif (entry.name.endswith(self._suffixes) and entry.is_file(follow_symlinks=False)
-                      and not gateway_file(Path(entry.path))):
-                    yield from self._file(Path(entry.path))
-            except OSError as exc:
-                self._problem(Path(entry.path), describe_os_error(exc))
+        for name, mode in sorted(zip(listing.names, listing.modes)):
+            if stat.S_ISDIR(mode):
+                if name not in SKIP_DIRS and (not name.startswith(".") or name in self._hidden):
+                    folders.append(path / name)
+            elif stat.S_ISREG(mode) and name.endswith(self._suffixes) and not gateway_file(path / name):
+                yield from self._file(path / name)
         if self.workers > 1 and len(folders) >= FAN_OUT_MIN * self.workers:
             yield from self._fan_out(folders, depth + 1)
         else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import heapq
 import operator
-import os
 import re
 import stat
 from collections import Counter
@@ -19,7 +18,7 @@ from wadoctor.stores.baileys_creds import apply_creds, parse_json_bytes
 from wadoctor.stores.baileys_keys import (KEY_FILE, KEY_FILE_CAP, KEY_SUFFIX, KEY_TYPES, LEFTOVER_SUFFIXES,
                                           SIZE_FLOORS, key_file_problem)
 from wadoctor.stores.base import StoreAdapter
-from wadoctor.stores.files import TooLarge, describe_os_error, lstat_names, read_capped
+from wadoctor.stores.files import Listing, TooLarge, describe_errno, describe_os_error, list_folder, read_capped
 
 CREDS = "creds.json"
 CREDS_CAP = 64 << 20
@@ -61,28 +60,23 @@ class KeyScan:
 # in one regex pass over the names joined by line ends (a per-name loop cost twice the lstat).
 _KINDS = re.compile(r"^(?:" + KEY_FILE.pattern.replace("(.+)", ".+").removesuffix(r"\Z") + r"$)?.*$", re.MULTILINE)
 _FLOOR = {"": -1, **SIZE_FLOORS}.__getitem__
-_NAME = operator.attrgetter("name")
 try:  # the same typing in C (wadoctor/stores/_speedups.c), where it was built
     from wadoctor.stores._speedups import prefix_kinds as _native_kinds
 except ImportError:
     _native_kinds = None
 
 
-def scan_key_files(path: Path, entries: list[os.DirEntry[str]], deep: bool,
+def scan_key_files(path: Path, listing: Listing, deep: bool,
                    damaged: Callable[[str, str], None], leftover: Callable[[str], None],
                    unreadable: Callable[[str, str], None]) -> KeyScan:
-    """One lstat per entry, and a read of the key files a crash may have cut (all with `deep`).
+    """Judge a folder's lstat'ed entries, reading the key files a crash may have cut (all with `deep`).
 
     The check keeps a sample of the names it is told, a repair keeps them all: both walk here,
     so a plain `fix` repairs exactly what a plain `check` reports. The hot path of a plain check:
     per file, only C loops (map, zip, compress) run over the lstat results."""
-    folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)  # names, not paths, walked from here
-    try:
-        names, modes, sizes, mtimes, failed = lstat_names(folder, list(map(_NAME, entries)))
-    finally:
-        os.close(folder)
+    names, modes, sizes, mtimes, failed = listing
     for name, code in failed:
-        unreadable(name, describe_os_error(OSError(code, os.strerror(code))))
+        unreadable(name, describe_errno(code))
     regular = all(map(stat.S_ISREG, modes))
     if not regular:  # folders are skipped, links and devices judged
         kept = list(map(operator.not_, map(stat.S_ISDIR, modes)))
@@ -141,13 +135,13 @@ def _kinds(names: list[str]) -> list[str]:
 class BaileysMultiFile(StoreAdapter):
     format = "baileys"
 
-    def claims_dir(self, path: Path, entries: list[os.DirEntry[str]]) -> bool:
-        return any(e.name == CREDS or KEY_FILE.match(e.name) for e in entries)
+    def claims_dir(self, path: Path, listing: Listing) -> bool:
+        return any(name == CREDS or KEY_FILE.match(name) for name in listing.every_name())
 
-    def read_dir(self, path: Path, entries: list[os.DirEntry[str]], deep: bool) -> Session | None:
+    def read_dir(self, path: Path, listing: Listing, deep: bool) -> Session | None:
         session = Session(id=path.name, path=path, format=self.format)
         corrupt, leftovers, unreadable = Sample(), Sample(), Sample()
-        found = scan_key_files(path, entries, deep, lambda name, why: corrupt.add(f"{name} ({why})"), leftovers.add,
+        found = scan_key_files(path, listing, deep, lambda name, why: corrupt.add(f"{name} ({why})"), leftovers.add,
                                lambda name, why: unreadable.add(f"{name} ({why})"))
         session.files, session.bytes, session.last_activity = found.files, found.bytes, found.newest or None
         key_files = sum(found.key_types.values())
@@ -184,9 +178,7 @@ def damaged_files(path: Path, deep: bool) -> tuple[list[tuple[Path, str]], list[
     check keeps only a sample of names, a repair needs them all."""
     damaged: list[tuple[Path, str]] = []
     leftovers: list[Path] = []
-    with os.scandir(path) as listing:
-        entries = list(listing)
-    scan_key_files(path, entries, deep, lambda name, why: damaged.append((path / name, why)),
+    scan_key_files(path, list_folder(path), deep, lambda name, why: damaged.append((path / name, why)),
                    lambda name: leftovers.append(path / name), lambda name, why: None)
     return damaged, leftovers
 

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import os
 from abc import ABC
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
 from wadoctor.model import Session
+from wadoctor.stores.files import Listing
 from wadoctor.stores.sources import StoreSource
 
 
 class StoreAdapter(ABC):
     """Recognises and reads one store format.
 
-    A directory is listed once by discovery and its entries handed to `read_dir`, so a
-    plain check costs one scandir and one lstat per file, whatever the format.
+    A directory is listed once by discovery, each entry lstat'ed in the same pass, and the
+    listing handed to `read_dir`: a plain check costs one listing and one lstat per file,
+    whatever the format.
     """
 
     format: ClassVar[str]
@@ -27,11 +28,11 @@ class StoreAdapter(ABC):
     # Kinds of database source (`StoreSource.kind`) this adapter reads.
     kinds: ClassVar[tuple[str, ...]] = ()
 
-    def claims_dir(self, path: Path, entries: list[os.DirEntry[str]]) -> bool:
+    def claims_dir(self, path: Path, listing: Listing) -> bool:
         """A cheap look at the names: might this directory be one session of this format?"""
         return False
 
-    def read_dir(self, path: Path, entries: list[os.DirEntry[str]], deep: bool) -> Session | None:
+    def read_dir(self, path: Path, listing: Listing, deep: bool) -> Session | None:
         """Read a directory as one session, or None when it is not this format."""
         return None
 

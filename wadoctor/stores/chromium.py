@@ -20,7 +20,7 @@ from pathlib import Path
 
 from wadoctor.model import Identity, Session, SessionState
 from wadoctor.stores.base import StoreAdapter
-from wadoctor.stores.files import describe_os_error, tree_footprint
+from wadoctor.stores.files import Listing, describe_os_error, tree_footprint
 from wadoctor.stores.jid import parse_jid
 from wadoctor.stores.leveldb import find_local_storage
 from wadoctor.stores.sqlite_probe import lock_owner
@@ -53,13 +53,13 @@ class ChromiumProfile(StoreAdapter):
     format = "chromium"
     hidden_dirs = (".wwebjs_auth",)
 
-    def claims_dir(self, path: Path, entries: list[os.DirEntry[str]]) -> bool:
-        return any(e.name in PROFILE_MARKERS for e in entries) or (
-            not entries and path.parent.name in SESSION_PARENTS)
+    def claims_dir(self, path: Path, listing: Listing) -> bool:
+        return any(name in PROFILE_MARKERS for name in listing.every_name()) or (
+            listing.empty and path.parent.name in SESSION_PARENTS)
 
-    def read_dir(self, path: Path, entries: list[os.DirEntry[str]], deep: bool) -> Session | None:
+    def read_dir(self, path: Path, listing: Listing, deep: bool) -> Session | None:
         session = Session(id=path.name, path=path, format=self.format)
-        if not entries:
+        if listing.empty:
             session.state = SessionState.LOGGED_OUT
             session.observe("logged-out", "the profile folder is empty (whatsapp-web.js LocalAuth empties it "
                                           "when the phone logs the device out)")

@@ -34,9 +34,9 @@ def tree_footprint(path: Path) -> tuple[int, int, float]:
     return files, size, newest
 
 
-class FolderStats(NamedTuple):
-    """The lstat fields a check judges, per name that could be lstat'ed, in listing order;
-    and (name, errno) for each that could not (gone since the listing, say)."""
+class Listing(NamedTuple):
+    """A folder's entries in listing order with the lstat fields a check judges, for each
+    that could be lstat'ed; and (name, errno) for each that could not (gone since, say)."""
 
     names: list[str]
     modes: list[int]
@@ -44,13 +44,24 @@ class FolderStats(NamedTuple):
     mtimes: list[float]
     failed: list[tuple[str, int]]
 
+    @property
+    def empty(self) -> bool:
+        return not self.names and not self.failed
+
+    def every_name(self) -> Iterator[str]:
+        """Every name listed, lstat'ed or not: what recognising a store by its names reads."""
+        yield from self.names
+        for name, _ in self.failed:
+            yield name
+
 
 _FILE_NAMES = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()  # as os.fsencode
 
 
-def _lstat_names(folder: int, names: list[str]) -> FolderStats:
-    """lstat_names with os.stat, where the C helper was not built (no compiler at install).
-    The names are encoded all at once: os.stat encoding each one cost a quarter of the lstat."""
+def _lstat_names(folder: int, names: list[str]) -> Listing:
+    """The lstat of each name in the open folder, with os.stat, where the C helper was not
+    built (no compiler at install). The names are encoded all at once: os.stat encoding each
+    one cost a quarter of the lstat."""
     encoded = "\0".join(names).encode(*_FILE_NAMES).split(b"\0") if names else []  # no name holds a NUL
     kept, stats, failed = names, [], []
     try:
@@ -64,22 +75,32 @@ def _lstat_names(folder: int, names: list[str]) -> FolderStats:
                 failed.append((name, exc.errno or errno.EIO))
                 continue
             kept.append(name)
-    return FolderStats(kept, [s.st_mode for s in stats], [s.st_size for s in stats], [s.st_mtime for s in stats],
-                       failed)
+    return Listing(kept, [s.st_mode for s in stats], [s.st_size for s in stats], [s.st_mtime for s in stats],
+                   failed)
 
 
-try:  # the C helper (wadoctor/stores/_speedups.c): a quarter of a plain check's CPU
-    from wadoctor.stores._speedups import lstat_names as _native_lstat_names
+def _list_folder(path: Path) -> Listing:
+    """list_folder in Python: os.listdir, then an lstat of each name in the open folder."""
+    folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        return _lstat_names(folder, os.listdir(folder))
+    finally:
+        os.close(folder)
+
+
+try:  # the C helper (wadoctor/stores/_speedups.c): a third of a plain check's CPU
+    from wadoctor.stores._speedups import list_folder as _native_list_folder
 except ImportError:
-    _native_lstat_names = None
+    _native_list_folder = None
 
 
-def lstat_names(folder: int, names: list[str]) -> FolderStats:
-    """The lstat of each name in the open folder `folder`, not following links: the whole
-    price of a plain check, so done in C where the helper was built."""
-    if _native_lstat_names is None:
-        return _lstat_names(folder, names)
-    return FolderStats(*_native_lstat_names(folder, names))
+def list_folder(path: Path) -> Listing:
+    """A folder's entries, each lstat'ed (links not followed): the whole price of a plain
+    check, so read in one pass in C where the helper was built. Raises OSError when the
+    folder cannot be read."""
+    if _native_list_folder is None:
+        return _list_folder(path)
+    return Listing(*_native_list_folder(path))
 
 
 @contextmanager
@@ -132,3 +153,8 @@ def describe_os_error(exc: OSError) -> str:
     if exc.errno == errno.EACCES:
         return "permission denied"
     return exc.strerror or str(exc)
+
+
+def describe_errno(code: int) -> str:
+    """describe_os_error for an errno a listing recorded."""
+    return describe_os_error(OSError(code, os.strerror(code)))

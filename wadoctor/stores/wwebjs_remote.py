@@ -11,16 +11,14 @@ would restore from if the store hands it back. Both are reported under the sessi
 
 from __future__ import annotations
 
-import os
 import re
 import time
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from wadoctor.model import Session
 from wadoctor.stores.base import StoreAdapter
-from wadoctor.stores.files import describe_os_error, tree_footprint
+from wadoctor.stores.files import Listing, describe_os_error, tree_footprint
 
 STAGING = "wwebjs_temp_session_"
 ARCHIVE = re.compile(r"RemoteAuth(?:-[-\w]+)?\.zip")
@@ -37,10 +35,10 @@ class RemoteAuthBackup(StoreAdapter):
     format = "wwebjs-remote-backup"
     file_suffixes = (".zip",)
 
-    def claims_dir(self, path: Path, entries: list[os.DirEntry[str]]) -> bool:
+    def claims_dir(self, path: Path, listing: Listing) -> bool:
         return path.name.startswith(STAGING)
 
-    def read_dir(self, path: Path, entries: list[os.DirEntry[str]], deep: bool) -> Session | None:
+    def read_dir(self, path: Path, listing: Listing, deep: bool) -> Session | None:
         session = Session(id=_name(path.name[len(STAGING):]), path=path, format=self.format)
         session.files, session.bytes, session.last_activity = tree_footprint(path)
         _leftover(session, "staging folder")
@@ -69,6 +67,8 @@ class RemoteAuthBackup(StoreAdapter):
 
 def _zip_problem(path: Path, deep: bool) -> str | None:
     """Why the archive cannot be restored: its directory always, every member's CRC with `deep`."""
+    import zipfile  # only where RemoteAuth archives are
+
     try:
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip() if deep else None
