@@ -11,7 +11,7 @@ import pytest
 import typer.main
 
 from tests.conftest import REPO, run_cli
-from wadoctor.cli.app import app
+from wadoctor.cli.app import build_app
 
 BRACKETED = re.compile(r"\[[^\]\s]+(?: [^\]\s]+)*\]")
 DOC_LINK = re.compile(r"\b(docs/[\w./-]+\.md|contrib/[\w./-]+|README\.md)\b")
@@ -26,7 +26,7 @@ def _commands() -> list[tuple[list[str], object]]:
         for name, sub in getattr(command, "commands", {}).items():
             walk(sub, [*path, name])
 
-    walk(typer.main.get_command(app), [])
+    walk(typer.main.get_command(build_app()), [])
     return found
 
 

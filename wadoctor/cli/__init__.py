@@ -31,8 +31,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     # Typer vendors Click (>= 0.26); its UsageError is what a bad command line raises.
     from typer._click.exceptions import ClickException, UsageError as ClickUsageError
 
-    from wadoctor.cli.app import app
+    from wadoctor.cli.app import build_app
 
+    app = build_app(args[0] if args else None)  # a completion or `--help` run names none: all
     try:
         code = app(args=args, prog_name="wadoctor", standalone_mode=False)
     except ClickUsageError as exc:

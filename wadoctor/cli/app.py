@@ -1,38 +1,33 @@
-"""The Typer application: every command, one module per command group, registered here."""
+"""The Typer application: every command, one module per command group, registered here.
+
+Click builds a command's parameters from its function's signature on every run, a few
+milliseconds per command; a run that names its command builds (and imports) only that one.
+"""
 
 from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
 
 import typer
 
 from wadoctor import __version__
-from wadoctor.cli import fleet as fleet_cmd
-from wadoctor.cli import guard as guard_cmd
-from wadoctor.cli import init as init_cmd
-from wadoctor.cli import logs as logs_cmd
-from wadoctor.cli import quarantine as quarantine_cmd
-from wadoctor.cli import repair as repair_cmd
-from wadoctor.cli import inspect as inspect_cmd
 
-app = typer.Typer(
-    name="wadoctor",
-    help="Session doctor and conflict fixer for WhatsApp multi-device gateways.",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # help texts are plain: "[registry] url" stays as written
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-app.command("list")(inspect_cmd.list_sessions)
-app.command("check")(inspect_cmd.check)
-app.command("fix")(repair_cmd.fix)
-app.command("clean")(repair_cmd.clean)
-app.command("clean-all")(repair_cmd.clean_all)
-app.command("restore")(quarantine_cmd.restore)
-app.add_typer(quarantine_cmd.app, name="quarantine")
-app.command("logs")(logs_cmd.logs)
-app.command("fleet")(fleet_cmd.fleet)
-app.command("init")(init_cmd.init)
-app.command("guard", context_settings={"allow_interspersed_args": False})(guard_cmd.guard)
+# name -> (module in wadoctor.cli, function, extra settings), in the order help lists them;
+# a function of None names the module's own Typer app (a command group).
+COMMANDS: dict[str, tuple[str, str | None, dict[str, Any]]] = {
+    "list": ("inspect", "list_sessions", {}),
+    "check": ("inspect", "check", {}),
+    "fix": ("repair", "fix", {}),
+    "clean": ("repair", "clean", {}),
+    "clean-all": ("repair", "clean_all", {}),
+    "restore": ("quarantine", "restore", {}),
+    "quarantine": ("quarantine", None, {}),
+    "logs": ("logs", "logs", {}),
+    "fleet": ("fleet", "fleet", {}),
+    "init": ("init", "init", {}),
+    "guard": ("guard", "guard", {"context_settings": {"allow_interspersed_args": False}}),
+}
 
 
 def _version(value: bool) -> None:
@@ -41,8 +36,29 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """wadoctor: find and fix broken or conflicting WhatsApp gateway sessions."""
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The application with every command, or with just `only` where that names one."""
+    app = typer.Typer(
+        name="wadoctor",
+        help="Session doctor and conflict fixer for WhatsApp multi-device gateways.",
+        no_args_is_help=True,
+        add_completion=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,  # help texts are plain: "[registry] url" stays as written
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_root)
+    for name in [only] if only in COMMANDS else COMMANDS:
+        module_name, function, settings = COMMANDS[name]
+        module = import_module(f"wadoctor.cli.{module_name}")
+        if function is None:
+            app.add_typer(module.app, name=name, **settings)
+        else:
+            app.command(name, **settings)(getattr(module, function))
+    return app
