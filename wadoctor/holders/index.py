@@ -9,6 +9,7 @@ gateway in a container sees its volume under another path than the host does.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,7 @@ class HolderIndex:
         self.table = table
         self._locks_file = locks_file
         self._locks: dict[tuple[int, int, int], list[KernelLock]] | None = None
-        self._guards: dict[Path, GuardState | None] = {}
+        self._guards: dict[str, GuardState | None] = {}  # by target
         self._hostnames: dict[str, list[int]] | None = None
         self._own = {os.getpid(), *table.ancestors(os.getpid())}
         # inverted indexes by file identity, so a session costs a few stats and look-ups
@@ -136,22 +137,29 @@ class HolderIndex:
             self._locks = read_locks(self._locks_file)
         return self._locks
 
-    def guard_state(self, folder_or_file: Path) -> GuardState | None:
-        """The guard lock of a session folder, a store file or a sessions root, if any."""
-        path = lock_path(folder_or_file)
-        if path not in self._guards:
+    def guard_state(self, folder_or_file: Path | str) -> GuardState | None:
+        """The guard lock of a session folder, a store file or a sessions root, if any: read
+        once per target, so a thousand sessions of one root read the root's lock once."""
+        key = str(folder_or_file)
+        if key not in self._guards:
+            path = lock_path(Path(key))
             if not path.is_file():
-                self._guards[path] = None
+                self._guards[key] = None
             else:
                 holders = [lock.pid for lock in locks_on(self.locks, str(path)) if lock.kind == "FLOCK"]
                 record = read_record(path)
                 stale = record_is_stale(record) if record and not holders else None
-                self._guards[path] = GuardState(path, record, holders[0] if holders else None, stale)
-        return self._guards[path]
+                self._guards[key] = GuardState(path, record, holders[0] if holders else None, stale)
+        return self._guards[key]
 
     def guards_over(self, session: Session) -> list[GuardState]:
         """Guard locks of the session itself and of the folders above it."""
-        targets = [session.path, *session.path.parents[:APP_LEVELS]]
+        targets = [str(session.path)]  # as Path.parents names them, without a Path per folder
+        for _ in range(APP_LEVELS):
+            above = os.path.dirname(targets[-1]) or "."
+            if above == targets[-1]:
+                break
+            targets.append(above)
         return [state for state in map(self.guard_state, targets) if state is not None]
 
     def holders(self, session: Session) -> list[Holder]:
@@ -161,17 +169,22 @@ class HolderIndex:
             if pid and pid > 0 and pid not in self._own and why not in evidence.setdefault(pid, []):
                 evidence[pid].append(why)
 
-        real = os.path.realpath(session.path)
         for state in self.guards_over(session):
             add(state.holder, f"{GUARD} ({state.path})")
-        me = file_id(real)
-        if session.path.is_dir():
-            for pid, below, seen in self._open_under.get(me, []) if me else []:
-                add(pid, f"{OPEN_FILE} {below}{self._seen_as(pid, seen, os.path.join(real, below))}")
-            for pid in self._user_data_dirs.get(me, []) if me else []:
+        try:  # one stat: the session's identity and kind; its real path only where evidence names it
+            st = os.stat(session.path)
+        except OSError:
+            st = None
+        me = (st.st_dev, st.st_ino) if st is not None else None
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            for pid, below, seen in self._open_under.get(me, []):
+                shown = os.path.join(os.path.realpath(session.path), below)
+                add(pid, f"{OPEN_FILE} {below}{self._seen_as(pid, seen, shown)}")
+            for pid in self._user_data_dirs.get(me, []):
                 add(pid, USER_DATA_DIR)
-            lock_files = [os.path.join(real, LEVELDB_LOCK)]
+            lock_files = [os.path.join(session.path, LEVELDB_LOCK)]
         else:
+            real = os.path.realpath(session.path)  # a store's journals lie beside the real file
             lock_files = [real + suffix for suffix in LOCKED_FILES]
             for path in lock_files:
                 opened = file_id(path)
@@ -180,16 +193,17 @@ class HolderIndex:
         for path in filter(os.path.exists, lock_files):
             for lock in locks_on(self.locks, path):
                 add(lock.pid, f"{KERNEL_LOCK} {os.path.basename(path)} ({lock.kind.lower()})")
-        named = set(self._by_path.get(me, set())) if me else set()
+        named = set(self._by_path.get(me, ()))
         if session.id not in GENERIC_IDS and len(session.id) >= 3:
             named |= self._by_value.get(session.id, set())
         for pid in named:
             add(pid, NAMED)
-        folder = real
-        for _ in range(APP_LEVELS + 1):
-            for pid in self._by_cwd.get(file_id(folder) or (-1, -1), []):
-                add(pid, f"{CWD} ({folder}{self._seen_as(pid, '', folder)})")
-            folder = os.path.dirname(folder)
+        if self._by_cwd:  # the working folders of gateways: the session's own and those above it
+            folder = os.path.realpath(session.path)
+            for _ in range(APP_LEVELS + 1):
+                for pid in self._by_cwd.get(file_id(folder) or (-1, -1), []):
+                    add(pid, f"{CWD} ({folder}{self._seen_as(pid, '', folder)})")
+                folder = os.path.dirname(folder)
         return [self._holder(pid, why) for pid, why in sorted(evidence.items()) if pid in self.table.processes]
 
     def _seen_as(self, pid: int, seen: str, host_path: str) -> str:
