@@ -7,7 +7,6 @@ setting, because a threshold that does not apply is worse than no config at all.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,6 +177,8 @@ def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config
         path = next((c for c in config_candidates(cwd) if c.is_file()), None)
         if path is None:
             return Config()
+    import tomllib  # only where there is a file to parse: most runs have none
+
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
