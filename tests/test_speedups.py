@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from wadoctor.stores import baileys, files
-from wadoctor.stores.baileys_keys import KEY_FILE, KEY_SUFFIX, KEY_TYPES
+from wadoctor.stores.baileys_keys import KEY_FILE, KEY_TYPES
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def odd_folder(tmp_path: Path) -> Path:
 
 
 def _native():
-    assert files._native_list_folder is not None and baileys._native_kinds is not None, (
+    assert files._native_list_folder is not None and baileys._native_judge_keys is not None, (
         "wadoctor/stores/_speedups.c was not built: reinstall with a C compiler (pip install -e .)")
 
 
@@ -91,17 +92,52 @@ def test_a_folder_that_cannot_be_listed_raises_with_its_path(tmp_path: Path, lis
 
 # Names made of the pieces that matter: type prefixes, dashes, line ends, the suffix.
 _pieces = st.sampled_from([*KEY_TYPES, "-", "--", "\n", ".json", ".jso", "json", ".", "x", "é", "1", ".tmp", ""])
+_names = st.lists(_pieces, max_size=6).map("".join)
 
 
-@given(st.lists(st.lists(_pieces, max_size=6).map("".join), max_size=20))
+def _judged_both(names, modes, sizes, mtimes, deep):
+    _native()
+    listing = files.Listing(names, modes, sizes, mtimes, [])
+    native = baileys.judge_keys(listing, deep)
+    return native, baileys._judge_keys(names, modes, sizes, mtimes, deep)
+
+
+@given(st.lists(_names, max_size=20))
 @example(["sender-key-memory-.json", "sender-key-memory-x.json", "session-.json", "pre-key-1\n.json",
           "pre-key-1.json\n", "pre-key-.json.json", "pre-key--.json", "pre-keyx-1.json", ".json", ""])
 def test_names_are_typed_as_baileys_regex_types_them(names: list[str]) -> None:
-    _native()
-    expected = [match[1] if (match := KEY_FILE.match(name)) else "" for name in names]
-    assert baileys._native_kinds(names, KEY_TYPES, KEY_SUFFIX) == expected
-    native, baileys._native_kinds = baileys._native_kinds, None
-    try:
-        assert baileys._kinds(names) == expected  # the one-regex pass used without the helper
-    finally:
-        baileys._native_kinds = native
+    expected = [(i, match[1]) for i, name in enumerate(names) if (match := KEY_FILE.match(name))]
+    count = len(names)
+    native, python = _judged_both(names, [stat.S_IFREG | 0o600] * count, [1000] * count, [0.0] * count, True)
+    assert native.judged == python.judged == expected  # with deep, every key file is read
+
+
+_REGULAR = stat.S_IFREG | 0o600
+_modes = st.sampled_from([_REGULAR] * 4 + [stat.S_IFDIR | 0o700, stat.S_IFLNK | 0o777, stat.S_IFIFO | 0o600])
+_key_names = st.builds("{}-{}.json".format, st.sampled_from(KEY_TYPES), st.integers(0, 99))
+_entry = st.tuples(st.one_of(_key_names, _names, st.sampled_from(["creds.json", "x.json.tmp"])), _modes,
+                   st.integers(0, 700), st.sampled_from([0.0, 1.0, 2.5, 3.0, 4.5, 5.0, 5.0, -1.5]))
+_folders = st.one_of(st.lists(_entry, max_size=10), st.lists(_entry, min_size=40, max_size=120))  # over the cap
+
+
+@given(_folders, st.booleans())
+def test_c_and_python_judge_a_folder_alike(entries, deep) -> None:
+    names, modes, sizes, mtimes = (list(column) for column in zip(*entries)) if entries else ([], [], [], [])
+    native, python = _judged_both(names, modes, sizes, mtimes, deep)
+    assert native == python
+    assert list(native.key_types) == list(python.key_types)  # the same order, too
+
+
+def test_the_window_reads_the_newest_key_files_and_floors_the_rest() -> None:
+    # 40 pre-keys written a second apart, then 40 written at once; a cut session file, a folder
+    names = [f"pre-key-{n}.json" for n in range(80)] + ["session-1.0.json", "creds.json", "sub", "a.json.tmp"]
+    mtimes = [1000.0 + n for n in range(40)] + [2000.0] * 40 + [1500.0, 2000.5, 3000.0, 2000.0]
+    sizes = [164] * 80 + [37, 900, 4096, 10]
+    modes = [stat.S_IFREG | 0o600] * 82 + [stat.S_IFDIR | 0o700, stat.S_IFREG | 0o600]
+    native, python = _judged_both(names, modes, sizes, mtimes, False)
+    assert native == python
+    assert native.judged == [(80, "session")]  # under its floor, whenever it was written
+    assert native.recent == [(n, "pre-key") for n in range(48, 80)]  # the 32 newest near creds' write
+    assert (native.files, native.bytes, native.newest) == (83, 164 * 80 + 37 + 900 + 10, 2000.5)
+    assert native.key_types == {"pre-key": 80, "session": 1}
+    assert (native.creds, native.others) == (81, [83])

@@ -7,7 +7,7 @@ import operator
 import re
 import stat
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from pathlib import Path
@@ -60,49 +60,51 @@ class KeyScan:
 # in one regex pass over the names joined by line ends (a per-name loop cost twice the lstat).
 _KINDS = re.compile(r"^(?:" + KEY_FILE.pattern.replace("(.+)", ".+").removesuffix(r"\Z") + r"$)?.*$", re.MULTILINE)
 _FLOOR = {"": -1, **SIZE_FLOORS}.__getitem__
-try:  # the same typing in C (wadoctor/stores/_speedups.c), where it was built
-    from wadoctor.stores._speedups import prefix_kinds as _native_kinds
+_FLOORS = tuple(SIZE_FLOORS[kind] for kind in KEY_TYPES)
+try:  # the same pass in C (wadoctor/stores/_speedups.c), where it was built
+    from wadoctor.stores._speedups import judge_keys as _native_judge_keys
 except ImportError:
-    _native_kinds = None
+    _native_judge_keys = None
 
 
-def scan_key_files(path: Path, listing: Listing, deep: bool,
-                   damaged: Callable[[str, str], None], leftover: Callable[[str], None],
-                   unreadable: Callable[[str, str], None]) -> KeyScan:
-    """Judge a folder's lstat'ed entries, reading the key files a crash may have cut (all with `deep`).
+class KeyJudgement(NamedTuple):
+    """What one pass over a folder's lstat'ed entries decides; folders are skipped, indices
+    are into the listing."""
 
-    The check keeps a sample of the names it is told, a repair keeps them all: both walk here,
-    so a plain `fix` repairs exactly what a plain `check` reports. The hot path of a plain check:
-    per file, only C loops (map, zip, compress) run over the lstat results."""
-    names, modes, sizes, mtimes, failed = listing
-    for name, code in failed:
-        unreadable(name, describe_errno(code))
+    files: int
+    bytes: int
+    newest: float
+    key_types: dict[str, int]  # in the order the types first appear
+    creds: int  # the index of creds.json, or -1
+    others: list[int]  # files that are neither keys nor creds
+    judged: list[tuple[int, str]]  # (index, type) of the key files to read, whatever their time
+    recent: list[tuple[int, str]]  # the newest others written within the crash window, oldest first
+
+
+def judge_keys(listing: Listing, deep: bool) -> KeyJudgement:
+    """The per-file work of a plain check, in C where the helper was built: every name typed,
+    every size held to its type's floor, the crash window chosen; no object per file."""
+    names, modes, sizes, mtimes, _ = listing
+    if _native_judge_keys is None:
+        return _judge_keys(names, modes, sizes, mtimes, deep)
+    return KeyJudgement(*_native_judge_keys(names, modes, sizes, mtimes, KEY_TYPES, KEY_SUFFIX, _FLOORS, CREDS,
+                                            CRASH_WINDOW, CRASH_WINDOW_FILES, deep))
+
+
+def _judge_keys(names: list[str], modes: list[int], sizes: list[int], mtimes: list[float],
+                deep: bool) -> KeyJudgement:
+    """judge_keys in Python: per file, only C loops (map, zip, compress) over the lstat results."""
+    index: Sequence[int] = range(len(names))
     regular = all(map(stat.S_ISREG, modes))
     if not regular:  # folders are skipped, links and devices judged
-        kept = list(map(operator.not_, map(stat.S_ISDIR, modes)))
-        names, modes = list(compress(names, kept)), list(compress(modes, kept))
-        sizes, mtimes = list(compress(sizes, kept)), list(compress(mtimes, kept))
+        index = list(compress(index, map(operator.not_, map(stat.S_ISDIR, modes))))
+        names, modes, sizes, mtimes = ([column[i] for i in index] for column in (names, modes, sizes, mtimes))
     kinds = _kinds(names)
-    found = KeyScan(files=len(names), bytes=sum(sizes), newest=max(mtimes, default=0.0))
+    newest = max(mtimes, default=0.0)
     counts = Counter(kinds)
-    if CREDS in names:
-        at = names.index(CREDS)
-        found.creds = CredsStat(modes[at], sizes[at], mtimes[at])
-    if counts.pop("", 0) > (found.creds is not None):  # files other than keys and creds
-        for name in compress(names, map(operator.not_, kinds)):
-            if name.endswith(LEFTOVER_SUFFIXES):
-                leftover(name)
-    found.key_types = dict(counts)
-
-    def judge(index: int) -> None:
-        try:
-            problem = key_file_damage(path / names[index], kinds[index], modes[index], sizes[index], True)
-        except OSError as exc:
-            unreadable(names[index], describe_os_error(exc))
-            return
-        if problem:
-            damaged(names[index], problem)
-
+    creds = names.index(CREDS) if CREDS in names else -1
+    others = [i for i in compress(range(len(names)), map(operator.not_, kinds)) if i != creds]
+    counts.pop("", None)
     if deep:  # every key file
         suspects = map(bool, kinds)
     else:  # every key file under its type's floor, and every one that is not a regular file
@@ -111,21 +113,45 @@ def scan_key_files(path: Path, listing: Listing, deep: bool,
             suspects = map(operator.or_, suspects,
                            map(operator.and_, map(bool, kinds), map(operator.not_, map(stat.S_ISREG, modes))))
     judged = list(compress(range(len(names)), suspects))
-    for index in judged:
-        judge(index)
-    # the newest key files near the session's newest write
-    recent = compress(range(len(names)), map(operator.ge, mtimes, repeat(found.newest - CRASH_WINDOW)))
     done = set(judged)
+    recent = compress(range(len(names)), map(operator.ge, mtimes, repeat(newest - CRASH_WINDOW)))
     window = [(mtimes[i], i) for i in recent if kinds[i] and i not in done]  # links and devices are done
-    for _, index in sorted(heapq.nlargest(CRASH_WINDOW_FILES, window)):
-        judge(index)
-    return found
+    newest_keys = [i for _, i in sorted(heapq.nlargest(CRASH_WINDOW_FILES, window))]
+    return KeyJudgement(len(names), sum(sizes), newest, dict(counts), index[creds] if creds >= 0 else -1,
+                        [index[i] for i in others], [(index[i], kinds[i]) for i in judged],
+                        [(index[i], kinds[i]) for i in newest_keys])
+
+
+def scan_key_files(path: Path, listing: Listing, deep: bool,
+                   damaged: Callable[[str, str], None], leftover: Callable[[str], None],
+                   unreadable: Callable[[str, str], None]) -> KeyScan:
+    """Judge a folder's lstat'ed entries, reading the key files a crash may have cut (all with `deep`).
+
+    The check keeps a sample of the names it is told, a repair keeps them all: both walk here,
+    so a plain `fix` repairs exactly what a plain `check` reports."""
+    names, modes, sizes, mtimes, failed = listing
+    for name, code in failed:
+        unreadable(name, describe_errno(code))
+    judgement = judge_keys(listing, deep)
+    for index in judgement.others:
+        if names[index].endswith(LEFTOVER_SUFFIXES):
+            leftover(names[index])
+    for index, kind in (*judgement.judged, *judgement.recent):
+        try:
+            problem = key_file_damage(path / names[index], kind, modes[index], sizes[index], True)
+        except OSError as exc:
+            unreadable(names[index], describe_os_error(exc))
+            continue
+        if problem:
+            damaged(names[index], problem)
+    at = judgement.creds
+    return KeyScan(files=judgement.files, bytes=judgement.bytes, newest=judgement.newest,
+                   creds=CredsStat(modes[at], sizes[at], mtimes[at]) if at >= 0 else None,
+                   key_types=judgement.key_types)
 
 
 def _kinds(names: list[str]) -> list[str]:
     """Each name's key type, "" for other files."""
-    if _native_kinds is not None:
-        return _native_kinds(names, KEY_TYPES, KEY_SUFFIX)
     text = "\n".join(names)
     if text.count("\n") == len(names) - 1:  # no name holds a line end (names are data)
         return _KINDS.findall(text)
