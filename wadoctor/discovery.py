@@ -14,8 +14,6 @@ are read by worker processes, one per core.
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.pool
 import errno
 import os
 import stat
@@ -24,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from wadoctor.forked import ordered_map
 from wadoctor.gateways.detect import AppFolder, detect
 from wadoctor.gateways.naming import HIDDEN_DIRS, Namer, gateway_file
 from wadoctor.model import Session
@@ -59,16 +58,10 @@ class Discovery:
         self._hidden = frozenset(h for a in adapters for h in a.hidden_dirs) | HIDDEN_DIRS
         self.apps: list[AppFolder] = list(apps)  # application folders recognised so far
         self._namer = Namer(self.apps)
-        self._pool: multiprocessing.pool.Pool | None = None
 
     def sessions(self, paths: Sequence[Path]) -> Iterator[Session]:
-        try:
-            for path in paths:
-                yield from self._start(path)
-        finally:
-            if self._pool is not None:
-                self._pool.terminate()
-                self._pool = None
+        for path in paths:
+            yield from self._start(path)
 
     def _problem(self, path: Path, message: str) -> None:
         self.problems.append(Problem(str(path), message))
@@ -134,13 +127,10 @@ class Discovery:
 
     def _fan_out(self, folders: list[Path], depth: int) -> Iterator[Session]:
         """Visit subfolders in worker processes, in order, streaming their sessions back."""
-        if self._pool is None:
-            # fork: the workers need nothing but this module, and start in milliseconds
-            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
         apps = tuple(self.apps)
         jobs = [(self.adapters, self.max_depth, self.deep, folder, depth, apps) for folder in folders]
         chunk = max(1, len(jobs) // (self.workers * 16))
-        for sessions, problems, found in self._pool.imap(_visit_subtree, jobs, chunksize=chunk):
+        for sessions, problems, found in ordered_map(_visit_subtree, jobs, self.workers, chunk):
             self.problems.extend(problems)
             self.apps.extend(found)
             yield from sessions

@@ -1,0 +1,73 @@
+"""Forked workers (wadoctor.forked): results in job order, and a worker's death or failure
+costs time, never results, never a stray process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import psutil
+import pytest
+
+from wadoctor.forked import ordered_map
+
+PARENT = os.getpid()
+
+
+@pytest.fixture
+def no_stray_workers():
+    """Every worker forked during the test is gone (reaped, not a zombie) when it ends."""
+    before = {p.pid for p in psutil.Process().children()}
+    yield
+    assert {p.pid for p in psutil.Process().children()} <= before
+
+
+def _square_with_pid(job: int) -> tuple[int, int]:
+    return job * job, os.getpid()
+
+
+@pytest.mark.parametrize("jobs, workers, chunk", [(100, 2, 3), (5, 4, 1), (1, 2, 1), (0, 2, 1), (7, 1, 2)])
+def test_results_come_in_job_order_from_the_workers(jobs, workers, chunk, no_stray_workers):
+    results = list(ordered_map(_square_with_pid, list(range(jobs)), workers, chunk))
+    assert [square for square, _ in results] == [n * n for n in range(jobs)]
+    if jobs > 1 and workers > 1:
+        assert PARENT not in {pid for _, pid in results}
+        assert len({pid for _, pid in results}) == min(workers, -(-jobs // chunk))
+
+
+def _dies_on_seven(job: int) -> int:
+    if job == 7 and os.getpid() != PARENT:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return job + 1
+
+
+def test_a_killed_worker_s_jobs_are_done_by_the_parent(no_stray_workers):
+    assert list(ordered_map(_dies_on_seven, list(range(40)), 2, 2)) == list(range(1, 41))
+
+
+def _fails_on_three(job: int) -> int:
+    if job == 3:
+        raise ValueError(f"bad job {job}")
+    return job
+
+
+def test_a_failure_in_a_worker_is_raised_in_the_parent(no_stray_workers):
+    results = ordered_map(_fails_on_three, list(range(10)), 2, 1)
+    assert [next(results) for _ in range(3)] == [0, 1, 2]
+    with pytest.raises(ValueError, match="bad job 3"):
+        next(results)
+    results.close()
+
+
+def _slow(job: int) -> int:
+    time.sleep(0.2)
+    return job
+
+
+def test_results_left_unread_stop_the_workers(no_stray_workers):
+    results = ordered_map(_slow, list(range(50)), 2, 1)
+    assert next(results) == 0
+    started = time.monotonic()
+    results.close()
+    assert time.monotonic() - started < 2  # killed, not waited for through 10 s of jobs

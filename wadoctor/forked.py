@@ -1,0 +1,90 @@
+"""One function over many jobs in forked worker processes, the results streamed in job order.
+
+multiprocessing.Pool cost a plain check three helper threads, a pickle of every job and its
+imports: about a twentieth of the CPU of a check of 300 sessions. Here the workers are forked
+once everything is imported, take their jobs from the memory they share with the parent, and
+send back only results, each worker on its own pipe. A worker that fails or dies sends
+nothing more; the parent then does that worker's remaining jobs itself, so a failure raises
+where it can be reported and a killed worker costs time, never sessions.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from typing import BinaryIO, NoReturn, TypeVar
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
+
+
+def ordered_map(function: Callable[[Job], Result], jobs: Sequence[Job], workers: int,
+                chunk: int = 1) -> Iterator[Result]:
+    """`map(function, jobs)` across `workers` forked processes, `chunk` jobs per message;
+    workers take chunks in turn, so the parent can read them in order as they arrive."""
+    parts = [jobs[start:start + chunk] for start in range(0, len(jobs), chunk)]
+    workers = max(1, min(workers, len(parts)))
+    streams: list[BinaryIO | None] = []
+    pids: list[int] = []
+    finished = False
+    try:
+        for worker in range(workers):
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read)
+                _work(function, parts[worker::workers], write)
+            os.close(write)
+            pids.append(pid)
+            streams.append(os.fdopen(read, "rb"))
+        for number, part in enumerate(parts):
+            results = _receive(streams, number % workers)
+            yield from [function(job) for job in part] if results is None else results
+        finished = True
+    finally:
+        for stream in streams:
+            if stream is not None:
+                stream.close()
+        for pid in pids:
+            _reap(pid, kill=not finished)
+
+
+def _receive(streams: list[BinaryIO | None], worker: int) -> list[Result] | None:
+    """A worker's next chunk of results, or None once it has failed or died."""
+    stream = streams[worker]
+    if stream is None:
+        return None
+    try:
+        return pickle.load(stream)
+    except (EOFError, pickle.UnpicklingError, OSError):
+        stream.close()
+        streams[worker] = None
+        return None
+
+
+def _work(function: Callable[[Job], Result], parts: list[Sequence[Job]], fd: int) -> NoReturn:
+    """The worker: each chunk's results, pickled as soon as done; never returns to the caller."""
+    code = 1
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                pickle.dump([function(job) for job in part], out, pickle.HIGHEST_PROTOCOL)
+                out.flush()
+        code = 0
+    finally:
+        os._exit(code)  # no atexit handlers, no flushing of the parent's buffered output
+
+
+def _reap(pid: int, kill: bool) -> None:
+    """Wait for a worker; one whose results are no longer wanted is killed first."""
+    if kill:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
