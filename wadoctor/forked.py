@@ -23,9 +23,13 @@ Result = TypeVar("Result")
 def ordered_map(function: Callable[[Job], Result], jobs: Sequence[Job], workers: int,
                 chunk: int = 1) -> Iterator[Result]:
     """`map(function, jobs)` across `workers` forked processes, `chunk` jobs per message;
-    workers take chunks in turn, so the parent can read them in order as they arrive."""
+    workers take chunks in turn, so the parent can read them in order as they arrive. With
+    one worker's worth of jobs or fewer, the jobs are simply done here."""
     parts = [jobs[start:start + chunk] for start in range(0, len(jobs), chunk)]
-    workers = max(1, min(workers, len(parts)))
+    workers = min(workers, len(parts))
+    if workers < 2:
+        yield from map(function, jobs)
+        return
     streams: list[BinaryIO | None] = []
     pids: list[int] = []
     finished = False

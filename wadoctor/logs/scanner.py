@@ -13,7 +13,6 @@ sees exactly the events a single pass would."""
 from __future__ import annotations
 
 import gzip
-import multiprocessing
 import os
 import sys
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from typing import BinaryIO
 
 from wadoctor.errors import UsageError
 from wadoctor.escape import visible
+from wadoctor.forked import ordered_map
 from wadoctor.logs.events import KEYWORDS, Event, LineParser
 from wadoctor.logs.sources import oldest_first
 
@@ -39,6 +39,33 @@ def _finder():  # type: ignore[no-untyped-def]
                                            matchkind=ahocorasick_rs.MatchKind.LeftmostFirst)
 
 
+try:  # the byte loops in C (wadoctor/logs/_blocks.c), where they were built
+    from wadoctor.logs._blocks import count_newlines as _count_newlines, lower_into as _lower_into
+except ImportError:
+    _count_newlines = _lower_into = None
+
+
+class Lowerer:
+    """Lower-cases blocks into one buffer it reuses, in C: a new 8 MiB bytes per block cost more
+    in page faults than the lower-casing. What it returns may be longer than the block (after a
+    longer one) and is overwritten by the next call. Without the C helper, bytes.lower."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+
+    def __call__(self, block: bytes) -> bytes | bytearray:
+        if _lower_into is None:
+            return block.lower()
+        if len(self.buffer) < len(block):
+            self.buffer = bytearray(len(block))
+        _lower_into(block, self.buffer)
+        return self.buffer
+
+
+def _newlines(block: bytes, start: int, end: int) -> int:
+    return block.count(b"\n", start, end) if _count_newlines is None else _count_newlines(block, start, end)
+
+
 @dataclass
 class Scanned:
     """What one range, file or stream gave: its line count and each event found, as a plain
@@ -50,27 +77,29 @@ class Scanned:
     warning: str | None = None
 
 
-def _scan_block(block: bytes, parser: LineParser, into: Scanned, start: int = 0, end: int | None = None) -> None:
+def _scan_block(block: bytes, parser: LineParser, into: Scanned, lower: Lowerer, start: int = 0,
+                end: int | None = None) -> None:
     """Classify every line of `block[start:end]` (whole lines) that holds a keyword, and count
     the lines: one pass of counting, in pieces between the candidates."""
     end = len(block) if end is None else end
-    lowered = block.lower()
+    lowered = lower(block)
     hits = _finder().find_matches_as_indexes(memoryview(lowered)[start:end])
     starts = sorted({lowered.rfind(b"\n", start, start + at) + 1 or start for _, at, _ in hits})
     line, previous = into.lines, start
     for first in starts:
-        line += block.count(b"\n", previous, first)
+        line += _newlines(block, previous, first)
         previous = first
         last = block.find(b"\n", first, end)
         for event in parser.parse(block[first:last if last >= 0 else end].decode("utf-8", errors="replace")):
             into.events.append((line, *event))
-    into.lines = line + block.count(b"\n", previous, end)
+    into.lines = line + _newlines(block, previous, end)
 
 
 def _scan_stream(handle: BinaryIO, parser: LineParser, limit: int | None = None) -> Scanned:
     """Blocks of a stream (at most `limit` bytes), each scanned up to its last line end in
     place (no copies of a block: the line cut at its end is carried into the next one)."""
     found = Scanned()
+    lower = Lowerer()
     carry = b""
     left = limit
     while left is None or left > 0:
@@ -85,12 +114,12 @@ def _scan_stream(handle: BinaryIO, parser: LineParser, limit: int | None = None)
             if not first:
                 carry += chunk
                 continue
-            _scan_block(carry + chunk[:first], parser, found)
+            _scan_block(carry + chunk[:first], parser, found, lower)
         cut = chunk.rfind(b"\n") + 1
-        _scan_block(chunk, parser, found, first, max(first, cut))
+        _scan_block(chunk, parser, found, lower, first, max(first, cut))
         carry = chunk[max(first, cut):]
     if carry:
-        _scan_block(carry, parser, found)
+        _scan_block(carry, parser, found, lower)
         found.lines += 1  # the last line, with no line end
     return found
 
@@ -151,9 +180,8 @@ class LogScan:
 
     def __iter__(self) -> Iterator[tuple[int, list[Event]]]:
         files = [job for job in self.jobs if job is not None]
-        pool = multiprocessing.get_context("fork").Pool(self.workers) if len(files) > 1 and self.workers > 1 else None
+        results = ordered_map(_scan_job, files, self.workers)
         try:
-            results = pool.imap(_scan_job, files) if pool is not None else map(_scan_job, files)
             for job in self.jobs:
                 scanned = _scan_stream(sys.stdin.buffer, self.parser) if job is None else next(results)
                 if scanned.warning:
@@ -162,5 +190,4 @@ class LogScan:
                     yield self.lines + line, [Event(*event)]
                 self.lines += scanned.lines
         finally:
-            if pool is not None:
-                pool.terminate()
+            results.close()  # stops the workers when the reader stops early

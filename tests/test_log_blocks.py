@@ -1,0 +1,60 @@
+"""A log scan's byte loops, in C and in Python: the same answers.
+
+wadoctor/logs/_blocks.c lower-cases each block into a reused buffer and counts its line ends;
+where it was not built, bytes.lower and bytes.count do. Both must agree byte for byte, on any
+bytes (not only ASCII) and any slice bounds, and a scan must give the same events either way.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from wadoctor.logs import scanner
+from wadoctor.logs.events import LineParser
+
+_bytes = st.binary(max_size=300) | st.lists(st.sampled_from([b"A", b"z", b"\n", b"\xc3\x89", b"Conflict", b"@["]),
+                                            max_size=80).map(b"".join)
+
+
+def _native() -> None:
+    assert scanner._lower_into is not None and scanner._count_newlines is not None, (
+        "wadoctor/logs/_blocks.c was not built: reinstall with a C compiler (pip install -e .)")
+
+
+@given(st.lists(_bytes, max_size=4))
+def test_lower_into_lowers_as_bytes_lower_does(blocks: list[bytes]) -> None:
+    _native()
+    lower = scanner.Lowerer()
+    for block in blocks:  # longer and shorter blocks through one buffer
+        assert bytes(lower(block)[:len(block)]) == block.lower()
+    assert len(lower.buffer) == max(map(len, blocks), default=0)  # grown only as needed
+
+
+@given(_bytes, st.integers(-400, 400), st.integers(-400, 400))
+def test_count_newlines_counts_as_bytes_count_does(data: bytes, start: int, end: int) -> None:
+    _native()
+    assert scanner._count_newlines(data, start, end) == data.count(b"\n", start, end)
+
+
+def test_a_scan_finds_the_same_events_with_and_without_the_byte_loops(tmp_path, monkeypatch) -> None:
+    _native()
+    log = tmp_path / "gw.log"
+    lines = [b'{"level":50,"time":1795300000000,"session":"shop","msg":"stream errored out",'
+             b'"reasonNode":{"tag":"conflict","attrs":{"type":"replaced"}}}',
+             b"2026-11-21 10:00:00 [s7] client disconnected: CONFLICT",
+             b'{"level":30,"msg":"presence update","session":"shop"}',
+             b"2026-11-21 10:00:01 [Client INFO] Got replaced stream error, sending StreamReplaced event"]
+    log.write_bytes(b"\n".join(lines * 5000))
+    monkeypatch.setattr(scanner, "BLOCK", 1 << 16)  # many blocks, lines cut at their ends
+
+    def scan() -> scanner.Scanned:
+        with open(log, "rb") as handle:
+            return scanner._scan_stream(handle, LineParser(("session",), None))
+
+    native = scan()
+    monkeypatch.setattr(scanner, "_lower_into", None)
+    monkeypatch.setattr(scanner, "_count_newlines", None)
+    python = scan()
+    assert native == python
+    assert native.lines == 20000 and len(native.events) == 15000
