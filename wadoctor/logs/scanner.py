@@ -45,21 +45,28 @@ except ImportError:
     _count_newlines = _lower_into = None
 
 
-class Lowerer:
-    """Lower-cases blocks into one buffer it reuses, in C: a new 8 MiB bytes per block cost more
-    in page faults than the lower-casing. What it returns may be longer than the block (after a
-    longer one) and is overwritten by the next call. Without the C helper, bytes.lower."""
+_reused: dict[str, bytearray] = {}  # this process's block buffers, by use
 
-    def __init__(self) -> None:
-        self.buffer = bytearray()
 
-    def __call__(self, block: bytes) -> bytes | bytearray:
-        if _lower_into is None:
-            return block.lower()
-        if len(self.buffer) < len(block):
-            self.buffer = bytearray(len(block))
-        _lower_into(block, self.buffer)
-        return self.buffer
+def _buffer(use: str, size: int) -> bytearray:
+    """This process's buffer for `use`, at least `size` bytes, kept for its next block: a fresh
+    8 MiB per block cost more in page faults (to read into it, to lower-case into it) than
+    the work done in it, a quarter of a worker's time."""
+    buffer = _reused.get(use)
+    if buffer is None or len(buffer) < size:
+        buffer = _reused[use] = bytearray(size)
+    return buffer
+
+
+def _lowered(block: bytes | bytearray, start: int, end: int) -> bytes | bytearray:
+    """`block[start:end]` lower-cased at the same offsets: in C, into this process's buffer
+    (overwritten by the next call; outside those offsets it holds stale bytes); else the
+    whole block by bytes.lower."""
+    if _lower_into is None:
+        return block.lower()
+    lowered = _buffer("lower", end)
+    _lower_into(memoryview(block)[start:end], memoryview(lowered)[start:end])
+    return lowered
 
 
 def _newlines(block: bytes, start: int, end: int) -> int:
@@ -77,12 +84,12 @@ class Scanned:
     warning: str | None = None
 
 
-def _scan_block(block: bytes, parser: LineParser, into: Scanned, lower: Lowerer, start: int = 0,
+def _scan_block(block: bytes | bytearray, parser: LineParser, into: Scanned, start: int = 0,
                 end: int | None = None) -> None:
     """Classify every line of `block[start:end]` (whole lines) that holds a keyword, and count
     the lines: one pass of counting, in pieces between the candidates."""
     end = len(block) if end is None else end
-    lowered = lower(block)
+    lowered = _lowered(block, start, end)
     hits = _finder().find_matches_as_indexes(memoryview(lowered)[start:end])
     starts = sorted({lowered.rfind(b"\n", start, start + at) + 1 or start for _, at, _ in hits})
     line, previous = into.lines, start
@@ -96,30 +103,30 @@ def _scan_block(block: bytes, parser: LineParser, into: Scanned, lower: Lowerer,
 
 
 def _scan_stream(handle: BinaryIO, parser: LineParser, limit: int | None = None) -> Scanned:
-    """Blocks of a stream (at most `limit` bytes), each scanned up to its last line end in
-    place (no copies of a block: the line cut at its end is carried into the next one)."""
+    """Blocks of a stream (at most `limit` bytes), read into this process's buffer and each
+    scanned there up to its last line end (the line cut at its end is carried into the next)."""
     found = Scanned()
-    lower = Lowerer()
+    buffer = _buffer("read", BLOCK)
     carry = b""
     left = limit
     while left is None or left > 0:
-        chunk = handle.read(BLOCK if left is None else min(BLOCK, left))
-        if not chunk:
+        size = handle.readinto(memoryview(buffer)[:BLOCK if left is None else min(BLOCK, left)])
+        if not size:
             break
         if left is not None:
-            left -= len(chunk)
+            left -= size
         first = 0
         if carry:
-            first = chunk.find(b"\n") + 1
+            first = buffer.find(b"\n", 0, size) + 1
             if not first:
-                carry += chunk
+                carry += buffer[:size]
                 continue
-            _scan_block(carry + chunk[:first], parser, found, lower)
-        cut = chunk.rfind(b"\n") + 1
-        _scan_block(chunk, parser, found, lower, first, max(first, cut))
-        carry = chunk[max(first, cut):]
+            _scan_block(carry + buffer[:first], parser, found)
+        cut = max(first, buffer.rfind(b"\n", 0, size) + 1)
+        _scan_block(buffer, parser, found, first, cut)
+        carry = bytes(buffer[cut:size])
     if carry:
-        _scan_block(carry, parser, found, lower)
+        _scan_block(carry, parser, found)
         found.lines += 1  # the last line, with no line end
     return found
 
