@@ -188,6 +188,7 @@ judge_keys(PyObject *module, PyObject *args)
             return NULL;
         }
     PyObject *others = PyList_New(0), *judged = PyList_New(0), *recent = PyList_New(0), *types = PyDict_New();
+    PyObject *result = NULL;
     Py_ssize_t *kind = PyMem_New(Py_ssize_t, count + 1), *seen = PyMem_New(Py_ssize_t, nkinds + 1);
     Py_ssize_t *order = PyMem_New(Py_ssize_t, nkinds + 1);
     long long *floor = PyMem_New(long long, nkinds + 1);
@@ -271,14 +272,8 @@ judge_keys(PyObject *module, PyObject *args)
         }
         Py_DECREF(number);
     }
-    PyMem_Free(kind);
-    PyMem_Free(seen);
-    PyMem_Free(order);
-    PyMem_Free(floor);
-    PyMem_Free(mtime);
-    PyMem_Free(top);
-    return Py_BuildValue("(nLdNnNNN)", files, total, newest, types, creds_index, others, judged, recent);
-error:
+    result = Py_BuildValue("(nLdOnOOO)", files, total, newest, types, creds_index, others, judged, recent);
+error:  /* and the way out on success: result holds its own references */
     PyMem_Free(kind);
     PyMem_Free(seen);
     PyMem_Free(order);
@@ -289,7 +284,7 @@ error:
     Py_XDECREF(judged);
     Py_XDECREF(recent);
     Py_XDECREF(types);
-    return NULL;
+    return result;
 }
 
 static PyMethodDef methods[] = {
