@@ -30,7 +30,8 @@ lower_into(PyObject *module, PyObject *args)
     }
     const unsigned char *from = source.buf;
     unsigned char *to = target.buf;
-    for (Py_ssize_t i = 0; i < source.len; i++) {
+    const Py_ssize_t length = source.len;  /* a local: a store through `to` could alias source.len */
+    for (Py_ssize_t i = 0; i < length; i++) {
         unsigned char c = from[i];
         to[i] = c + (((unsigned char)(c - 'A') < 26u) << 5);
     }
