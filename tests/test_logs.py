@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from tests.conftest import EXAMPLES, REPO, by_id, codes
 from tests.fixtures import baileys
@@ -255,3 +257,23 @@ def test_blocks_cut_anywhere_give_the_same_answer(tmp_path, monkeypatch, block):
     assert {s: figures(log) for s, log in found.sessions.items()} == \
         {s: figures(log) for s, log in expected.sessions.items()}
     assert found.sessions["long"].conflicts == found.sessions["tail"].conflicts == 1
+
+
+_json_texts = st.lists(st.sampled_from(['{"a":', '1', '}', ' ', '\r\n', '\x0c', 'NaN', '"x"', ',', '[', ']', 'é', '{}']),
+                       max_size=12).map(lambda parts: "{" + "".join(parts))
+
+
+@given(_json_texts)
+@example('{"level":50} \t\r\n')
+@example('{"level":50}\x0c')
+def test_pino_lines_decode_as_json_loads_decodes_them(text):
+    """The classifier's decoder skips loads' wrappers; it must accept and refuse what loads does."""
+    from wadoctor.logs.events import _json_document
+
+    try:
+        expected = json.loads(text)
+    except ValueError:
+        with pytest.raises(ValueError):
+            _json_document(text)
+        return
+    assert repr(_json_document(text)) == repr(expected)  # repr: NaN equals itself
