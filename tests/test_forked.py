@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import psutil
 import pytest
 
+from tests.conftest import REPO
 from wadoctor.forked import ordered_map
 
 PARENT = os.getpid()
@@ -71,3 +74,29 @@ def test_results_left_unread_stop_the_workers(no_stray_workers):
     started = time.monotonic()
     results.close()
     assert time.monotonic() - started < 2  # killed, not waited for through 10 s of jobs
+
+
+def test_ctrl_c_stops_the_parent_and_every_worker(tmp_path):
+    """SIGINT to the whole process group, as a terminal sends it: the parent reports an
+    interruption, no worker is left running, none goes on as a copy of the parent."""
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from wadoctor.forked import ordered_map\n"
+        "def slow(job):\n"
+        "    time.sleep(0.05)\n"
+        "    return os.getpid()\n"
+        "try:\n"
+        "    for pid in ordered_map(slow, list(range(400)), 2, 1):\n"
+        "        print(pid, flush=True)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', os.getpid(), flush=True)\n"
+    )
+    run = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=REPO,
+                           start_new_session=True)
+    workers = {int(run.stdout.readline()) for _ in range(4)}
+    os.killpg(run.pid, signal.SIGINT)
+    rest = run.communicate(timeout=30)[0].split("\n")
+    assert [line for line in rest if line.startswith("interrupted")] == [f"interrupted {run.pid}"]
+    for pid in workers:
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE

@@ -16,6 +16,7 @@ import signal
 from collections.abc import Callable, Iterator, Sequence
 from typing import BinaryIO, NoReturn, TypeVar
 
+_STOPS = {signal.SIGINT, signal.SIGTERM}
 Job = TypeVar("Job")
 Result = TypeVar("Result")
 
@@ -36,10 +37,15 @@ def ordered_map(function: Callable[[Job], Result], jobs: Sequence[Job], workers:
     try:
         for worker in range(workers):
             read, write = os.pipe()
-            pid = os.fork()
-            if pid == 0:
-                os.close(read)
-                _work(function, parts[worker::workers], write)
+            # Ctrl-C or SIGTERM waits until each side knows which it is: a worker stopped
+            # before then would run on as a second copy of the parent.
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+            try:
+                pid = os.fork()
+                if pid == 0:
+                    _work(function, parts[worker::workers], read, write, mask)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(write)
             pids.append(pid)
             streams.append(os.fdopen(read, "rb"))
@@ -68,11 +74,14 @@ def _receive(streams: list[BinaryIO | None], worker: int) -> list[Result] | None
         return None
 
 
-def _work(function: Callable[[Job], Result], parts: list[Sequence[Job]], fd: int) -> NoReturn:
+def _work(function: Callable[[Job], Result], parts: list[Sequence[Job]], read: int, write: int,
+          mask: set[signal.Signals]) -> NoReturn:
     """The worker: each chunk's results, pickled as soon as done; never returns to the caller."""
     code = 1
     try:
-        with os.fdopen(fd, "wb") as out:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a stop from here on ends this worker only
+        os.close(read)
+        with os.fdopen(write, "wb") as out:
             for part in parts:
                 pickle.dump([function(job) for job in part], out, pickle.HIGHEST_PROTOCOL)
                 out.flush()
