@@ -81,8 +81,9 @@ def test_ctrl_c_stops_the_parent_and_every_worker(tmp_path):
     interruption, no worker is left running, none goes on as a copy of the parent."""
     script = tmp_path / "run.py"
     script.write_text(
-        "import os, sys, time\n"
+        "import os, signal, sys, time\n"
         "from wadoctor.forked import ordered_map\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)  # as on a terminal, even if started ignoring it\n"
         "def slow(job):\n"
         "    time.sleep(0.05)\n"
         "    return os.getpid()\n"
