@@ -8,7 +8,6 @@ import re
 import stat
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from itertools import compress, repeat
 from pathlib import Path
 from typing import NamedTuple
@@ -43,17 +42,6 @@ class CredsStat(NamedTuple):
     mode: int
     size: int
     mtime: float
-
-
-@dataclass
-class KeyScan:
-    """What one pass over a session folder's entries found."""
-
-    files: int = 0
-    bytes: int = 0
-    newest: float = 0.0
-    creds: CredsStat | None = None
-    key_types: dict[str, int] = field(default_factory=dict)
 
 
 # Without the C helper: a name's key type, or "" for any other file, for every name of a folder
@@ -124,12 +112,12 @@ def _judge_keys(names: list[str], modes: list[int], sizes: list[int], mtimes: li
 
 def scan_key_files(path: Path, listing: Listing, deep: bool,
                    damaged: Callable[[str, str], None], leftover: Callable[[str], None],
-                   unreadable: Callable[[str, str], None]) -> KeyScan:
+                   unreadable: Callable[[str, str], None]) -> KeyJudgement:
     """Judge a folder's lstat'ed entries, reading the key files a crash may have cut (all with `deep`).
 
     The check keeps a sample of the names it is told, a repair keeps them all: both walk here,
     so a plain `fix` repairs exactly what a plain `check` reports."""
-    names, modes, sizes, mtimes, failed = listing
+    names, modes, sizes, _, failed = listing
     for name, code in failed:
         unreadable(name, describe_errno(code))
     judgement = judge_keys(listing, deep)
@@ -144,10 +132,7 @@ def scan_key_files(path: Path, listing: Listing, deep: bool,
             continue
         if problem:
             damaged(names[index], problem)
-    at = judgement.creds
-    return KeyScan(files=judgement.files, bytes=judgement.bytes, newest=judgement.newest,
-                   creds=CredsStat(modes[at], sizes[at], mtimes[at]) if at >= 0 else None,
-                   key_types=judgement.key_types)
+    return judgement
 
 
 def _kinds(names: list[str]) -> list[str]:
@@ -170,14 +155,15 @@ class BaileysMultiFile(StoreAdapter):
         found = scan_key_files(path, listing, deep, lambda name, why: corrupt.add(f"{name} ({why})"), leftovers.add,
                                lambda name, why: unreadable.add(f"{name} ({why})"))
         session.files, session.bytes, session.last_activity = found.files, found.bytes, found.newest or None
-        key_files = sum(found.key_types.values())
-        if found.creds is None and not key_files:
+        key_files, at = sum(found.key_types.values()), found.creds
+        if at < 0 and not key_files:
             return None
         session.key_types = found.key_types
-        if found.creds is None:
+        if at < 0:
             session.state = SessionState.KEYS_ONLY
             session.observe("creds-missing", f"{key_files} key files but no {CREDS}", key_files=key_files)
-        elif not _read_creds(session, path / CREDS, found.creds, key_files):
+        elif not _read_creds(session, path / CREDS, CredsStat(listing.modes[at], listing.sizes[at],
+                                                              listing.mtimes[at]), key_files):
             return None
         _observe_samples(session, corrupt, leftovers, unreadable)
         return session
