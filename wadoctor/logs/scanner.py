@@ -69,7 +69,7 @@ def _lowered(block: bytes | bytearray, start: int, end: int) -> bytes | bytearra
     return lowered
 
 
-def _newlines(block: bytes, start: int, end: int) -> int:
+def _newlines(block: bytes | bytearray, start: int, end: int) -> int:
     return block.count(b"\n", start, end) if _count_newlines is None else _count_newlines(block, start, end)
 
 
