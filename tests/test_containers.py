@@ -59,7 +59,8 @@ def test_container_gateway_is_found_through_its_volume_and_named(tmp_path, cli, 
         assert holder["pid"] == ctr.main_pid and holder["name"] == "node"
         assert holder["container"] == ctr.id[:12]
         assert holder["container_info"] == {"id": ctr.id[:12], "name": "evolution-api-1",
-                                            "image": "atendai/evolution-api:v2.2.3", "runtime": "docker"}
+                                            "image": "atendai/evolution-api:v2.2.3", "runtime": "docker",
+                                            "restarts": False}
         assert holder["evidence"] == [  # sessions/shop-main on its command line, resolved in its container
             "session named on its command line or in its environment",
             f"working folder is the application folder ({vol}; /srv/evolution in its container)"]
@@ -76,7 +77,8 @@ def test_two_containers_on_one_volume_are_a_duplicate_holder(tmp_path, cli, real
         finding = next(f for f in session["findings"] if f["code"] == "duplicate-holder")
         assert finding["severity"] == "critical"
         assert finding["message"] == (f"held twice: container evolution-api-1 (pid {old.main_pid}) and "
-                                      f"container evolution-api-2 (pid {new.main_pid})")
+                                      f"container evolution-api-2 (pid {new.main_pid}) (two instances of one program)")
+        assert finding["evidence"]["basis"] == "same program"  # one image, one script, one volume
         assert sorted(finding["evidence"]["pids"]) == sorted([old.main_pid, new.main_pid])
 
 

@@ -1,9 +1,11 @@
 """Conflicts: every way two holders can meet on one WhatsApp identity.
 
-Per session: two independent live processes holding it (duplicate-holder), and guard locks
-whose holder is provably gone (lock-stale) or cannot be proven either way (lock-unproven).
-Across sessions: two stores carrying one device identity (duplicate-identity), critical when
-both are held, since that is the stream:error conflict loop itself.
+Per session: two process trees holding it that are each proven, or two instances of one
+program (duplicate-holder, holders/duplicates.py); several that are only inferred, which is
+said as such (holders-unproven); and guard locks whose holder is provably gone (lock-stale)
+or cannot be proven either way (lock-unproven). Across sessions: two stores carrying one
+device identity (duplicate-identity), critical when two separate process trees hold them,
+since that is the stream:error conflict loop itself.
 """
 
 from __future__ import annotations
@@ -11,20 +13,28 @@ from __future__ import annotations
 import socket
 from collections.abc import Sequence
 
+from wadoctor.findings import Severity
+from wadoctor.holders.duplicates import distinct_trees, duplicate, independent
 from wadoctor.holders.index import HolderIndex
 from wadoctor.holders.namespaces import namespace_pid
-from wadoctor.findings import Severity
-from wadoctor.model import SAMPLE_SIZE, Session
+from wadoctor.model import SAMPLE_SIZE, Holder, Session
 
 
 def attach_holders(session: Session, index: HolderIndex) -> None:
     """Fill `session.holders` and observe what the holders and guard locks show."""
     session.holders = index.holders(session)
-    independent = index.independent(session.holders)
-    if len(independent) >= 2:
-        named = " and ".join(h.label for h in independent)
-        session.observe("duplicate-holder", f"held {_times(len(independent))}: {named}",
-                        pids=[h.pid for h in independent])
+    found = duplicate(session.holders)
+    if found is not None:
+        named = " and ".join(h.label for h in found.holders)
+        why = "each proven to hold it" if found.basis == "proven" else "two instances of one program"
+        session.observe("duplicate-holder", f"held {_times(len(found.holders))}: {named} ({why})",
+                        pids=[h.pid for h in found.holders], basis=found.basis)
+    else:
+        trees = independent(session.holders)
+        if len(trees) >= 2:
+            session.observe("holders-unproven", f"{len(trees)} processes may hold it, none proven and not one "
+                                                f"program twice: {_possible(trees)}",
+                            pids=[h.pid for h in trees])
     _claim_container_locks(session, index)
     own = index.guard_state(session.path)
     if own is None or own.holder is not None or own.record is None:
@@ -36,6 +46,11 @@ def attach_holders(session: Session, index: HolderIndex) -> None:
         session.observe("lock-unproven", f"guard lock recorded by pid {own.record.pid} on host "
                                          f"{own.record.host!r}; its holder cannot be checked from here",
                         lock=str(own.path), pid=own.record.pid, host=own.record.host)
+
+
+def _possible(holders: list[Holder]) -> str:
+    return "; ".join(f"{h.label} ({h.evidence[0].partition(' (')[0] if h.evidence else 'no evidence'})"
+                     for h in holders[:5]) + (f" and {len(holders) - 5} more" if len(holders) > 5 else "")
 
 
 def _times(count: int) -> str:
@@ -79,7 +94,10 @@ def find_duplicate_identities(sessions: Sequence[Session]) -> None:
             if len(group) >= 2 and not any(set(map(id, group)) <= set(map(id, g)) for g in groups):
                 groups.append(group)
     for group in groups:
-        held = sum(1 for s in group if s.held_by)
+        # separate process trees; a gateway's live record of a session no process here holds
+        # (a database session) is one more
+        held = distinct_trees([h for s in group for h in s.holders]) + sum(
+            1 for s in group if not s.holders and s.held_by)
         labels = [s.held_by[0] for s in group if s.held_by][:3]
         state = (f"held by {' and '.join(labels)}: they are kicking each other off" if held >= 2
                  else "it will conflict once two run")

@@ -155,10 +155,18 @@ _CODES = [
          "The session folder is empty: the phone logged the device out.",
          "Scan a new QR code, or `wadoctor fix --purge-abandoned` if the session is retired."),
     Code("duplicate-holder", Severity.CRITICAL,
-         "Two independent live processes hold the same session: the stream:error conflict "
-         "(440 connectionReplaced, StreamReplaced) loop.",
+         "Two independent live processes hold the same session, each proven to (a lock, an open "
+         "descriptor, a browser's profile) or as two instances of one program: the stream:error "
+         "conflict (440 connectionReplaced, StreamReplaced) loop.",
          "Stop the stray process (often a gateway left alive by a deploy), or `wadoctor fix "
-         "--terminate-duplicates keep-newest`; start gateways under `wadoctor guard`."),
+         "--terminate-duplicates keep-newest`; where a manager runs both, use its own command "
+         "(named with the holders); start gateways under `wadoctor guard`."),
+    Code("holders-unproven", Severity.INFO,
+         "Several processes may hold the session, but only by inference (a working folder, a "
+         "name on a command line) and they are different programs: tenants, a supervisor, a "
+         "script run in the application folder. Not a duplicate; nothing is signalled.",
+         "To prove which process holds the session, start the gateway under `wadoctor guard "
+         "SESSION -- COMMAND`."),
     Code("duplicate-identity", Severity.WARNING,
          "Two stores carry the same device identity (device JID or noise key): critical when "
          "both are held, a warning while at most one runs.",

@@ -92,11 +92,24 @@ class Container:
     name: str | None = None
     image: str | None = None
     runtime: str | None = None  # docker, podman, containerd, kubernetes
+    restarts: bool | None = None  # its restart policy brings it back when its process dies (None: unknown)
+
+
+@dataclass(frozen=True)
+class Manager:
+    """What runs a holder and would bring it back: PM2, nodemon, a systemd unit, a container."""
+
+    kind: str  # pm2, nodemon, npm, systemd, container, ...
+    label: str  # `pm2 (app gw, id 0)`, `systemd unit evolution.service`, `container evolution-api-1`
+    stop: str  # the manager's own command that stops it for good
+    restarts: bool | None  # restarts what it runs when that dies (None: cannot tell)
+    scale: str | None = None  # for a cluster of one app: the command that leaves one instance
 
 
 @dataclass
 class Holder:
-    """A live process that holds a session, and how we know."""
+    """A live process that holds a session, and how we know: `proof` when some evidence proves
+    it (a lock, a descriptor, a browser's profile or the process tree), else only inferred."""
 
     pid: int
     name: str
@@ -105,6 +118,17 @@ class Holder:
     cmdline: str  # secrets masked
     container: Container | None = None
     evidence: list[str] = field(default_factory=list)
+    proof: bool = False
+    managers: list[Manager] = field(default_factory=list)  # nearest first
+    # What it runs, for telling two instances of one program apart from two programs; and
+    # its ancestors, for telling one process tree from two. Neither is shown.
+    program: tuple[str, ...] | None = field(default=None, repr=False)
+    ancestors: tuple[int, ...] = field(default=(), repr=False)
+
+    @property
+    def restarted_by(self) -> Manager | None:
+        """The manager that would bring it back if it were stopped (or may: unknown counts)."""
+        return next((m for m in reversed(self.managers) if m.restarts is not False), None)
 
     @property
     def label(self) -> str:

@@ -81,6 +81,11 @@ def _finish(output: Output, command: str, actions: list[Action], state: Report, 
     raise typer.Exit(int(code))
 
 
+SignalManaged = Annotated[bool, typer.Option("--signal-managed", help="Signal a holder even where its manager (PM2, "
+                                             "a systemd unit, a container's restart policy) would start it again; "
+                                             "by default its own stop command is named instead.")]
+
+
 def fix(
     paths: Targets = None,
     config_file: ConfigFile = None,
@@ -95,6 +100,7 @@ def fix(
                                                       "creds are lost with no backup.")] = False,
     terminate_duplicates: Annotated[Optional[Keep], typer.Option("--terminate-duplicates", help="Stop duplicate "
                                                                  "holders, keeping the oldest or the newest.")] = None,
+    signal_managed: SignalManaged = False,
     wait: Wait = 0.0,
     wait_free: Annotated[Optional[float], typer.Option("--wait-free", metavar="SECONDS", min=0, help="First wait "
                                                        "until no process holds the sessions (a pre-restart hook).")] = None,
@@ -117,7 +123,8 @@ def fix(
     config = load_config(config_file)
     options = FixOptions(force=force, deep=deep, foreign_locks=foreign_locks, purge_abandoned=purge_abandoned,
                          purge_unrecoverable=purge_unrecoverable,
-                         terminate=terminate_duplicates.value if terminate_duplicates else None)
+                         terminate=terminate_duplicates.value if terminate_duplicates else None,
+                         signal_managed=signal_managed)
     roots, sources = targets(paths, config)
     result = run_fix(roots, config, options, dry_run, wait, wait_free, sources)
     for problem in result.before.problems:
@@ -144,13 +151,14 @@ def _confirm(actions: list[Action], yes: bool, output: Output) -> None:
 
 
 def _clean(command: str, report: Report, chosen: list[Session], yes: bool, force: bool, stop_holders: bool,
-           dry_run: bool, output: Output, wait: float, roots: list[Path], config: Config) -> None:
+           signal_managed: bool, dry_run: bool, output: Output, wait: float, roots: list[Path],
+           config: Config) -> None:
     from wadoctor.repair.execute import execute
     from wadoctor.repair.plan import plan_clean
     from wadoctor.repair.run import run_lock
     from wadoctor.scan import scan
 
-    actions = plan_clean(chosen, report.sessions, force, stop_holders)
+    actions = plan_clean(chosen, report.sessions, force, stop_holders, signal_managed)
     if not dry_run:
         _confirm(actions, yes, output)
         locks = run_lock(roots, wait)
@@ -176,6 +184,7 @@ def clean(
     yes: Yes = False,
     force: Force = False,
     stop_holders: StopHolders = False,
+    signal_managed: SignalManaged = False,
     dry_run: DryRun = False,
     wait: Wait = 0.0,
     json: Json = False,
@@ -196,7 +205,7 @@ def clean(
     missing = wanted - {s.id for s in chosen}
     if missing:
         raise UsageError(f"no session named {sorted(missing)[0]!r} under {', '.join(map(str, roots))}")
-    _clean("clean", report, chosen, yes, force, stop_holders, dry_run, output, wait, roots, config)
+    _clean("clean", report, chosen, yes, force, stop_holders, signal_managed, dry_run, output, wait, roots, config)
 
 
 def clean_all(
@@ -205,6 +214,7 @@ def clean_all(
     yes: Yes = False,
     force: Force = False,
     stop_holders: StopHolders = False,
+    signal_managed: SignalManaged = False,
     dry_run: DryRun = False,
     wait: Wait = 0.0,
     json: Json = False,
@@ -219,4 +229,5 @@ def clean_all(
     config = load_config(config_file)
     roots = root or default_paths(config)
     report = scan(roots, config, "clean-all")
-    _clean("clean-all", report, report.sessions, yes, force, stop_holders, dry_run, output, wait, roots, config)
+    _clean("clean-all", report, report.sessions, yes, force, stop_holders, signal_managed, dry_run, output, wait,
+           roots, config)

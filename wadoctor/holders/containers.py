@@ -36,8 +36,12 @@ def _docker(full_id: str) -> Container | None:
     config = _load(os.path.join(root, "containers", full_id, "config.v2.json"))
     if not isinstance(config, dict):
         return None
+    host = _load(os.path.join(root, "containers", full_id, "hostconfig.json"))
+    restart = host.get("RestartPolicy") if isinstance(host, dict) else None
+    policy = restart.get("Name") if isinstance(restart, dict) else None
     return Container(full_id[:12], (config.get("Name") or "").lstrip("/") or None,
-                     (config.get("Config") or {}).get("Image"), "docker")
+                     (config.get("Config") or {}).get("Image"), "docker",
+                     None if policy is None else policy not in ("", "no"))
 
 
 def _podman(full_id: str) -> Container | None:
@@ -66,7 +70,7 @@ def _containerd(full_id: str) -> Container | None:
             pod, name = notes.get("io.kubernetes.cri.sandbox-name"), notes.get("io.kubernetes.cri.container-name")
             label = f"{pod}/{name}" if pod and name else pod or name
             return Container(full_id[:12], label, notes.get("io.kubernetes.cri.image-name"),
-                             "kubernetes" if pod else "containerd")
+                             "kubernetes" if pod else "containerd", True if pod else None)
     return None
 
 
@@ -95,7 +99,7 @@ def container_of(pid: int) -> Container | None:
         return None
     found = describe(match[1])
     if found.name is None and _KUBE_POD.search(text):
-        return Container(found.id, _pod_name(pid), found.image, "kubernetes")
+        return Container(found.id, _pod_name(pid), found.image, "kubernetes", True)
     return found
 
 

@@ -4,38 +4,42 @@ Built once per run from one process-table pass and one read of /proc/locks; each
 then a few stats and dictionary look-ups, so a busy server costs one scan, not one per
 session. Everything is matched by file identity (st_dev, st_ino), never by path text: a
 gateway in a container sees its volume under another path than the host does.
+
+Attribution follows how gateways are run. Managers and tools (holders/managers.py) hold
+nothing. A process that names one session (its path anywhere, its id while it works in the
+application folder) or launched the browser of one profile holds that one, not its
+neighbours; only a process that names none is tied by its working folder to every session
+below it, and that only by inference.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from wadoctor.guard import GuardRecord, lock_path, read_record, record_is_stale
-from wadoctor.holders.kernel_locks import KernelLock, locks_on, read_locks
 from wadoctor.holders.containers import container_of
+from wadoctor.holders.evidence import CWD, GUARD, KERNEL_LOCK, LAUNCHED, NAMED, OPEN_FILE, USER_DATA_DIR, proves, rank
+from wadoctor.holders.kernel_locks import KernelLock, locks_on, read_locks
+from wadoctor.holders.managers import Role, managers_of, role_of
 from wadoctor.holders.namespaces import FileId, as_seen_by, file_id, hostnames
 from wadoctor.holders.processes import ProcessInfo, ProcessTable, scan_processes
 from wadoctor.masking import mask_cmdline
 from wadoctor.model import Holder, Session
-
-# Evidence, strongest first; the order is the order a holder's evidence is listed in.
-GUARD = "guard lock held"
-OPEN_FILE = "open descriptor on"
-KERNEL_LOCK = "kernel lock on"
-USER_DATA_DIR = "--user-data-dir on its command line"
-NAMED = "session named on its command line or in its environment"
-CWD = "working folder is the application folder"
-STRENGTH = (GUARD, OPEN_FILE, KERNEL_LOCK, USER_DATA_DIR, NAMED, CWD)
 # how far above a session a guard lock or a gateway's working folder may be
 APP_LEVELS = 3
 # how far below a session folder an open file may be (Chromium: Default/IndexedDB/<origin>/LOG)
 FOLDER_LEVELS = 8
 # ids too common to tie a process to one session by name
 GENERIC_IDS = frozenset({"session", "sessions", "default", "auth", "auth_info", "tokens", "store", "main"})
+# How a gateway names a session folder after the id its code is given (whatsapp-web.js's
+# LocalAuth: clientId `helpdesk` -> folder `session-helpdesk`); the bare id is the first form.
+FOLDER_FORMS = ("{}", "session-{}")
+# how far up the process tree a browser's launcher is looked for (through a shell at most)
+LAUNCHER_LEVELS = 3
 # files whose kernel locks show a live holder: a store, its journals, a browser's LevelDB
 LOCKED_FILES = ("", "-journal", "-wal", "-shm")
 LEVELDB_LOCK = os.path.join("Default", "Local Storage", "leveldb", "LOCK")
@@ -57,13 +61,19 @@ class HolderIndex:
         self._guards: dict[str, GuardState | None] = {}  # by target
         self._hostnames: dict[str, list[int]] | None = None
         self._own = {os.getpid(), *table.ancestors(os.getpid())}
+        self._roles: dict[int, Role | None] = {}
         # inverted indexes by file identity, so a session costs a few stats and look-ups
         self._open: dict[FileId, list[tuple[int, str]]] = {}  # open file -> (pid, seen path)
         self._open_under: dict[FileId, list[tuple[int, str, str]]] = {}  # folder -> (pid, below it, seen path)
         self._user_data_dirs: dict[FileId, list[int]] = {}
+        self._launchers: dict[FileId, list[tuple[int, int]]] = {}  # profile -> (launcher, its browser)
+        self._launched: dict[int, set[FileId]] = {}  # launcher -> profiles
         self._by_cwd: dict[FileId, list[int]] = {}
         self._by_value: dict[str, set[int]] = {}
         self._by_path: dict[FileId, set[int]] = {}
+        self._words: dict[int, set[str]] = {}  # pid -> the bare words it names
+        self._paths: dict[int, list[tuple[ProcessInfo, str]]] = {}  # pid -> the paths it names
+        self._siblings: dict[str, set[str]] = {}  # folder -> its entries' names
         chains: dict[tuple[int, str], list[tuple[FileId, str]]] = {}
         self._named: dict[tuple[str | None, str], FileId | None] = {}
         for process in table.processes.values():
@@ -73,12 +83,8 @@ class HolderIndex:
                 for above, prefix in self._folders_above(process, folder, chains):
                     self._open_under.setdefault(above, []).append((process.pid, prefix + name, opened.path))
             if process.is_chromium_main:
-                for arg in process.cmdline:
-                    if arg.startswith("--user-data-dir="):
-                        folder_id = self._identity(process, arg.partition("=")[2])
-                        if folder_id:
-                            self._user_data_dirs.setdefault(folder_id, []).append(process.pid)
-            if process.pid in self._own or not process.is_runtime:
+                self._index_browser(process)
+            if not self._may_hold(process.pid) or not process.is_runtime:
                 continue
             if process.is_js_runtime and process.cwd and process.cwd != "/":
                 cwd = file_id(f"/proc/{process.pid}/cwd")
@@ -89,8 +95,37 @@ class HolderIndex:
                     named = self._identity(process, value)
                     if named:
                         self._by_path.setdefault(named, set()).add(process.pid)
-                else:
+                        self._paths.setdefault(process.pid, []).append((process, value))
+                elif len(value) >= 3 and value not in GENERIC_IDS:
                     self._by_value.setdefault(value, set()).add(process.pid)
+                    self._words.setdefault(process.pid, set()).add(value)
+
+    def role(self, pid: int) -> Role | None:
+        """The process's role when it is a manager or a tool (never a holder), else None."""
+        if pid not in self._roles:
+            process = self.table.processes.get(pid)
+            self._roles[pid] = role_of(process) if process is not None else None
+        return self._roles[pid]
+
+    def _may_hold(self, pid: int) -> bool:
+        return pid > 0 and pid not in self._own and pid in self.table.processes and self.role(pid) is None
+
+    def _index_browser(self, browser: ProcessInfo) -> None:
+        """A Chromium's profile, and the client that launched it (whatsapp-web.js, WPPConnect
+        and venom start the browser as their own child): both are proof of that profile."""
+        profile = next((a.partition("=")[2] for a in browser.cmdline if a.startswith("--user-data-dir=")), "")
+        folder_id = self._identity(browser, profile)
+        if not folder_id:
+            return
+        self._user_data_dirs.setdefault(folder_id, []).append(browser.pid)
+        for ancestor in list(self.table.ancestors(browser.pid))[:LAUNCHER_LEVELS]:
+            role, process = self.role(ancestor), self.table.processes.get(ancestor)
+            if role is None and process is not None and process.is_runtime:
+                self._launchers.setdefault(folder_id, []).append((ancestor, browser.pid))
+                self._launched.setdefault(ancestor, set()).add(folder_id)
+                return
+            if role is None or role.name != "shell":
+                return
 
     def _identity(self, process: ProcessInfo, path: str) -> FileId | None:
         """A path a process names, resolved as that process sees it (processes that see the
@@ -166,11 +201,11 @@ class HolderIndex:
         evidence: dict[int, list[str]] = {}
 
         def add(pid: int | None, why: str) -> None:
-            if pid and pid > 0 and pid not in self._own and why not in evidence.setdefault(pid, []):
+            if pid and self._may_hold(pid) and why not in evidence.setdefault(pid, []):
                 evidence[pid].append(why)
 
         for state in self.guards_over(session):
-            add(state.holder, f"{GUARD} ({state.path})")
+            add(state.holder, f"{GUARD.prefix} ({state.path})")
         try:  # one stat: the session's identity and kind; its real path only where evidence names it
             st = os.stat(session.path)
         except OSError:
@@ -179,9 +214,11 @@ class HolderIndex:
         if st is not None and stat.S_ISDIR(st.st_mode):
             for pid, below, seen in self._open_under.get(me, []):
                 shown = os.path.join(os.path.realpath(session.path), below)
-                add(pid, f"{OPEN_FILE} {below}{self._seen_as(pid, seen, shown)}")
+                add(pid, f"{OPEN_FILE.prefix} {below}{self._seen_as(pid, seen, shown)}")
             for pid in self._user_data_dirs.get(me, []):
-                add(pid, USER_DATA_DIR)
+                add(pid, USER_DATA_DIR.prefix)
+            for pid, browser in self._launchers.get(me, []):
+                add(pid, f"{LAUNCHED.prefix} (pid {browser})")
             lock_files = [os.path.join(session.path, LEVELDB_LOCK)]
         else:
             real = os.path.realpath(session.path)  # a store's journals lie beside the real file
@@ -189,22 +226,62 @@ class HolderIndex:
             for path in lock_files:
                 opened = file_id(path)
                 for pid, seen in self._open.get(opened, []) if opened else []:
-                    add(pid, f"{OPEN_FILE} {os.path.basename(path)}{self._seen_as(pid, seen, path)}")
+                    add(pid, f"{OPEN_FILE.prefix} {os.path.basename(path)}{self._seen_as(pid, seen, path)}")
         for path in filter(os.path.exists, lock_files):
             for lock in locks_on(self.locks, path):
-                add(lock.pid, f"{KERNEL_LOCK} {os.path.basename(path)} ({lock.kind.lower()})")
-        named = set(self._by_path.get(me, ()))
-        if session.id not in GENERIC_IDS and len(session.id) >= 3:
-            named |= self._by_value.get(session.id, set())
-        for pid in named:
-            add(pid, NAMED)
-        if self._by_cwd:  # the working folders of gateways: the session's own and those above it
-            folder = os.path.realpath(session.path)
-            for _ in range(APP_LEVELS + 1):
-                for pid in self._by_cwd.get(file_id(folder) or (-1, -1), []):
-                    add(pid, f"{CWD} ({folder}{self._seen_as(pid, '', folder)})")
-                folder = os.path.dirname(folder)
-        return [self._holder(pid, why) for pid, why in sorted(evidence.items()) if pid in self.table.processes]
+                add(lock.pid, f"{KERNEL_LOCK.prefix} {os.path.basename(path)} ({lock.kind.lower()})")
+        if self._by_cwd or self._by_value or self._by_path:
+            self._attribute(session, me, add)
+        return [self._holder(pid, why) for pid, why in sorted(evidence.items())]
+
+    def _attribute(self, session: Session, me: FileId | None, add: Callable[[int, str], None]) -> None:
+        """Inferred holders: processes naming this session, then those working in its
+        application folder that name no other session."""
+        folder = os.path.realpath(session.path)
+        parent = os.path.dirname(folder)
+        app: list[tuple[str, FileId]] = []  # the session's folder and those above it
+        for _ in range(APP_LEVELS + 1):
+            found = file_id(folder)
+            if found:
+                app.append((folder, found))
+            folder = os.path.dirname(folder)
+        app_ids = {found for _, found in app}
+        named = set(self._by_path.get(me, ())) if me else set()
+        forms = _forms(session.id)
+        for word in forms:
+            named |= {pid for pid in self._by_value.get(word, ()) if self._cwd_id(pid) in app_ids}
+        for pid in sorted(named):
+            add(pid, NAMED.prefix)
+        for where, found in app:
+            for pid in self._by_cwd.get(found, []):
+                if pid in named or not self._names_another(pid, me, parent, forms):
+                    add(pid, f"{CWD.prefix} ({where}{self._seen_as(pid, '', where)})")
+
+    def _cwd_id(self, pid: int) -> FileId | None:
+        return file_id(f"/proc/{pid}/cwd")
+
+    def _names_another(self, pid: int, me: FileId | None, parent: str, forms: set[str]) -> bool:
+        """Whether the process is tied to a sibling of this session instead: it launched the
+        browser of another profile, or names a folder or an id beside this session."""
+        if any(profile != me for profile in self._launched.get(pid, ())):
+            return True
+        siblings = self._entries(parent)
+        if any(w not in forms and siblings.intersection(_forms(w)) for w in self._words.get(pid, ())):
+            return True
+        parent_id = file_id(parent)
+        for process, value in self._paths.get(pid, []):
+            named = self._identity(process, value)
+            if named != me and self._identity(process, os.path.dirname(value.rstrip("/")) or ".") == parent_id:
+                return True
+        return False
+
+    def _entries(self, folder: str) -> set[str]:
+        if folder not in self._siblings:
+            try:
+                self._siblings[folder] = set(os.listdir(folder))
+            except OSError:
+                self._siblings[folder] = set()
+        return self._siblings[folder]
 
     def _seen_as(self, pid: int, seen: str, host_path: str) -> str:
         """`; /app/x in its container` where the holder sees the path under another name."""
@@ -216,9 +293,26 @@ class HolderIndex:
 
     def _holder(self, pid: int, evidence: list[str]) -> Holder:
         process = self.table.processes[pid]
-        ordered = sorted(evidence, key=lambda e: next(i for i, s in enumerate(STRENGTH) if e.startswith(s)))
-        return Holder(pid=pid, name=process.name, user=process.user, started=process.started,
-                      cmdline=mask_cmdline(process.cmdline), container=container_of(pid), evidence=ordered)
+        container = container_of(pid)
+        rewritten = process.argv is not process.cmdline  # a title such as PM2 sets
+        name = os.path.basename(process.exe) if rewritten and process.exe else process.name
+        return Holder(pid=pid, name=name, user=process.user, started=process.started,
+                      cmdline=mask_cmdline(process.argv), container=container, evidence=sorted(evidence, key=rank),
+                      proof=proves(evidence), managers=managers_of(pid, self.table, self.role, container),
+                      program=self._program(process, container), ancestors=tuple(self.table.ancestors(pid)))
+
+    @staticmethod
+    def _program(process: ProcessInfo, container: object) -> tuple[str, ...] | None:
+        """What makes two processes instances of one program: executable, script, and where
+        they run (working folder, or the container image)."""
+        script = process.script
+        if script is None:
+            return None
+        if script[1:2] != ":" and not script.startswith("/"):
+            script = os.path.normpath(os.path.join(process.cwd or "/", script))
+        image = getattr(container, "image", None)
+        where = f"image {image}" if image else f"cwd {file_id(f'/proc/{process.pid}/cwd')}"
+        return (process.exe or process.name, script, where)
 
     def hostname_holders(self, hostname: str) -> list[int]:
         """Live processes whose UTS hostname is `hostname` (a container's), asked on first need."""
@@ -226,18 +320,17 @@ class HolderIndex:
             self._hostnames = hostnames(self.table.processes)
         return self._hostnames.get(hostname, [])
 
-    def independent(self, holders: Sequence[Holder]) -> list[Holder]:
-        """Holders none of whose ancestors also hold the session: `npm start` and the node it
-        spawned, or a browser and its helpers, are one holder; two such trees conflict."""
-        pids = {h.pid for h in holders}
-        return [h for h in holders if not pids.intersection(self.table.ancestors(h.pid))]
-
 
 def _named_values(process: ProcessInfo) -> Iterable[str]:
     """Arguments and environment values that may name a session: `--session=shop` gives
     `shop`; a path (relative to the process's working folder) is resolved by the caller."""
-    for value in (*process.cmdline[1:], *process.environ):
+    for value in (*process.argv[1:], *process.environ.values()):
         if value.startswith("-") and "=" in value:
             value = value.partition("=")[2]
         if value and not ("/" in value and ":" in value):  # not PATH-like lists or URLs
             yield value
+
+
+def _forms(word: str) -> set[str]:
+    """The folder names a gateway gives the session it calls `word`, and the reverse."""
+    return {form.format(word) for form in FOLDER_FORMS} | {word.removeprefix("session-")}

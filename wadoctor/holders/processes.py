@@ -8,10 +8,15 @@ runtime's working folder and environment are read too, and a holder's user when 
 So a busy server with thousands of descriptors costs one stat each, and a gateway in a
 container is matched as surely as one on the host. Processes that vanish or refuse inspection
 mid-scan are counted, never fatal.
+
+A process manager may rewrite its workers' titles (PM2 shows `node /app/gateway.js` as one
+argument, and `PM2 v7: God Daemon` for itself), so what a process runs is read from its
+executable too, never from its title alone.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import re
@@ -28,6 +33,12 @@ RUNTIMES = re.compile(r"^(node|nodejs|bun|deno|python[0-9.]*|pypy[0-9.]*|java|ts
 # its folder is the evidence; Python and Go gateways keep their SQLite store open instead, and
 # every Python tool run from a project folder would otherwise "hold" the sessions below it.
 JS_RUNTIMES = re.compile(r"^(node|nodejs|bun|deno|ts-node|tsx)$")
+# Runtime options whose next argument is a value, not the script: `node -r dotenv/config app.js`.
+VALUE_OPTIONS = frozenset({"-r", "--require", "--import", "--loader", "--experimental-loader", "-C",
+                           "--conditions", "--env-file", "--inspect-port", "-W", "-X"})
+# ...and those whose value is the program itself: `node -e CODE`, `python -m module`.
+PROGRAM_OPTIONS = frozenset({"-e", "--eval", "-p", "--print", "-c", "-m"})
+ENV_CAP = 1 << 20  # an environment larger than this is not read
 
 
 @dataclass
@@ -44,8 +55,61 @@ class ProcessInfo:
     cmdline: list[str]
     started: float | None
     open_files: list[OpenFile] = field(default_factory=list)
-    environ: list[str] = field(default_factory=list)  # values only, of runtimes
+    environ: dict[str, str] = field(default_factory=dict)  # of runtimes only; secret: never shown
     same_view: bool = True  # sees the filesystem as we do (not in another mount namespace)
+
+    @cached_property
+    def exe(self) -> str | None:
+        """The executable, as the process sees it: what it runs, whatever its title says."""
+        try:
+            return os.readlink(f"/proc/{self.pid}/exe").removesuffix(" (deleted)")
+        except OSError:
+            return None
+
+    @cached_property
+    def argv(self) -> list[str]:
+        """The command line; a title rewritten into one argument (`node /app/gateway.js`, as
+        PM2 sets it) split back into words."""
+        if len(self.cmdline) == 1 and " " in self.cmdline[0].strip():
+            return self.cmdline[0].split()
+        return self.cmdline
+
+    @cached_property
+    def script(self) -> str | None:
+        """What a runtime runs: its script (as written, relative to its working folder), a
+        module (`-m:pkg`) or inline code (`-e:...`); PM2 workers say it in their environment.
+        None for a runtime with nothing to run (a REPL) and for other processes."""
+        if not self.is_runtime:
+            return None
+        pm2 = self.pm2.get("pm_exec_path")
+        if isinstance(pm2, str) and pm2:
+            return pm2
+        args = iter(self.argv[1:])
+        for arg in args:
+            if arg in PROGRAM_OPTIONS:
+                return f"{arg.lstrip('-')[0]}:{next(args, '')}"
+            if arg in VALUE_OPTIONS:
+                next(args, None)
+            elif not arg.startswith("-"):
+                return arg
+            elif arg == "--":
+                return next(args, None)
+        return None
+
+    @cached_property
+    def pm2(self) -> dict[str, object]:
+        """What PM2 told the process it runs as (name, pm_id, exec_mode, pm_exec_path,
+        autorestart): plain variables in fork mode, one JSON `pm2_env` in cluster mode."""
+        if "pm2_env" in self.environ:
+            try:
+                found = json.loads(self.environ["pm2_env"])
+            except ValueError:
+                return {}
+            return found if isinstance(found, dict) else {}
+        if "pm_id" in self.environ:
+            return {k: v for k, v in self.environ.items()
+                    if k in ("name", "pm_id", "exec_mode", "pm_exec_path", "pm_cwd", "autorestart")}
+        return {}
 
     @cached_property
     def cwd(self) -> str | None:
@@ -67,8 +131,8 @@ class ProcessInfo:
             return str(uid)
 
     def _names(self) -> set[str]:
-        first = os.path.basename(self.cmdline[0]) if self.cmdline else ""
-        return {n for n in (self.name, first) if n}
+        first = os.path.basename(self.argv[0]) if self.argv else ""
+        return {n for n in (self.name, first, os.path.basename(self.exe or "")) if n}
 
     @property
     def is_runtime(self) -> bool:
@@ -134,14 +198,15 @@ def _seen_paths(process: ProcessInfo, files: list[tuple[FileId, str]],
     return opened
 
 
-def _environ_values(pid: int) -> list[str]:
-    """The values of a process's environment (the names do not matter for matching)."""
+def _environ(pid: int) -> dict[str, str]:
+    """A process's environment: its values may name a session, a few names say who manages it."""
     try:
         with open(f"/proc/{pid}/environ", "rb") as handle:
-            raw = handle.read()
+            raw = handle.read(ENV_CAP)
     except OSError:
-        return []
-    return [item.partition(b"=")[2].decode(errors="replace") for item in raw.split(b"\0") if item]
+        return {}
+    pairs = (item.partition(b"=") for item in raw.split(b"\0") if item)
+    return {name.decode(errors="replace"): value.decode(errors="replace") for name, _, value in pairs}
 
 
 def _boot_time() -> float:
@@ -205,6 +270,6 @@ def scan_processes(roots: Sequence[str]) -> ProcessTable:
             process.same_view = same_view(process.pid)
         process.open_files = _seen_paths(process, files, known)
         if process.is_runtime:
-            process.environ = _environ_values(process.pid)
+            process.environ = _environ(process.pid)
         processes[process.pid] = process
     return ProcessTable(processes, uninspected)

@@ -61,6 +61,8 @@ def session_dict(session: Session) -> dict[str, Any]:
                 "container": h.container.id if h.container else None,
                 "container_info": vars(h.container) if h.container else None,
                 "evidence": h.evidence,
+                "proof": h.proof,
+                "managers": [vars(m) for m in h.managers],
             }
             for h in session.holders
         ],

@@ -55,13 +55,15 @@ def identity_text(identity: Identity | None) -> str:
 
 
 def held_by(session: Session) -> Text:
+    """Who holds the session; `?` marks holders only inferred (a working folder, a name)."""
     holders = session.held_by
     if not holders:
         return text("-", "dim")
+    unproven = "?" if session.holders and not any(h.proof for h in session.holders) else ""
     if len(holders) == 1:
-        return text(holders[0])
+        return text(holders[0] + unproven)
     kind = "processes" if len(holders) == len(session.holders) else "holders"
-    return text(f"{len(holders)} {kind}", "bold")
+    return text(f"{len(holders)} {kind}{unproven}", "bold")
 
 
 def _worst(session: Session) -> Text:
@@ -123,9 +125,11 @@ def findings_block(session: Session, verbose: bool) -> Group:
             if holder.container:
                 c = holder.container
                 where = f" in container {c.name or c.id}" + (f" ({c.image})" if c.image else "")
-            lines.append(text(f"  held by pid {holder.pid} {holder.name} ({holder.user}){where}: {holder.cmdline}",
-                              "dim"))
+            strength = "proven" if holder.proof else "inferred"
+            lines.append(text(f"  held by pid {holder.pid} {holder.name} ({holder.user}){where} [{strength}]: "
+                              f"{holder.cmdline}", "dim"))
             lines.extend(text(f"      - {why}", "dim") for why in holder.evidence)
+            lines.extend(text(f"      managed by {m.label}: stop with `{m.stop}`", "dim") for m in holder.managers)
     lines.extend(finding_lines(session.findings, verbose))
     return Group(*lines)
 

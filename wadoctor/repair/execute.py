@@ -12,7 +12,7 @@ from wadoctor.repair.plan import Action
 from wadoctor.repair.quarantine import STATE_DIR, quarantine, state_root
 from wadoctor.repair.safety import file_safe, write_synced
 from wadoctor.repair.salvage import salvage
-from wadoctor.repair.terminate import NotAllowed, terminate
+from wadoctor.repair.terminate import NotAllowed, recheck, terminate
 from wadoctor.stores.adapters import source_adapter
 from wadoctor.stores.baileys import CREDS
 
@@ -105,6 +105,7 @@ def execute(actions: Sequence[Action], force: bool) -> None:
             continue
         try:
             if action.kind == "terminate":
+                recheck(action.session, action.victims, in_duplicate="duplicate-holder" in action.codes)
                 action.result = "; ".join(terminate(victim, force) for victim in action.victims)
             elif action.kind in ("quarantine", "quarantine-session"):
                 entry = quarantine(_root(action), action.session.id, ",".join(action.codes), action.paths)

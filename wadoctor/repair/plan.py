@@ -2,7 +2,9 @@
 
 Repair comes first, purging last, and a session a live process holds is left alone (with the
 reason said) unless --force: the one action allowed on a held session is stopping the
-duplicate holders it was asked to stop.
+duplicate holders it was asked to stop. Only members of a duplicate are ever planned to be
+signalled, and never one that a manager would start again (PM2, a systemd unit, a container
+with a restart policy): its own stop command is named instead, unless --signal-managed.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class FixOptions:
     purge_abandoned: bool = False
     purge_unrecoverable: bool = False
     terminate: str | None = None  # keep-oldest | keep-newest
+    signal_managed: bool = False  # signal a holder even where its manager would restart it
 
 
 @dataclass
@@ -49,20 +52,37 @@ class Action:
     result: str = ""
     quarantine_id: str | None = None
 
-    @property
-    def destructive(self) -> bool:
-        return self.kind not in ("terminate", "skip")
-
 
 def _holder_names(holders: list[Holder]) -> str:
     return ", ".join(h.label for h in holders)
 
 
 def _victims(session: Session, keep: str) -> list[Holder]:
+    """The members of the session's duplicate but the one kept: nothing outside it."""
     pids = next(f.evidence["pids"] for f in session.findings if f.code == "duplicate-holder")
-    ordered = sorted((h for h in session.holders if h.pid in pids), key=lambda h: h.started or 0.0)
+    ordered = sorted((h for h in session.holders if h.pid in pids), key=lambda h: (h.started or 0.0, h.pid))
     kept = ordered[0] if keep == "keep-oldest" else ordered[-1]
     return [h for h in ordered if h is not kept]
+
+
+def _stops(session: Session, victims: list[Holder], codes: list[str], why: str, signal_managed: bool) -> list[Action]:
+    """A terminate action for the victims no manager would restart; a skip naming the
+    manager's own command for each one that would come back (or may: unknown counts)."""
+    actions: list[Action] = []
+    managed = [] if signal_managed else [v for v in victims if v.restarted_by is not None]
+    for victim in managed:
+        manager = victim.restarted_by
+        assert manager is not None
+        command = manager.scale if manager.scale and all(v.restarted_by == manager for v in victims) else manager.stop
+        restarts = "would start it again" if manager.restarts else "may start it again"
+        actions.append(Action(session, "skip", codes, f"stop {victim.label} ({why})", status="skipped",
+                              victims=[victim], result=f"run by {manager.label}, which {restarts}: run "
+                              f"`{command}` (or --signal-managed)"))
+    chosen = [v for v in victims if v not in managed]
+    if chosen:
+        actions.insert(0, Action(session, "terminate", codes, f"stop {_holder_names(chosen)} ({why})",
+                                 victims=chosen))
+    return actions
 
 
 def _singletons(session: Session) -> list[tuple[Path, str]]:
@@ -74,9 +94,8 @@ def plan_session(session: Session, options: FixOptions, config: Config) -> list[
     codes = {f.code for f in session.findings}
     actions: list[Action] = []
     if "duplicate-holder" in codes and options.terminate:
-        victims = _victims(session, options.terminate)
-        actions.append(Action(session, "terminate", ["duplicate-holder"],
-                              f"stop {_holder_names(victims)} ({options.terminate})", victims=victims))
+        actions += _stops(session, _victims(session, options.terminate), ["duplicate-holder"], options.terminate,
+                          options.signal_managed)
     repairs = _repairs(session, codes, options, config)
     if session.held_by and not options.force and repairs:
         held_by = ", ".join(session.held_by)
@@ -95,7 +114,8 @@ def mark_fixable(session: Session, config: Config) -> None:
         finding.fixable = finding.code in planned
 
 
-def plan_clean(sessions: list[Session], everything: list[Session], force: bool, stop_holders: bool) -> list[Action]:
+def plan_clean(sessions: list[Session], everything: list[Session], force: bool, stop_holders: bool,
+               signal_managed: bool = False) -> list[Action]:
     """Quarantine whole sessions. A whatsmeow store holds several devices in one file: it is
     taken only when every device in it was asked for."""
     chosen = {id(s) for s in sessions}
@@ -109,14 +129,17 @@ def plan_clean(sessions: list[Session], everything: list[Session], force: bool, 
             continue
         if session.path in {a.session.path for a in actions if a.kind == "quarantine-session"}:
             continue
-        if session.holders and stop_holders:
-            actions.append(Action(session, "terminate", [], f"stop {_holder_names(session.holders)}",
-                                  victims=list(session.holders)))
+        stops = _stops(session, list(session.holders), [], "--stop-holders", signal_managed) if (
+            session.holders and stop_holders) else []
+        actions += stops
         action = Action(session, "quarantine-session", [], "quarantine the whole session",
                         paths=whole(session.path, "wadoctor clean"))
         if session.holders and not (force or stop_holders):
             action.kind, action.status = "skip", "skipped"
             action.result = f"held by {_holder_names(session.holders)}: --stop-holders or --force"
+        elif any(a.kind == "skip" for a in stops) and not force:
+            action.kind, action.status = "skip", "skipped"
+            action.result = "a holder's manager would start it again: stop it with the command named, or --force"
         actions.append(action)
     return actions
 

@@ -1,19 +1,45 @@
-"""Stopping processes safely: only the ones chosen, re-verified right before each signal."""
+"""Stopping processes safely: only the ones chosen, re-verified right before each signal.
+
+This is the only code that signals. Before it does, the session's holders are found again
+from a fresh look at the process table, by the same rules `check` used: a victim that no
+longer holds the session, is no longer the process it was (pid and start time), or is no
+longer a member of the duplicate it was chosen from, is not signalled.
+"""
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 
 import psutil
 
 from wadoctor.guard import START_TOLERANCE
-from wadoctor.model import Holder
-
+from wadoctor.holders.duplicates import duplicate
+from wadoctor.holders.index import HolderIndex
+from wadoctor.model import Holder, Session
 
 
 class NotAllowed(Exception):
     """A process wadoctor refuses to signal."""
+
+
+def recheck(session: Session, victims: Sequence[Holder], in_duplicate: bool) -> None:
+    """Raise NotAllowed unless every victim still holds the session, as the same process,
+    with its evidence found again now (and, for a duplicate, still inside one)."""
+    fresh = {h.pid: h for h in HolderIndex.build([session.path]).holders(session)}
+    for victim in victims:
+        now = fresh.get(victim.pid)
+        if now is None or now.started is None or victim.started is None or \
+                abs(now.started - victim.started) > START_TOLERANCE:
+            raise NotAllowed(f"pid {victim.pid} no longer holds {session.id} as it did: not signalled")
+        if now.restarted_by is not None and victim.restarted_by is None:
+            raise NotAllowed(f"pid {victim.pid} is now run by {now.restarted_by.label}: not signalled")
+    if in_duplicate:
+        found = duplicate(list(fresh.values()))
+        members = {h.pid for h in found.holders} if found else set()
+        if not all(v.pid in members for v in victims) or len(members) < 2:
+            raise NotAllowed(f"{session.id} is no longer held twice: nothing signalled")
 
 
 def _check_allowed(holder: Holder, force: bool) -> psutil.Process:
