@@ -20,7 +20,8 @@ def mask_args(args: list[str]) -> list[str]:
             masked.append(MASK)
             hide_next = False
             continue
-        arg = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", arg)
+        if "://" in arg:
+            arg = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", arg)
         name, eq, _ = arg.partition("=")
         if eq and _SECRET_NAME.search(name):
             masked.append(f"{name}={MASK}")

@@ -87,13 +87,8 @@ def describe(full_id: str) -> Container:
     return Container(full_id[:12])
 
 
-def container_of(pid: int) -> Container | None:
-    """The container a process runs in, when its cgroup names one."""
-    try:
-        with open(f"/proc/{pid}/cgroup") as handle:
-            text = handle.read()
-    except OSError:
-        return None
+def container_of(pid: int, text: str) -> Container | None:
+    """The container a process runs in, when its cgroup (`text`) names one."""
     match = _CGROUP_ID.search(text)
     if match is None:
         return None

@@ -212,8 +212,9 @@ class HolderIndex:
             st = None
         me = (st.st_dev, st.st_ino) if st is not None else None
         if st is not None and stat.S_ISDIR(st.st_mode):
+            real = os.path.realpath(session.path) if me in self._open_under else ""
             for pid, below, seen in self._open_under.get(me, []):
-                shown = os.path.join(os.path.realpath(session.path), below)
+                shown = os.path.join(real, below)
                 add(pid, f"{OPEN_FILE.prefix} {below}{self._seen_as(pid, seen, shown)}")
             for pid in self._user_data_dirs.get(me, []):
                 add(pid, USER_DATA_DIR.prefix)
@@ -293,7 +294,7 @@ class HolderIndex:
 
     def _holder(self, pid: int, evidence: list[str]) -> Holder:
         process = self.table.processes[pid]
-        container = container_of(pid)
+        container = container_of(pid, process.cgroup)
         rewritten = process.argv is not process.cmdline  # a title such as PM2 sets
         name = os.path.basename(process.exe) if rewritten and process.exe else process.name
         return Holder(pid=pid, name=name, user=process.user, started=process.started,

@@ -54,6 +54,10 @@ ROLES: tuple[Role, ...] = (
     Role("shell", "manager", False, comms=("sh", "bash", "dash", "zsh", "ash", "ksh", "fish", "busybox")),
 )
 _TITLES = [(re.compile(role.title), role) for role in ROLES if role.title]
+# the table by process name and by script file name, first row first; then folder patterns
+_BY_COMM = {comm: role for role in reversed(ROLES) for comm in role.comms}
+_BY_SCRIPT = {name: role for role in reversed(ROLES) for name in role.scripts if "/" not in name}
+_SCRIPT_FOLDERS = [(folder, role) for role in ROLES for folder in role.scripts if "/" in folder]
 _REPL = Role("REPL", "tool", None)  # a runtime with nothing to run: a person at a prompt
 
 
@@ -63,22 +67,15 @@ def role_of(process: ProcessInfo) -> Role | None:
     for pattern, role in _TITLES:
         if pattern.match(title) or pattern.match(process.name):
             return role
+    if not process.is_runtime:
+        return next((_BY_COMM[n] for n in (process.name, os.path.basename(process.exe or "")) if n in _BY_COMM), None)
     script = process.script
-    names = {process.name, os.path.basename(process.exe or "")}
-    for role in ROLES:
-        if names.intersection(role.comms) and not process.is_runtime:
-            return role
-        if script and any(_script_is(script, pattern) for pattern in role.scripts):
-            return role
-    if process.is_runtime and script is None:
+    if script is None:
         return _REPL
-    return None
-
-
-def _script_is(script: str, pattern: str) -> bool:
-    if "/" in pattern:
-        return pattern in f"/{script}"
-    return os.path.basename(script) == pattern
+    found = _BY_SCRIPT.get(os.path.basename(script))
+    if found is None and "/" in script:
+        found = next((role for folder, role in _SCRIPT_FOLDERS if folder in f"/{script}"), None)
+    return found
 
 
 def managers_of(pid: int, table: ProcessTable, roles: Callable[[int], Role | None],
@@ -95,7 +92,7 @@ def managers_of(pid: int, table: ProcessTable, roles: Callable[[int], Role | Non
         if role.name == "systemd":
             break  # the unit, from the cgroup, says more than the manager itself
         found.append(_pm2(process, parent) if role.name == "pm2" else _named(role, parent))
-    unit = systemd_unit(pid)
+    unit = systemd_unit(process.cgroup)
     if unit is not None:
         found.append(Manager("systemd", f"systemd unit {unit}", f"systemctl stop {shlex.quote(unit)}",
                              unit_restarts(unit)))
@@ -109,13 +106,14 @@ def managers_of(pid: int, table: ProcessTable, roles: Callable[[int], Role | Non
 
 def _pm2(worker: ProcessInfo, daemon: ProcessInfo) -> Manager:
     """A PM2 app: its name and id from the worker's environment, PM2_HOME from the daemon's
-    title, so the stop command reaches the right daemon."""
+    (its title, cut to the length of its first command line, may not hold it whole), so the
+    stop command reaches the right daemon."""
     env = worker.pm2
     name, pm_id, mode = env.get("name"), env.get("pm_id"), env.get("exec_mode")
     details = ", ".join(filter(None, [f"app {name}" if name else None, f"id {pm_id}" if pm_id is not None else None,
                                       "cluster mode" if mode == "cluster_mode" else None]))
-    home = re.search(r"God Daemon \((.*)\)\s*$", daemon.cmdline[0] if daemon.cmdline else "")
-    prefix = f"PM2_HOME={shlex.quote(home.group(1))} " if home and not home.group(1).endswith("/.pm2") else ""
+    home = daemon.environ.get("PM2_HOME") or worker.environ.get("PM2_HOME") or ""
+    prefix = f"PM2_HOME={shlex.quote(home)} " if home and not home.rstrip("/").endswith("/.pm2") else ""
     target = shlex.quote(str(name if name is not None else pm_id))
     restarts = str(env.get("autorestart", "true")).lower() != "false"
     return Manager("pm2", f"pm2 ({details})" if details else "pm2", f"{prefix}pm2 stop {target}", restarts,
@@ -128,16 +126,10 @@ def _named(role: Role, process: ProcessInfo) -> Manager:
     return Manager(role.name, label, f"kill {process.pid}", role.restarts)
 
 
-@lru_cache(maxsize=256)
-def systemd_unit(pid: int) -> str | None:
+def systemd_unit(cgroup: str) -> str | None:
     """The system service a process belongs to, from its cgroup (`/system.slice/x.service`);
     user sessions and the user manager itself are not units that run gateways."""
-    try:
-        with open(f"/proc/{pid}/cgroup") as handle:
-            lines = handle.read(65536).splitlines()
-    except OSError:
-        return None
-    for line in lines:
+    for line in cgroup.splitlines():
         for part in reversed(line.rpartition(":")[2].split("/")):
             if part.endswith(".service") and not part.startswith("user@"):
                 return part

@@ -39,6 +39,7 @@ VALUE_OPTIONS = frozenset({"-r", "--require", "--import", "--loader", "--experim
 # ...and those whose value is the program itself: `node -e CODE`, `python -m module`.
 PROGRAM_OPTIONS = frozenset({"-e", "--eval", "-p", "--print", "-c", "-m"})
 ENV_CAP = 1 << 20  # an environment larger than this is not read
+CGROUP_CAP = 1 << 16
 
 
 @dataclass
@@ -120,6 +121,12 @@ class ProcessInfo:
             return None
 
     @cached_property
+    def cgroup(self) -> str:
+        """/proc/PID/cgroup: the container and the systemd unit the process runs in."""
+        raw = _read(f"/proc/{self.pid}/cgroup", CGROUP_CAP)
+        return raw.decode(errors="replace") if raw else ""
+
+    @cached_property
     def user(self) -> str | None:
         try:
             uid = os.stat(f"/proc/{self.pid}").st_uid
@@ -130,17 +137,19 @@ class ProcessInfo:
         except KeyError:
             return str(uid)
 
-    def _names(self) -> set[str]:
+    @cached_property
+    def names(self) -> frozenset[str]:
+        """What the process is called: its name, its first argument, its executable."""
         first = os.path.basename(self.argv[0]) if self.argv else ""
-        return {n for n in (self.name, first, os.path.basename(self.exe or "")) if n}
+        return frozenset(n for n in (self.name, first, os.path.basename(self.exe or "")) if n)
 
-    @property
+    @cached_property
     def is_runtime(self) -> bool:
-        return any(RUNTIMES.match(n) for n in self._names())
+        return any(RUNTIMES.match(n) for n in self.names)
 
-    @property
+    @cached_property
     def is_js_runtime(self) -> bool:
-        return any(JS_RUNTIMES.match(n) for n in self._names())
+        return any(JS_RUNTIMES.match(n) for n in self.names)
 
     @property
     def is_chromium_main(self) -> bool:
@@ -205,8 +214,8 @@ def _environ(pid: int) -> dict[str, str]:
             raw = handle.read(ENV_CAP)
     except OSError:
         return {}
-    pairs = (item.partition(b"=") for item in raw.split(b"\0") if item)
-    return {name.decode(errors="replace"): value.decode(errors="replace") for name, _, value in pairs}
+    pairs = (item.partition("=") for item in raw.decode(errors="replace").split("\0") if item)
+    return {name: value for name, _, value in pairs}
 
 
 def _boot_time() -> float:
@@ -220,10 +229,10 @@ def _boot_time() -> float:
     return 0.0
 
 
-def _read(path: str) -> bytes | None:
+def _read(path: str, cap: int = -1) -> bytes | None:
     try:
         with open(path, "rb") as handle:
-            return handle.read()
+            return handle.read(cap)
     except OSError:
         return None
 
