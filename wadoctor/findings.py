@@ -77,6 +77,12 @@ _CODES = [
     Code("half-paired", Severity.INFO,
          "A pairing code was requested but the pairing never completed.",
          "Enter the pairing code on the phone, or request a new one."),
+    Code("state-unknown", Severity.WARNING,
+         "wadoctor cannot establish whether the session is paired (a store table it cannot read, "
+         "a format or version it does not know): it says unknown rather than guess, and no remedy "
+         "acts on it.",
+         "Check the session by hand; the reason is in the message. Report the format if it is a "
+         "healthy file wadoctor should read."),
     Code("pairing-abandoned", Severity.WARNING,
          "Unpaired or half-paired for longer than the configured age.",
          "`wadoctor fix --purge-abandoned` quarantines it; or raise [thresholds] "

@@ -73,8 +73,15 @@ class ChromiumProfile(StoreAdapter):
 
 def _read_identity(session: Session, path: Path) -> None:
     """WhatsApp Web keeps the logged-in device under localStorage `last-wid-md`, as a JSON
-    string such as "15550000001:12@c.us"; report nothing rather than a guess."""
-    wid = find_local_storage(path / LEVELDB, "last-wid-md")
+    string such as "15550000001:12@c.us"; where that cannot be read for certain, the state is
+    unknown, never unpaired (a logged-in profile must not look abandoned)."""
+    found = find_local_storage(path / LEVELDB, "last-wid-md")
+    if found.unknown is not None:
+        session.state = SessionState.UNKNOWN
+        session.observe("state-unknown", f"whether a device is logged in cannot be read: {found.unknown}",
+                        reason=found.unknown)
+        return
+    wid = found.value
     jid = parse_jid(wid.strip('"')) if wid else None
     if jid is None or jid.device is None:
         session.state = SessionState.UNPAIRED
