@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, by_id, codes
+from tests.conftest import EXAMPLES, by_id, codes, unavailable
 from tests.fixtures import baileys, managers
 from tests.fixtures.chromium import CHROMIUM, FLAGS
 from tests.fixtures.containers import Container, require_namespaces
@@ -36,9 +36,7 @@ def real_managers() -> None:
     try:
         managers.ensure_managers()
     except managers.ManagersUnavailable as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the process-manager tests: {exc}")
-        pytest.skip(str(exc))
+        unavailable(f"process managers: {exc}")
 
 
 def app_with(tmp_path: Path, **sessions: str) -> Path:
@@ -334,3 +332,26 @@ def test_a_victim_is_found_again_right_before_the_signal(tmp_path):
         assert alive(first) == [True]
     finally:
         stop(first, second)
+
+
+def test_a_guard_lock_held_by_a_shell_is_proof_but_the_shell_is_never_signalled(tmp_path):
+    """`wadoctor guard SESSION -- sh -c '...; ...'` leaves the shell holding the lock."""
+    from wadoctor.holders.index import HolderIndex
+    from wadoctor.model import Session
+    from wadoctor.repair.terminate import NotAllowed, recheck
+
+    app = app_with(tmp_path, shop="shop-main")
+    session = Session("shop", app / "sessions" / "shop", "baileys")
+    guarded = spawn([sys.executable, "-m", "wadoctor", "guard", str(session.path), "--", "sh", "-c",
+                     "echo ready; sleep 60; true"], ready="ready",
+                    env={"PYTHONPATH": str(Path(__file__).parent.parent)})
+    try:
+        holders = HolderIndex.build([app]).holders(session)  # `sleep` inherits the lock's descriptor
+        holder = next(h for h in holders if h.pid == guarded.pid)
+        assert holder.proof and holder.evidence[0].startswith("guard lock held")
+        with pytest.raises(NotAllowed, match="is shell, a process manager"):
+            recheck(session, [holder], in_duplicate=False)
+        assert alive(guarded) == [True]
+    finally:
+        subprocess.run(["pkill", "-P", str(guarded.pid)])
+        stop(guarded)

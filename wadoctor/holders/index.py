@@ -107,8 +107,11 @@ class HolderIndex:
             self._roles[pid] = role_of(process) if process is not None else None
         return self._roles[pid]
 
+    def _visible(self, pid: int) -> bool:
+        return pid > 0 and pid not in self._own and pid in self.table.processes
+
     def _may_hold(self, pid: int) -> bool:
-        return pid > 0 and pid not in self._own and pid in self.table.processes and self.role(pid) is None
+        return self._visible(pid) and self.role(pid) is None
 
     def _index_browser(self, browser: ProcessInfo) -> None:
         """A Chromium's profile, and the client that launched it (whatsapp-web.js, WPPConnect
@@ -200,12 +203,12 @@ class HolderIndex:
     def holders(self, session: Session) -> list[Holder]:
         evidence: dict[int, list[str]] = {}
 
-        def add(pid: int | None, why: str) -> None:
-            if pid and self._may_hold(pid) and why not in evidence.setdefault(pid, []):
+        def add(pid: int | None, why: str, chosen: bool = False) -> None:
+            if pid and (self._may_hold(pid) or chosen and self._visible(pid)) and why not in evidence.setdefault(pid, []):
                 evidence[pid].append(why)
 
-        for state in self.guards_over(session):
-            add(state.holder, f"{GUARD.prefix} ({state.path})")
+        for state in self.guards_over(session):  # `guard -- npm start` makes npm the lock's holder: it chose to be
+            add(state.holder, f"{GUARD.prefix} ({state.path})", chosen=True)
         try:  # one stat: the session's identity and kind; its real path only where evidence names it
             st = os.stat(session.path)
         except OSError:

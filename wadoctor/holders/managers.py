@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from wadoctor.holders.processes import ProcessInfo, ProcessTable
+from wadoctor.masking import mask_args
 from wadoctor.model import Container, Manager
 
 
@@ -121,7 +122,7 @@ def _pm2(worker: ProcessInfo, daemon: ProcessInfo) -> Manager:
 
 
 def _named(role: Role, process: ProcessInfo) -> Manager:
-    words = [os.path.basename(w) if i == 0 else w for i, w in enumerate(process.argv[1:3])]
+    words = mask_args([os.path.basename(w) if i == 0 else w for i, w in enumerate(process.argv[1:3])])
     label = f"{role.name} ({' '.join(words)})" if role.name in ("npm", "yarn", "pnpm") and words else role.name
     return Manager(role.name, label, f"kill {process.pid}", role.restarts)
 

@@ -27,8 +27,12 @@ class NotAllowed(Exception):
 def recheck(session: Session, victims: Sequence[Holder], in_duplicate: bool) -> None:
     """Raise NotAllowed unless every victim still holds the session, as the same process,
     with its evidence found again now (and, for a duplicate, still inside one)."""
-    fresh = {h.pid: h for h in HolderIndex.build([session.path]).holders(session)}
+    index = HolderIndex.build([session.path])
+    fresh = {h.pid: h for h in index.holders(session)}
     for victim in victims:
+        role = index.role(victim.pid)
+        if role is not None:  # a guard lock held by `npm start` is proof, but npm is never signalled
+            raise NotAllowed(f"pid {victim.pid} is {role.name}, a process {role.kind}: not signalled")
         now = fresh.get(victim.pid)
         if now is None or now.started is None or victim.started is None or \
                 abs(now.started - victim.started) > START_TOLERANCE:
