@@ -63,18 +63,36 @@ def _of_type(kind: type) -> Callable[[object], None]:
     return check
 
 
-def _sender_key_record(value: object) -> None:
-    """libsignal's SenderKeyRecord: a Buffer holding the JSON list of sender-key states."""
+def _sender_key_states(value: object) -> None:
+    """libsignal's SenderKeyRecord.serialize(): a list of sender-key states."""
+    _of_type(list)(value)
+    for state in value:  # type: ignore[attr-defined]
+        if not isinstance(state, dict) or "senderChainKey" not in state or "senderSigningKey" not in state:
+            raise BadBytes("is a list of something other than sender-key states")
+
+
+def _sender_key_buffer(value: object) -> None:
+    """7.x: the serialized record JSON-encoded into a Buffer."""
     states, why = parse_json_bytes(decode_bytes(value))
     if why:
         raise BadBytes(f"holds a sender-key record that is {why}")
     _of_type(list)(states)
 
 
+# What each Baileys line writes where the lines differ, newest first; a file is healthy when
+# any form fits. The versions are read from each line's own code and tested against files its
+# own code writes (tests/test_baileys_versions.py, docs/baileys-versions.md).
+FORMS: dict[str, tuple[tuple[str, Callable[[object], None]], ...]] = {
+    "sender-key": (
+        ("7.x", _sender_key_buffer),  # JSON.stringify(Buffer.from(JSON.stringify(record.serialize())))
+        ("6.x", _sender_key_states),  # record.serialize() itself, bytes as base64 strings
+    ),
+}
+
+
 _SHAPES: dict[str, Callable[[object], None]] = {
     "pre-key": _key_pair,
     "session": _object_with("_sessions"),
-    "sender-key": _sender_key_record,
     "sender-key-memory": _of_type(dict),
     "app-state-sync-key": _object_with("keyData"),
     "app-state-sync-version": _object_with("version", "hash"),
@@ -92,9 +110,15 @@ def key_file_problem(kind: str, raw: bytes) -> str | None:
 
 
 def key_value_problem(kind: str, value: object) -> str | None:
-    """Why a parsed key is not what Baileys writes for its type, or None."""
-    try:
-        _SHAPES[kind](value)
-    except BadBytes as exc:
-        return str(exc)
-    return None
+    """Why a parsed key is not what any Baileys line writes for its type, or None: the newest
+    form's complaint where none fits."""
+    forms = FORMS.get(kind) or (("any", _SHAPES[kind]),)
+    problems = []
+    for _, check in forms:
+        try:
+            check(value)
+        except BadBytes as exc:
+            problems.append(str(exc))
+        else:
+            return None
+    return problems[0]
