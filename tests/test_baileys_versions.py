@@ -78,3 +78,25 @@ def test_every_damage_of_a_sender_key_is_found_in_every_version(written, tmp_pat
     assert target.name in finding["message"]
     if damage == "empty":  # below the type's size floor: a plain check reads it too, whatever its age
         assert "key-file-corrupt" in codes(only_session(cli("check", "--json", "--no-backup", tmp_path / "sessions")))
+
+
+@pytest.mark.parametrize("level", ["error", "info"])
+def test_a_6x_gateway_s_stream_conflicts_count_as_conflicts(tmp_path, cli, level):
+    """Twelve conflicts logged by Baileys 6.7.16's own pino calls, at error level only (what many
+    gateways keep) and at info (where the 'connection errored' trace repeats each one)."""
+    import json
+    import subprocess
+
+    try:
+        folder = baileys6.ensure_version("6.7.16")
+    except baileys.NodeUnavailable as exc:
+        unavailable(f"Baileys 6.7.16 from npm: {exc}")
+    log = tmp_path / "gateway.log"
+    with open(log, "w") as out:
+        subprocess.run(["node", str(baileys6.NODE_DIR / "make_logs.cjs"), str(folder), level, "12",
+                        str(int(time.time()) - 1800), "shop"], stdout=out, check=True, timeout=60)
+    assert all(json.loads(line)["level"] in (30, 50) for line in log.read_text().splitlines())
+    run = cli("logs", "--json", "--since", "2h", log)
+    shop, = (s for s in run.json()["sessions"] if s["session"] == "shop")
+    assert shop["conflicts"] == 12 and run.code == 2
+    assert {f["code"] for f in shop["findings"]} == {"log-conflicts"}

@@ -1,8 +1,8 @@
 """One log line -> the events in it, for every library's own wording.
 
 Strings come from the libraries' sources: Baileys 7 (`stream errored out` with its
-`reasonNode`, `connection errored` with an `Error: Stream Errored (conflict)` trace,
-`Connection Failure`, DisconnectReason codes, libsignal's `Bad MAC`), whatsmeow and neonize
+`reasonNode`; 4.x to 6.x log the whole `node` instead), `connection errored` with an
+`Error: Stream Errored (conflict)` trace, `Connection Failure`, DisconnectReason codes, libsignal's `Bad MAC`), whatsmeow and neonize
 (`Got replaced stream error, sending StreamReplaced event`, `Got device removed stream error`,
 `Failed to delete store after device_removed error`, `database is locked`), whatsapp-web.js
 (`disconnected` with CONFLICT/LOGOUT) and Chromium (`The profile appears to be in use`, exit
@@ -117,6 +117,25 @@ def parse_time(value: object) -> float | None:
     return None
 
 
+# How each Baileys line logs a stream:error (socket.js): the reason node and the whole node.
+# 7.x: logger.error({ reasonNode, fullErrorNode }, ...); 4.x to 6.x: logger.error({ node }, ...),
+# the reason being the node's first child (what getErrorCodeFromStreamError reads).
+STREAM_ERROR_FORMS = (("reasonNode", "fullErrorNode"), (None, "node"))
+
+
+def _stream_error_nodes(record: dict) -> tuple[dict, dict]:
+    """(reason node, whole stream:error node) of a `stream errored out` record, any line."""
+    for reason_key, full_key in STREAM_ERROR_FORMS:
+        full = record.get(full_key)
+        reason = record.get(reason_key) if reason_key else None
+        if reason is None and isinstance(full, dict):
+            children = full.get("content")
+            reason = children[0] if isinstance(children, list) and children else None
+        if isinstance(reason, dict) or isinstance(full, dict):
+            return (reason if isinstance(reason, dict) else {}), (full if isinstance(full, dict) else {})
+    return {}, {}
+
+
 class LineParser:
     """Classifies lines; `session_keys` are the pino bindings that name a session."""
 
@@ -150,11 +169,10 @@ class LineParser:
             session = self._text_session(line)
         msg = str(record.get("msg", ""))
         if msg == "stream errored out":
-            node = record.get("reasonNode") or {}
-            attrs = node.get("attrs") or {} if isinstance(node, dict) else {}
-            tag = node.get("tag") if isinstance(node, dict) else None
-            full = record.get("fullErrorNode") or {}
-            code = (full.get("attrs") or {}).get("code") if isinstance(full, dict) else None
+            node, full = _stream_error_nodes(record)
+            attrs = node.get("attrs") or {}
+            tag = node.get("tag")
+            code = (full.get("attrs") or {}).get("code") if isinstance(full.get("attrs"), dict) else None
             if tag == "conflict":
                 kind = LOGOUT if attrs.get("type") == "device_removed" else CONFLICT
                 return [Event(kind, time, session, f"stream:error conflict type={attrs.get('type')}")]
