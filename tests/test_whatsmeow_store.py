@@ -137,3 +137,40 @@ def test_unreadable_store_is_named_not_a_traceback(whatsmeow_store, cli):
     run = cli("check", "--json", whatsmeow_store.parent, unprivileged=True)
     assert run.code == 3
     assert "permission denied" in run.json()["problems"][0]["message"]
+
+
+SPILL_AND_DIE = textwrap.dedent("""
+    import sqlite3, sys, time
+    c = sqlite3.connect(sys.argv[1], isolation_level=None)
+    c.execute("PRAGMA journal_mode=DELETE")  # SQLite's default rollback journal
+    c.execute("PRAGMA cache_size=2")  # a small cache spills changed pages into the store mid-transaction
+    c.execute("BEGIN")
+    c.execute("UPDATE whatsmeow_device SET push_name = 'half-written'")
+    c.execute("CREATE TABLE filler(x)")
+    for _ in range(2000):
+        c.execute("INSERT INTO filler VALUES (?)", (b"y" * 2000,))
+    print("ready", flush=True)
+    time.sleep(60)
+""")
+
+
+def test_a_writer_killed_mid_transaction_leaves_devices_that_read_as_after_rollback(whatsmeow_store, cli):
+    """SQLite's read-only open refuses a hot journal it would have to roll back; the devices
+    are read from a private rolled-back copy, and the store and its journal stay as they were."""
+    add_devices(whatsmeow_store, Device("15550000001", 12), Device("15550000002", 3))
+    writer = subprocess.Popen([sys.executable, "-c", SPILL_AND_DIE, str(whatsmeow_store)],
+                              stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline().strip() == "ready"
+    writer.kill()
+    writer.wait()
+    journal = whatsmeow_store.with_name("whatsapp.db-journal")
+    before = (whatsmeow_store.read_bytes(), journal.read_bytes())
+    run = check(cli, whatsmeow_store)
+    sessions = run.json()["sessions"]
+    assert sorted(s["identity"]["jid"] for s in sessions) == ["15550000001:12@s.whatsapp.net",
+                                                              "15550000002:3@s.whatsapp.net"]
+    for session in sessions:
+        assert session["state"] == "paired" and codes(session) == {"store-journal-hot"}
+    assert run.code == 1
+    assert cli("fix", "--json", "--dry-run", whatsmeow_store.parent).json()["actions"] == []
+    assert (whatsmeow_store.read_bytes(), journal.read_bytes()) == before

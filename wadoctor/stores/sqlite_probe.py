@@ -9,8 +9,12 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import shutil
 import sqlite3
 import struct
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -85,3 +89,31 @@ def connect_read_only(db: Path, busy_seconds: float) -> sqlite3.Connection:
                                  check_same_thread=False)
     connection.execute("PRAGMA query_only = ON")
     return connection
+
+
+class TooLargeToCopy(Exception):
+    """A store too large to copy for reading past its hot journal."""
+
+
+@contextmanager
+def rolled_back_copy(db: Path, cap: int) -> Iterator[Path]:
+    """A private copy of a store and its hot journal, rolled back as SQLite rolls back on the
+    next normal open: what the gateway will read next, with the store itself never touched
+    (a read-only open cannot roll back and fails). Files are read without following links."""
+    with tempfile.TemporaryDirectory(prefix="wadoctor-store-") as folder:
+        copy = Path(folder) / db.name
+        for suffix in ("", "-journal"):
+            source = os.open(db.with_name(db.name + suffix), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            try:
+                if os.fstat(source).st_size > cap:
+                    raise TooLargeToCopy(f"{db.name}{suffix} is larger than {cap >> 20} MiB")
+                with open(source, "rb", closefd=False) as reader, open(copy.with_name(copy.name + suffix), "xb") as out:
+                    shutil.copyfileobj(reader, out)
+            finally:
+                os.close(source)
+        connection = sqlite3.connect(copy, isolation_level=None)
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the rollback happens here
+        finally:
+            connection.close()
+        yield copy

@@ -20,12 +20,13 @@ from wadoctor.stores.files import describe_os_error, read_head
 from wadoctor.stores.jid import parse_jid
 from wadoctor.stores.x25519 import public_key
 from wadoctor.stores.sqlite_probe import (
-    MAGIC, any_lock_pid, connect_read_only, hot_journal, wal_left)
+    MAGIC, TooLargeToCopy, any_lock_pid, connect_read_only, hot_journal, rolled_back_copy, wal_left)
 
 BUSY_SECONDS = 0.5
 # schema versions whose device table wadoctor has read (neonize 0.5.2 writes 15, compat 8)
 KNOWN_VERSION = 15
 QUICK_CHECK_MAX = 64 << 20  # a plain check runs quick_check on stores up to this size
+COPY_MAX = 512 << 20  # a store with a hot journal is read from a rolled-back copy up to this size
 KEY_LENGTHS = {
     "noise_key": 32, "identity_key": 32, "signed_pre_key": 32, "signed_pre_key_sig": 64,
     "adv_account_sig": 64, "adv_account_sig_key": 32, "adv_device_sig": 64,
@@ -58,7 +59,16 @@ class WhatsmeowSqlite(StoreAdapter):
             if not head.startswith(MAGIC):
                 what = "empty" if st.st_size == 0 else "not a SQLite database"
                 raise StoreUnreadable("store-corrupt", f"{path.name} is {what}", {"bytes": st.st_size})
-            rows, version = _read_devices(path, deep or st.st_size <= QUICK_CHECK_MAX)
+            hot = hot_journal(path)
+            if hot:  # what the gateway will read once SQLite rolls the journal back
+                with rolled_back_copy(path, COPY_MAX) as copy:
+                    rows, version = _read_devices(copy, deep or st.st_size <= QUICK_CHECK_MAX)
+            else:
+                rows, version = _read_devices(path, deep or st.st_size <= QUICK_CHECK_MAX)
+        except TooLargeToCopy as exc:
+            yield _store_session(path, "state-unknown", f"{path.name} has a hot journal and {exc}: its devices "
+                                                        "cannot be read without rolling it back", reason=str(exc))
+            return
         except StoreUnreadable as exc:
             code, message, evidence = exc.args
             yield _store_session(path, code, message, **evidence)
@@ -73,8 +83,9 @@ class WhatsmeowSqlite(StoreAdapter):
             session.files, session.bytes, session.last_activity = _footprint(path, st)
             if version is not None:
                 session.observe("store-schema-unknown", version)
-            if hot_journal(path):
-                session.observe("store-journal-hot", f"{path.name}-journal holds a transaction nobody finished")
+            if hot:
+                session.observe("store-journal-hot", f"{path.name}-journal holds a transaction nobody finished; "
+                                                     "read as SQLite will roll it back")
             elif wal_left(path):
                 session.observe("store-journal-hot", f"{path.name}-wal holds writes no open connection owns")
             yield session
