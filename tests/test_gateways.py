@@ -203,3 +203,19 @@ def test_go_whatsapp_chat_storage_is_not_a_store(whatsmeow_store, cli):
     report = check(cli, app)
     assert [g["name"] for g in report["gateways"]] == ["go-whatsapp-web-multidevice"]
     assert [s["path"] for s in report["sessions"]] == [str(whatsmeow_store)]
+
+
+def test_an_evolution_instance_folder_with_keys_only_is_its_normal_shape(tmp_path, cli, real_baileys):
+    """Evolution API v2 keeps creds in its database (use-multi-file-auth-state-prisma.ts) and only
+    the key files in instances/<id>/: no creds-missing where Evolution is recognised."""
+    app = tmp_path / "evolution"
+    instance = app / "instances" / "4f2a9c1e-0b7d-4c3e-9a55-1d2e3f4a5b6c"
+    baileys.write_sessions([baileys.paired(instance, pn="15550000110")])
+    (instance / "creds.json").unlink()
+    bare = check(cli, app)  # not yet recognised: a keys-only folder may have lost its creds
+    assert "creds-missing" in {f["code"] for s in bare["sessions"] for f in s["findings"]}
+    (app / "compose.yaml").write_text("services:\n  api:\n    image: atendai/evolution-api:v2.2.3\n")
+    run = cli("check", "--json", app)
+    session, = run.json()["sessions"]
+    assert session["gateway"]["name"] == "evolution-api" and session["gateway"]["creds"].startswith("its database")
+    assert session["state"] == "keys-only" and session["findings"] == [] and run.code == 0

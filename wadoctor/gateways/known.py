@@ -45,7 +45,7 @@ EVOLUTION = Gateway(
     name="evolution-api",
     packages=("evolution-api",),
     images=("atendai/evolution-api", "evoapicloud/evolution-api", "davidsongomes/evolution-api"),
-    places=(Place("instances/{name}", "baileys", engine="BAILEYS"),),
+    places=(Place("instances/{name}", "baileys", engine="BAILEYS", creds_in="its database (Session table)"),),
 )
 
 WPPCONNECT = Gateway(

@@ -31,6 +31,7 @@ class Place:
     engine: str | None = None
     companion: str | None = None  # a file beside the store that the gateway keeps per session
     names: NamesQuery | None = None
+    creds_in: str | None = None  # where the gateway keeps the creds instead (the folder holds only keys)
 
     @cached_property
     def parts(self) -> tuple[re.Pattern[str], ...]:

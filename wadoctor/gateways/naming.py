@@ -42,6 +42,9 @@ class Namer:
             return
         app, gateway, place, found = match
         session.gateway = GatewayRef(gateway.name, place.engine, app.path if app else None)
+        if app is not None and place.creds_in:  # a recognised gateway that keeps creds elsewhere: keys only is its shape
+            session.observations = [o for o in session.observations if o.code != "creds-missing"]
+            session.gateway.details["creds"] = place.creds_in
         name = found.get("name")
         if place.names is not None and session.identity and session.identity.jid:
             name = self._names_in(session.path, place.names).get(session.identity.jid) or name
