@@ -277,3 +277,27 @@ def test_pino_lines_decode_as_json_loads_decodes_them(text):
             _json_document(text)
         return
     assert repr(_json_document(text)) == repr(expected)  # repr: NaN equals itself
+
+
+def test_times_without_a_zone_are_the_host_s_local_time(tmp_path, cli):
+    """Python logging's default format writes local time with no zone (neonize logs through it);
+    on a host five hours behind UTC, the last hour's conflicts must still be the last hour's."""
+    log = tmp_path / "bot.log"
+    writer = ("import logging, sys, time\n"
+              "logging.basicConfig(filename=sys.argv[1], format='%(asctime)s %(levelname)s %(message)s')\n"
+              "for minutes in (40, 30, 20, 10, 1):  # five conflicts in the last hour, minutes apart\n"
+              "    logging.getLogger().handle(logging.makeLogRecord({'levelname': 'WARNING', 'levelno': 30,\n"
+              "        'msg': '[shop] Got replaced stream error, sending StreamReplaced event',\n"
+              "        'created': time.time() - minutes * 60}))\n")
+    bogota = {"TZ": "America/Bogota"}
+    subprocess.run([sys.executable, "-c", writer, str(log)], env={**os.environ, **bogota}, check=True)
+    assert "+" not in log.read_text().split(" WARNING")[0] and "Z" not in log.read_text().split(" WARNING")[0]
+    run = cli("logs", "--json", "--since", "1h", log, env=bogota)
+    assert sessions_of(run)["shop"]["conflicts"] == 5
+    config = tmp_path / "wadoctor.toml"
+    config.write_text('[logs]\ntimezone = "Asia/Tokyo"\n')  # the gateway's clock was set elsewhere
+    run = cli("logs", "--json", "--config", config, "--since", "1h", log, env=bogota)
+    assert "shop" not in sessions_of(run)
+    config.write_text('[logs]\ntimezone = "Mars/Olympus"\n')
+    bad = cli("logs", "--json", "--config", config, log, env=bogota)
+    assert bad.code == 78 and "logs.timezone" in bad.err

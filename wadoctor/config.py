@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wadoctor.errors import ConfigError, UsageError
 from wadoctor.findings import CODES, Severity
 from wadoctor.stores.sources import StoreSource, parse_source
+
+if TYPE_CHECKING:
+    from datetime import tzinfo
 
 CONFIG_NAME = "wadoctor.toml"
 SYSTEM_CONFIG = Path("/etc/wadoctor") / CONFIG_NAME
@@ -48,6 +51,17 @@ class Config:
     prometheus_mask_phones: bool = True  # phone numbers in metric labels, masked unless turned off
     log_session_keys: list[str] = field(default_factory=lambda: list(DEFAULT_SESSION_KEYS))
     log_thresholds: Thresholds = field(default_factory=Thresholds)
+    log_timezone: str = "local"  # of log times written without a zone: local, UTC or an IANA name
+
+    @property
+    def log_zone(self) -> tzinfo | None:
+        """The zone of zone-less log times; None for the host's local time."""
+        from datetime import timezone
+        from zoneinfo import ZoneInfo
+
+        if self.log_timezone == "local":
+            return None
+        return timezone.utc if self.log_timezone.upper() == "UTC" else ZoneInfo(self.log_timezone)
     # code -> severity; None means the code is ignored
     severity: dict[str, Severity | None] = field(default_factory=dict)
     source: Path | None = None
@@ -128,6 +142,13 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         if key == "session_keys":
             keys = _expect(value, (list,), "logs.session_keys", path)
             config.log_session_keys = [_expect(k, (str,), "each of logs.session_keys", path) for k in keys]
+        elif key == "timezone":
+            config.log_timezone = _expect(value, (str,), "logs.timezone", path)
+            try:
+                config.log_zone  # noqa: B018 - validated here, where the error can name the file
+            except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+                raise ConfigError(f"{path}: logs.timezone must be local, UTC or a zone name such as "
+                                  f"America/Bogota, not {value!r}") from None
         elif key in _LOG_NUMBERS:
             if _expect(value, _LOG_NUMBERS[key], f"logs.{key}", path) <= 0:
                 raise ConfigError(f"{path}: logs.{key} must be positive")
@@ -211,7 +232,8 @@ def default_config_text(roots: list[str] | None = None) -> str:
         "discovery": {"max_depth": defaults.max_depth},
         "backups": {"keep": defaults.backups_keep},
         "fix": {"foreign_locks": defaults.fix_foreign_locks, "purge_abandoned": defaults.fix_purge_abandoned},
-        "logs": {"session_keys": defaults.log_session_keys, **vars(defaults.log_thresholds)},
+        "logs": {"session_keys": defaults.log_session_keys, "timezone": defaults.log_timezone,
+                 **vars(defaults.log_thresholds)},
         "prometheus": {"mask_phones": defaults.prometheus_mask_phones},
     })
     registry = ("# [registry]\n# url = \"postgresql://wadoctor@db.internal/gateways\"  # or $WADOCTOR_REGISTRY\n"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -97,8 +97,10 @@ class Event(NamedTuple):
     detail: str
 
 
-def parse_time(value: object) -> float | None:
-    """pino's epoch milliseconds, or an ISO 8601 string (no zone means UTC)."""
+def parse_time(value: object, zone: tzinfo | None = None) -> float | None:
+    """pino's epoch milliseconds, or an ISO 8601 string. A time written without a zone
+    (Python logging's default format, many Go loggers) is in `zone`, the host's local time
+    when None: what the gateway's clock said when it wrote the line."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value / 1000 if value > 1e11 else float(value)
     if isinstance(value, str):
@@ -109,11 +111,9 @@ def parse_time(value: object) -> float | None:
                 stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
             except ValueError:
                 return None
-            if stamp.tzinfo is None:
-                from datetime import timezone
-
-                stamp = stamp.replace(tzinfo=timezone.utc)
-            return stamp.timestamp()
+            if stamp.tzinfo is None and zone is not None:
+                stamp = stamp.replace(tzinfo=zone)
+            return stamp.timestamp()  # a naive datetime's timestamp() reads it as local time
     return None
 
 
@@ -139,9 +139,11 @@ def _stream_error_nodes(record: dict) -> tuple[dict, dict]:
 class LineParser:
     """Classifies lines; `session_keys` are the pino bindings that name a session."""
 
-    def __init__(self, session_keys: Sequence[str], pattern: re.Pattern[str] | None = None) -> None:
+    def __init__(self, session_keys: Sequence[str], pattern: re.Pattern[str] | None = None,
+                 zone: tzinfo | None = None) -> None:
         self.session_keys = tuple(session_keys)
         self.pattern = pattern
+        self.zone = zone  # of times written without one; None: the host's local time
 
     def parse(self, line: str) -> list[Event]:
         """Events in a line that passed the keyword filter (`may_matter` or `candidate_lines`)."""
@@ -153,7 +155,7 @@ class LineParser:
                 record = None
             if isinstance(record, dict):
                 return self._pino(record, line)
-        return self._text(line, parse_time(line[:64]), self._text_session(line))
+        return self._text(line, parse_time(line[:64], self.zone), self._text_session(line))
 
     def _pino_session(self, record: dict) -> str | None:
         for key in self.session_keys:
@@ -163,7 +165,7 @@ class LineParser:
         return None
 
     def _pino(self, record: dict, line: str) -> list[Event]:
-        time = parse_time(record.get("time"))
+        time = parse_time(record.get("time"), self.zone)
         session = self._pino_session(record)
         if session is None and self.pattern is not None:
             session = self._text_session(line)

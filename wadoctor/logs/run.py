@@ -39,7 +39,7 @@ def make_parser(config: Config, pattern: str | None) -> LineParser:
             raise UsageError(f"--pattern is not a valid regular expression: {exc}") from None
         if "session" not in compiled.groupindex:
             raise UsageError("--pattern needs a named group (?P<session>...)")
-    return LineParser(config.log_session_keys, compiled)
+    return LineParser(config.log_session_keys, compiled, config.log_zone)
 
 
 def new_analysis(config: Config, since: str | None = None, until: str | None = None,
