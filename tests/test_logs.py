@@ -301,3 +301,19 @@ def test_times_without_a_zone_are_the_host_s_local_time(tmp_path, cli):
     config.write_text('[logs]\ntimezone = "Mars/Olympus"\n')
     bad = cli("logs", "--json", "--config", config, log, env=bogota)
     assert bad.code == 78 and "logs.timezone" in bad.err
+
+
+def test_check_joins_a_whatsapp_web_js_client_id_to_its_session_folder(cli, tmp_path):
+    """whatsapp-web.js apps log their clientId (`helpdesk`); LocalAuth keeps it in
+    .wwebjs_auth/session-helpdesk. The line is what an app's `disconnected` handler logs with
+    the WAState reason whatsapp-web.js passes it (CONFLICT), through pino with the clientId bound."""
+    root = tmp_path / "app"
+    shutil.copytree(EXAMPLES / ".wwebjs_auth", root / ".wwebjs_auth", symlinks=True)
+    now = int(time.time() * 1000)
+    log = tmp_path / "app.log"
+    log.write_text("".join(json.dumps({"level": 40, "time": now - minutes * 60_000, "clientId": "helpdesk",
+                                       "msg": "disconnected: CONFLICT"}) + "\n"
+                           for minutes in (50, 40, 30, 20)))
+    session = by_id(cli("check", "--json", "--logs", log, root).json())["session-helpdesk"]
+    assert session["gateway"]["logged_as"] == "helpdesk"
+    assert session["logs"]["conflicts"] == 4 and "log-conflicts" in codes(session)

@@ -66,6 +66,13 @@ def _read_sources(sources: Sequence[StoreSource], deep: bool) -> tuple[list[Sour
     return reads, problems
 
 
+def _log_name(session: Session, logs: LogAnalysis) -> str | None:
+    """The name the logs give the session: its id, or the one its gateway logs it by (the
+    clientId of a whatsapp-web.js `session-<clientId>` folder)."""
+    alias = session.gateway.details.get("logged_as") if session.gateway else None
+    return next((name for name in (session.id, alias) if name and name in logs.sessions), None)
+
+
 def scan(
     paths: Sequence[Path],
     config: Config,
@@ -108,11 +115,12 @@ def scan(
     if fleet is not None:
         fleet.observe(report.sessions)
     for session in report.sessions:
-        if logs is not None and session.id in logs.sessions:
+        logged = _log_name(session, logs) if logs is not None else None
+        if logs is not None and logged is not None:
             from wadoctor.logs.report import figures, log_observations
 
-            session.logs = figures(logs.sessions[session.id])
-            session.observations += log_observations(logs.sessions[session.id], logs.thresholds)
+            session.logs = figures(logs.sessions[logged])
+            session.observations += log_observations(logs.sessions[logged], logs.thresholds)
         diagnose(session, config)
         mark_fixable(session, config)
     report.problems = source_problems + discovery.problems

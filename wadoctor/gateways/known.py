@@ -68,7 +68,7 @@ WHATSAPP_WEB_JS = Gateway(
     name="whatsapp-web.js",
     packages=("whatsapp-web.js",),
     places=(
-        Place(".wwebjs_auth/*", "chromium"),
+        Place(".wwebjs_auth/*", "chromium", logged_as=r"session-(?P<name>.+)"),
         Place(".wwebjs_auth/*", "wwebjs-remote-backup"),
     ),
     hidden_dirs=(".wwebjs_auth",),

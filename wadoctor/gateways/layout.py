@@ -32,6 +32,14 @@ class Place:
     companion: str | None = None  # a file beside the store that the gateway keeps per session
     names: NamesQuery | None = None
     creds_in: str | None = None  # where the gateway keeps the creds instead (the folder holds only keys)
+    # How the gateway's code and logs name the session, from its folder's name (a regex whose
+    # `name` group is that name): whatsapp-web.js logs the clientId of `session-<clientId>`.
+    logged_as: str | None = None
+
+    def log_name(self, path: PurePath) -> str | None:
+        """The name the gateway's logs give the session at `path`, where it differs."""
+        matched = re.fullmatch(self.logged_as, path.name) if self.logged_as else None
+        return matched["name"] if matched else None
 
     @cached_property
     def parts(self) -> tuple[re.Pattern[str], ...]:

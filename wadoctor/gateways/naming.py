@@ -42,6 +42,9 @@ class Namer:
             return
         app, gateway, place, found = match
         session.gateway = GatewayRef(gateway.name, place.engine, app.path if app else None)
+        logged_as = place.log_name(session.path)
+        if logged_as:
+            session.gateway.details["logged_as"] = logged_as
         if app is not None and place.creds_in:  # a recognised gateway that keeps creds elsewhere: keys only is its shape
             session.observations = [o for o in session.observations if o.code != "creds-missing"]
             session.gateway.details["creds"] = place.creds_in
