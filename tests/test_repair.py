@@ -267,3 +267,26 @@ def test_fixable_says_whether_a_plain_fix_would_repair_it_now(tmp_path, cli):
     found = {(s["id"], f["code"]): f["fixable"] for s in cli("check", "--json", sessions).json()["sessions"]
              for f in s["findings"]}
     assert found[("shop-main", "creds-empty")] is True
+
+
+def test_no_remedy_acts_on_a_session_whose_state_is_unknown(tmp_path):
+    """Walks every finding code with every fix option: a session a reader could not establish
+    (state-unknown) gets no planned action on its files. The session is made here, with every
+    code at once, because no real store carries them all; each code's remedy is the real
+    planner's. (Stopping duplicate holders is about processes, not the state: not walked.)"""
+    from wadoctor.config import Config
+    from wadoctor.findings import CODES, Finding
+    from wadoctor.model import Session, SessionState
+    from wadoctor.repair.plan import FixOptions, plan_session
+
+    session = Session("shop", copy("shop-main", tmp_path / "sessions" / "shop"), "baileys", state=SessionState.UNKNOWN)
+    lock = session.path / ".wadoctor.lock"
+    lock.write_text("{}")
+    session.findings = [Finding(code, c.severity, "as found", c.hint, False, {"lock": str(lock)})
+                        for code, c in CODES.items()]
+    everything = FixOptions(force=True, deep=True, foreign_locks=True, purge_abandoned=True, purge_unrecoverable=True)
+    for options in (FixOptions(), everything):
+        actions = plan_session(session, options, Config())
+        assert actions and all(a.status == "skipped" for a in actions), [(a.kind, a.codes) for a in actions]
+    session.findings = [f for f in session.findings if f.code != "state-unknown"]
+    assert any(a.status == "planned" for a in plan_session(session, everything, Config()))  # the walk can fail

@@ -97,7 +97,11 @@ def plan_session(session: Session, options: FixOptions, config: Config) -> list[
         actions += _stops(session, _victims(session, options.terminate), ["duplicate-holder"], options.terminate,
                           options.signal_managed)
     repairs = _repairs(session, codes, options, config)
-    if session.held_by and not options.force and repairs:
+    if "state-unknown" in codes:  # nothing is changed on what could not be read for certain
+        for action in repairs:
+            action.kind, action.status = "skip", "skipped"
+            action.result = "its state is unknown (state-unknown): wadoctor changes nothing it could not read"
+    elif session.held_by and not options.force and repairs:
         held_by = ", ".join(session.held_by)
         for action in repairs:
             action.kind, action.status = "skip", "skipped"

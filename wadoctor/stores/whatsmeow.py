@@ -67,7 +67,8 @@ class WhatsmeowSqlite(StoreAdapter):
                 rows, version = _read_devices(path, deep or st.st_size <= QUICK_CHECK_MAX)
         except TooLargeToCopy as exc:
             yield _store_session(path, "state-unknown", f"{path.name} has a hot journal and {exc}: its devices "
-                                                        "cannot be read without rolling it back", reason=str(exc))
+                                                        "cannot be read without rolling it back", SessionState.UNKNOWN,
+                                 reason=str(exc))
             return
         except StoreUnreadable as exc:
             code, message, evidence = exc.args
@@ -149,8 +150,9 @@ def _schema_note(connection: sqlite3.Connection, tables: set[str]) -> str | None
     return None
 
 
-def _store_session(path: Path, code: str, message: str, **evidence: Any) -> Session:
-    session = Session(id=path.stem, path=path, format="whatsmeow", state=SessionState.BROKEN)
+def _store_session(path: Path, code: str, message: str, state: SessionState = SessionState.BROKEN,
+                   **evidence: Any) -> Session:
+    session = Session(id=path.stem, path=path, format="whatsmeow", state=state)
     try:
         st = path.stat()
         session.files, session.bytes, session.last_activity = _footprint(path, st)
