@@ -1,8 +1,9 @@
 """Every healthy file of every Baileys line is healthy; every damage is still found.
 
-Sessions are written by each version's own code: @whiskeysockets/baileys 6.5, 6.6 and 6.7 from
-`npm pack` with their registry dependencies (tests/fixtures/baileys6.py), 7.0 rc from npm
-(tests/fixtures/baileys.py). The damage is what a crash or a bad copy does to a file.
+Sessions are written by each version's own code: @adiwajshing/baileys 4.4 and 5.0 and
+@whiskeysockets/baileys 6.5, 6.6 and 6.7 from `npm pack` with their registry dependencies
+(tests/fixtures/baileys_versions.py), 7.0 rc from npm (tests/fixtures/baileys.py). The damage
+is what a crash or a bad copy does to a file.
 """
 
 from __future__ import annotations
@@ -15,22 +16,21 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import codes, unavailable
-from tests.fixtures import baileys, baileys6
+from tests.fixtures import baileys, baileys_versions
 
-VERSIONS = (*baileys6.VERSIONS, "7.0.0-rc14")
+LATEST = "@whiskeysockets/baileys@7.0.0-rc14"
+VERSIONS = (*baileys_versions.VERSIONS, LATEST)
 
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> dict[str, Path]:
     """One paired session per version, written once; tests copy them."""
     root = tmp_path_factory.mktemp("versions")
-    sessions = {}
+    sessions = {spec: root / spec.replace("/", "+") for spec in VERSIONS}
     try:
-        for version in baileys6.VERSIONS:
-            baileys6.write_session(version, root / version)
-            sessions[version] = root / version
-        baileys.write_sessions([{"dir": root / "7.0.0-rc14", "kind": "paired", "pn": "6281234567890", "device": 12}])
-        sessions["7.0.0-rc14"] = root / "7.0.0-rc14"
+        for spec in baileys_versions.VERSIONS:
+            baileys_versions.write_session(spec, sessions[spec])
+        baileys.write_sessions([{"dir": sessions[LATEST], "kind": "paired", "pn": "6281234567890", "device": 12}])
     except baileys.NodeUnavailable as exc:
         unavailable(f"Baileys versions from npm: {exc}")
     return sessions
@@ -88,15 +88,31 @@ def test_a_6x_gateway_s_stream_conflicts_count_as_conflicts(tmp_path, cli, level
     import subprocess
 
     try:
-        folder = baileys6.ensure_version("6.7.16")
+        package = baileys_versions.ensure_version("@whiskeysockets/baileys@6.7.16")
     except baileys.NodeUnavailable as exc:
         unavailable(f"Baileys 6.7.16 from npm: {exc}")
     log = tmp_path / "gateway.log"
     with open(log, "w") as out:
-        subprocess.run(["node", str(baileys6.NODE_DIR / "make_logs.cjs"), str(folder), level, "12",
+        modules = package.parents[1]  # node_modules/@whiskeysockets/baileys
+        subprocess.run(["node", str(baileys_versions.NODE_DIR / "make_logs.cjs"), str(modules), level, "12",
                         str(int(time.time()) - 1800), "shop"], stdout=out, check=True, timeout=60)
     assert all(json.loads(line)["level"] in (30, 50) for line in log.read_text().splitlines())
     run = cli("logs", "--json", "--since", "2h", log)
     shop, = (s for s in run.json()["sessions"] if s["session"] == "shop")
     assert shop["conflicts"] == 12 and run.code == 2
     assert {f["code"] for f in shop["findings"]} == {"log-conflicts"}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("damage", ["emptied", "cut", "no noise key"])
+def test_damaged_creds_of_every_version_are_found(written, tmp_path, cli, version, damage):
+    session = copy_of(written, version, tmp_path)
+    creds = session / "creds.json"
+    if damage == "emptied":
+        baileys.empty(creds)
+    elif damage == "cut":
+        baileys.truncate(creds)
+    else:
+        baileys.set_json_field(creds, "noiseKey", None)
+    found = only_session(cli("check", "--json", "--no-backup", tmp_path / "sessions"))
+    assert found["state"] == "broken" and codes(found) & {"creds-empty", "creds-corrupt", "creds-invalid"}

@@ -13,7 +13,11 @@ from wadoctor.stores.adv import decode_device_identity
 from wadoctor.stores.buffers import BadBytes, decode_bytes, decode_sized
 from wadoctor.stores.jid import parse_jid
 
-_KEY_PAIRS = ("noiseKey", "pairingEphemeralKeyPair", "signedIdentityKey")
+# Key pairs every Baileys line writes, and those only later lines write: checked where
+# present (4.x and 5.x have no pairingEphemeralKeyPair, added with pairing codes in 6.x).
+# docs/baileys-versions.md lists each line's creds.
+_KEY_PAIRS = ("noiseKey", "signedIdentityKey")
+_LATER_KEY_PAIRS = ("pairingEphemeralKeyPair",)
 _COUNTERS = ("registrationId", "nextPreKeyId", "firstUnuploadedPreKeyId")
 
 
@@ -53,7 +57,7 @@ def validation_problems(creds: object) -> list[str]:
     if not isinstance(creds, dict):
         return [f"creds is a JSON {type(creds).__name__}, not an object"]
     problems: list[str] = []
-    for name in _KEY_PAIRS:
+    for name in _KEY_PAIRS + tuple(n for n in _LATER_KEY_PAIRS if n in creds):
         problems += _key_pair_problems(name, creds.get(name))
     spk = creds.get("signedPreKey")
     if isinstance(spk, dict):

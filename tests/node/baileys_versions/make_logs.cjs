@@ -4,11 +4,12 @@
 // `logger.info({ trace: error.stack }, 'connection errored')`. The node is what
 // getErrorCodeFromStreamError reads: <stream:error><conflict type="replaced"/></stream:error>.
 //
-// Usage: node make_logs.cjs VERSION_DIR LEVEL COUNT START_EPOCH_S SESSION > out.log
+// Usage: node make_logs.cjs NODE_MODULES LEVEL COUNT START_EPOCH_S SESSION > out.log
+//   (NODE_MODULES: the folder the version was installed into, for its own pino and Boom)
 const path = require('path')
 
-const [versionDir, level, count, start, session] = process.argv.slice(2)
-const from = name => require(path.join(versionDir, 'node_modules', name))
+const [modules, level, count, start, session] = process.argv.slice(2)
+const from = name => require(path.join(modules, name))
 const pino = from('pino')
 const { Boom } = from('@hapi/boom')
 

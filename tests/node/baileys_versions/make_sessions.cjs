@@ -1,20 +1,30 @@
-// Writes a paired multi-file session with one @whiskeysockets/baileys 6.x version's own code:
-// useMultiFileAuthState, configureSuccessfulPairing on a pair-success stanza, getNextPreKeys,
-// injectE2ESession, encryptGroupMessage, and the app-state and sender-key-memory writes that
-// process-message.js and messages-send.js make. The version's package comes from `npm pack`
-// with its registry dependencies (its git-hosted ones do not install here; libsignal is the
-// registry's libsignal@2), see tests/fixtures/baileys6.py.
+// Writes a paired multi-file session with one Baileys version's own code (@adiwajshing/baileys
+// 4.x and 5.x, @whiskeysockets/baileys 6.x): useMultiFileAuthState, configureSuccessfulPairing on
+// a pair-success stanza, getNextPreKeys, Signal sessions and a group sender key, and the
+// app-state and sender-key-memory writes that process-message.js and messages-send.js make.
+// Signal sessions and sender keys go through the version's own entry points: 6.x's
+// makeLibSignalRepository (injectE2ESession, encryptGroupMessage), or before it
+// Utils/signal.js (parseAndInjectE2ESessions on a key-bundle stanza, encryptSenderKeyMsgSignalProto).
+// The version's package comes from `npm pack` with its registry dependencies (its git-hosted
+// ones do not install here; libsignal is the registry's libsignal@2), see
+// tests/fixtures/baileys_versions.py.
 //
-// Usage: node make_sessions.cjs VERSION_DIR SESSION_DIR PHONE DEVICE
+// Usage: node make_sessions.cjs PACKAGE_DIR SESSION_DIR PHONE DEVICE
 // Prints {dir, jid} of what it wrote.
 const path = require('path')
 
-const [versionDir, dir, phone, device] = process.argv.slice(2)
-const lib = name => require(path.join(versionDir, 'node_modules', '@whiskeysockets', 'baileys', 'lib', name))
+const [packageDir, dir, phone, device] = process.argv.slice(2)
+const lib = name => require(path.join(packageDir, 'lib', name))
 const { useMultiFileAuthState, configureSuccessfulPairing, getNextPreKeys, addTransactionCapability,
-  Curve, signedKeyPair, hmacSign } = lib('Utils')
-const { makeLibSignalRepository } = lib('Signal/libsignal')
-const { proto } = require(path.join(versionDir, 'node_modules', '@whiskeysockets', 'baileys', 'WAProto'))
+  Curve, signedKeyPair, hmacSign, encodeBigEndian } = lib('Utils')
+const signalUtils = lib('Utils/signal')
+const { proto } = require(path.join(packageDir, 'WAProto'))
+let repository = null
+try {
+  repository = lib('Signal/libsignal').makeLibSignalRepository  // 6.x and later
+} catch (err) {
+  if (err.code !== 'MODULE_NOT_FOUND') throw err
+}
 
 const noop = () => {}
 const logger = { level: 'silent', trace: noop, debug: noop, info: noop, warn: noop, error: noop, fatal: noop, child: () => logger }
@@ -50,6 +60,21 @@ function contactBundle() {
   }
 }
 
+/** The <iq><list><user> stanza the server answers a key-bundle query with (what
+ *  parseAndInjectE2ESessions reads): 3-byte key ids, 4-byte registration id, 32-byte keys. */
+function bundleStanza(jid, bundle) {
+  const child = (tag, content) => ({ tag, attrs: {}, content })
+  const key = (k, signature) => child(k === bundle.signedPreKey ? 'skey' : 'key', [
+    child('id', encodeBigEndian(k.keyId, 3)), child('value', k.publicKey.subarray(1)),
+    ...(signature ? [child('signature', signature)] : [])])
+  return child('iq', [child('list', [{ tag: 'user', attrs: { jid }, content: [
+    child('registration', encodeBigEndian(bundle.registrationId, 4)),
+    child('identity', bundle.identityKey.subarray(1)),
+    key(bundle.signedPreKey, bundle.signedPreKey.signature),
+    key(bundle.preKey),
+  ] }])])
+}
+
 async function main() {
   const { state, saveCreds } = await useMultiFileAuthState(dir)
   const creds = state.creds
@@ -58,11 +83,17 @@ async function main() {
   const keys = addTransactionCapability(state.keys, logger, { maxCommitRetries: 3, delayBetweenTriesMs: 10 })
   const { update: counters } = await getNextPreKeys({ creds, keys }, 30)
   Object.assign(creds, counters)
-  const repo = makeLibSignalRepository({ creds, keys })
-  for (let i = 0; i < 2; i++) {
-    await repo.injectE2ESession({ jid: `${6280000000000 + i}@s.whatsapp.net`, session: contactBundle() })
+  const auth = { creds, keys }
+  const contacts = [0, 1].map(i => `${6280000000000 + i}@s.whatsapp.net`)
+  const group = '120363025246120@g.us'
+  if (repository) {
+    const repo = repository(auth)
+    for (const jid of contacts) await repo.injectE2ESession({ jid, session: contactBundle() })
+    await repo.encryptGroupMessage({ group, meId: creds.me.id, data: Buffer.from('hi') })
+  } else {
+    for (const jid of contacts) await signalUtils.parseAndInjectE2ESessions(bundleStanza(jid, contactBundle()), auth)
+    await signalUtils.encryptSenderKeyMsgSignalProto(group, Buffer.from('hi'), creds.me.id, auth)
   }
-  await repo.encryptGroupMessage({ group: '120363025246120@g.us', meId: creds.me.id, data: Buffer.from('hi') })
   const keyId = Buffer.from([0, 0, 0, 0, 255, 240]).toString('base64')
   await keys.set({ 'app-state-sync-key': { [keyId]: proto.Message.AppStateSyncKeyData.fromObject({
     keyData: Curve.generateKeyPair().public,
