@@ -317,3 +317,16 @@ def test_check_joins_a_whatsapp_web_js_client_id_to_its_session_folder(cli, tmp_
     session = by_id(cli("check", "--json", "--logs", log, root).json())["session-helpdesk"]
     assert session["gateway"]["logged_as"] == "helpdesk"
     assert session["logs"]["conflicts"] == 4 and "log-conflicts" in codes(session)
+
+
+def test_wppconnect_server_state_changes_name_their_session(tmp_path, cli):
+    """Lines in the form wppconnect-server's onStateChange handler logs them
+    (src/util/createSessionUtil.ts: `State Change ${state}: ${client.session}` through its
+    winston logger); CONNECTED is routine, CONFLICT is the conflict."""
+    now = time.time()
+    stamp = lambda minutes: time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now - minutes * 60))  # noqa: E731
+    log = tmp_path / "wppconnect-server.log"
+    log.write_text("".join(f"{stamp(m)} info: State Change {state}: sales\n"
+                           for m, state in ((30, "CONNECTED"), (20, "CONFLICT"), (19, "CONNECTED"), (10, "CONFLICT"))))
+    found = sessions_of(cli("logs", "--json", log))
+    assert found["sales"]["conflicts"] == 2 and set(found) == {"sales"}

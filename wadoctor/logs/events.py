@@ -5,7 +5,7 @@ Strings come from the libraries' sources: Baileys 7 (`stream errored out` with i
 `Error: Stream Errored (conflict)` trace, `Connection Failure`, DisconnectReason codes, libsignal's `Bad MAC`), whatsmeow and neonize
 (`Got replaced stream error, sending StreamReplaced event`, `Got device removed stream error`,
 `Failed to delete store after device_removed error`, `database is locked`), whatsapp-web.js
-(`disconnected` with CONFLICT/LOGOUT) and Chromium (`The profile appears to be in use`, exit
+(`disconnected` with CONFLICT/LOGOUT), wppconnect-server (`State Change CONFLICT: <session>`) and Chromium (`The profile appears to be in use`, exit
 `Code: 21`). A keyword filter skips every other line before any parsing.
 """
 
@@ -64,6 +64,8 @@ _TEXT_RULES: Sequence[tuple[re.Pattern[str], str]] = [  # first match wins: spec
     (re.compile(r"database is locked"), DB_LOCKED),
     (re.compile(r"profile appears to be in use by another|\bCode: 21\b"), PROFILE_IN_USE),
     (re.compile(r"disconnected\W+(?:.*\W)?CONFLICT\b", re.IGNORECASE), CONFLICT),
+    # wppconnect-server's onStateChange handler: `State Change CONFLICT: <session>`
+    (re.compile(r"State Change CONFLICT\b"), CONFLICT),
     (re.compile(r"reconnecting\W+true|reconnecting\.\.\.|Reconnecting in|reconnect attempt|auto.?reconnect",
                 re.IGNORECASE), RECONNECT),
 ]
@@ -74,6 +76,9 @@ _REASON_NAME = re.compile(r"\b(" + "|".join(REASON_NAMES) + r")\b")
 _CONTEXT = re.compile(r"connection|disconnect|close|failure|reason|logged|conflict", re.IGNORECASE)
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
 _BRACKETED = re.compile(r"\[([A-Za-z0-9_.:@-]{2,64})\]")
+# Lines whose gateway names the session in its own words (wppconnect-server: `State Change
+# CONFLICT: sales`), tried before the generic forms below.
+_GATEWAY_SESSION = re.compile(r"State Change [A-Z_]+: (?P<session>[\w.:@-]+)")
 _KEY_VALUE = re.compile(r"\b(?:session|sessionId|instance|instanceName|clientId)[\"']?\s*[=:]\s*[\"']?([\w.:@-]+)")
 _LEVELS = frozenset({"info", "warn", "warning", "error", "debug", "trace", "fatal", "notice", "critical"})
 _JSON = json.JSONDecoder()
@@ -191,7 +196,7 @@ class LineParser:
             match = self.pattern.search(line)
             if match and match.groupdict().get("session"):
                 return match["session"]
-        match = _KEY_VALUE.search(line)
+        match = _GATEWAY_SESSION.search(line) or _KEY_VALUE.search(line)
         if match:
             return match[1]
         for match in _BRACKETED.finditer(line):
