@@ -54,9 +54,12 @@ def test_fix_quarantines_with_a_manifest_and_restore_undoes_it(tmp_path, cli):
     again = cli("fix", sessions)
     assert (again.code, again.out, again.err) == (0, "", "")
     listed = cli("quarantine", "list", "--json", sessions).json()["entries"]
-    assert len(listed) == 2
-    assert cli("restore", "--last", "--root", sessions).code == 0
-    assert cli("restore", listed[0]["id"], "--root", sessions).code == 0
+    assert len(listed) == 2 and listed[0]["run"] == listed[1]["run"]  # one fix, one run
+    dry = cli("restore", "--last", "--dry-run", "--json", "--root", sessions).json()
+    assert sorted(e["entry"] for e in dry["entries"]) == sorted(e["id"] for e in listed)
+    assert cli("quarantine", "list", "--json", sessions).json()["entries"] == listed  # a dry run moves nothing
+    undo = cli("restore", "--last", "--root", sessions)  # the whole run, not its last entry
+    assert undo.code == 0 and undo.out.count("restored ") == sum(len(e["items"]) for e in listed), undo
     assert inventory(tmp_path) == before
     assert cli("quarantine", "list", "--json", sessions).json()["entries"] == []
 

@@ -35,9 +35,10 @@ def test_clean_by_id_and_by_path_then_restore(tmp_path, cli):
     assert sorted(p.name for p in sessions.iterdir() if not p.name.startswith(".")) == ["shop-main"]
     assert lost_bytes(before, tmp_path) == []
     assert cli("clean", "--yes", "no-such-session", cwd=tmp_path).code == 64
-    for _ in range(2):
-        assert cli("restore", "--last", "--root", sessions).code == 0
+    undo = cli("restore", "--last", "--root", sessions, cwd=tmp_path / "sessions" / "shop-main")
+    assert undo.code == 0 and undo.out.count("restored ") == 2, undo  # one clean, one run, from anywhere
     assert inventory(tmp_path) == before
+    assert cli("restore", "--last", "--root", sessions).code == 3  # nothing left to undo
 
 
 def test_clean_all_asks_and_refuses_without_yes_off_a_terminal(tmp_path, cli):

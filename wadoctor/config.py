@@ -190,7 +190,9 @@ def config_candidates(cwd: Path | None = None) -> list[Path]:
 
 def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config:
     """The config from --config, else $WADOCTOR_CONFIG, else the first of `config_candidates`
-    that exists, else defaults."""
+    that exists, else defaults. Whichever it is, a file that another user than root or the one
+    running wadoctor owns, that group or others may write, or that lies in such a folder is
+    refused (exit 78): from a deploy hook, ./wadoctor.toml may be the gateway user's."""
     path = explicit
     if path is None and os.environ.get(ENV_CONFIG):
         path = Path(os.environ[ENV_CONFIG])
@@ -200,6 +202,14 @@ def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config
             return Config()
     import tomllib  # only where there is a file to parse: most runs have none
 
+    from wadoctor.trusted import Untrusted, check_file_and_folders
+
+    if not os.path.exists(path):
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        check_file_and_folders(path)  # a config another user could write is never obeyed
+    except Untrusted as exc:
+        raise ConfigError(str(exc)) from None
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)

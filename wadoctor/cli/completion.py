@@ -34,4 +34,6 @@ def quarantine_ids(ctx: typer.Context, incomplete: str) -> list[str]:
 
     roots = [Path(r) for r in ctx.params.get("root") or []] or _roots(ctx)
     config = load_config(ctx.params.get("config_file"))
-    return [e.id for e in entries(state_roots(roots, config.max_depth)) if e.id.startswith(incomplete)]
+    found = entries(state_roots(roots, config.max_depth))
+    runs = incomplete.startswith("r")  # entry ids start with their date, run ids with `run-`
+    return sorted({e.run if runs else e.id for e in found if (e.run if runs else e.id).startswith(incomplete)})

@@ -13,6 +13,7 @@ import typer
 
 from wadoctor.cli import completion
 from wadoctor.cli.options import ConfigFile, Json, Paths
+from wadoctor import JSON_SCHEMA_VERSION
 from wadoctor.errors import UsageError, WadoctorError
 from wadoctor.exitcodes import ExitCode
 
@@ -36,72 +37,119 @@ def _roots(paths: Paths, config: Config) -> list[Path]:
     return default_paths(config) + ([database_state_root(config.source)] if config.stores else [])
 
 
-def _entries(paths: Paths, config_file: ConfigFile) -> list[Entry]:
+def _entries(paths: Paths, config_file: ConfigFile, problems: list[str]) -> list[Entry]:
     from wadoctor.config import load_config
     from wadoctor.repair.quarantine import entries, state_roots
 
     config = load_config(config_file)
-    return entries(state_roots(_roots(paths, config), config.max_depth))
+    return entries(state_roots(_roots(paths, config), config.max_depth), problems)
+
+
+def _warn_refused(problems: list[str]) -> None:
+    """What could not be trusted, one line each: the rest of the command went on."""
+    from wadoctor.cli.output import Output
+
+    output = Output()
+    for problem in problems:
+        output.warn(problem)
 
 
 def _entry_dict(entry: Entry) -> dict:
-    return {"id": entry.id, "session": entry.session, "root": entry.root, "reason": entry.reason,
-            "state": entry.state, "created": entry.created.isoformat().replace("+00:00", "Z"),
+    return {"id": entry.id, "run": entry.run, "session": entry.session, "root": str(entry.root),
+            "reason": entry.reason, "state": entry.state, "created": entry.created.isoformat().replace("+00:00", "Z"),
             "items": [vars(i) for i in entry.items], "bytes": entry.bytes, "path": str(entry.path)}
 
 
+def age_text(created: datetime) -> str:
+    """How long ago, as people say it: 9 s, 5 min, 3 h, 2 d."""
+    seconds = max(0, int((datetime.now(timezone.utc) - created).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
 def restore(
-    entry_id: Annotated[Optional[str], typer.Argument(metavar="QUARANTINE-ID", help="Entry to restore.",
+    entry_id: Annotated[Optional[str], typer.Argument(metavar="RUN-OR-ENTRY", help="A run id (every entry one "
+                                                      "fix or clean made) or one entry's id.",
                                                       autocompletion=completion.quarantine_ids)] = None,
-    last: Annotated[bool, typer.Option("--last", help="Restore the newest entry.")] = False,
+    last: Annotated[bool, typer.Option("--last", help="Undo the newest run: every entry it made.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Put files back even where a file has reappeared "
                                         "(the newcomer is quarantined in turn).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be put back; move nothing.")] = False,
     root: Annotated[Optional[list[str]], typer.Option("--root", help="Where to look (default: config roots, "
                                                       "else here).")] = None,
     config_file: ConfigFile = None,
+    json: Json = False,
 ) -> None:
-    """Put a quarantine entry back where it came from."""
+    """Put quarantined paths back where they came from: a whole run, or one entry."""
     if (entry_id is None) == (not last):
-        raise UsageError("name one QUARANTINE-ID, or --last")
-    from wadoctor.cli.output import Output
+        raise UsageError("name one RUN-OR-ENTRY, or --last")
     from wadoctor.repair.quarantine import restore as restore_entry
 
-    found = _entries([Path(r) for r in root] if root else None, config_file)
-    chosen = found[-1:] if last else [e for e in found if e.id == entry_id]
+    problems: list[str] = []
+    found = _entries([Path(r) for r in root] if root else None, config_file, problems)
+    run = found[-1].run if last and found else entry_id
+    chosen = [e for e in found if e.run == run] or [e for e in found if e.id == entry_id]
+    _warn_refused(problems)
     if not chosen:
-        raise WadoctorError(f"no quarantine entry {entry_id or ''} found (see `wadoctor quarantine list`)")
-    result = restore_entry(chosen[0], force)
+        raise WadoctorError(f"no quarantine entry or run {entry_id or ''} found (see `wadoctor quarantine list`)")
+    report = []
+    for entry in reversed(chosen):  # newest first: undo in the opposite order of the run
+        result = None if dry_run else restore_entry(entry, force)
+        report.append({"entry": entry.id, "session": entry.session,
+                       "restored": [i.original for i in entry.items] if dry_run else result.restored,
+                       "refused": [] if dry_run else result.refused,
+                       "missing": [] if dry_run else result.missing})
+    refused = any(r["refused"] for r in report)
+    code = ExitCode.INCOMPLETE if problems else ExitCode.WARNING if refused else ExitCode.OK
+    if json:
+        document = {"schema_version": JSON_SCHEMA_VERSION, "command": "restore", "run": chosen[0].run,
+                    "dry_run": dry_run, "entries": report, "problems": problems, "summary": {"exit_code": int(code)}}
+        sys.stdout.write(jsonlib.dumps(document, indent=2) + "\n")
+        raise typer.Exit(int(code))
+    from wadoctor.cli.output import Output
+
     output = Output()
-    for path in result.restored:
-        output.out.print(f"restored {path}")
-    for path in result.refused:
-        output.warn(f"{path} exists again: left in quarantine (use --force to put it back anyway)")
-    raise typer.Exit(int(ExitCode.WARNING if result.refused else ExitCode.OK))
+    verb = "would restore" if dry_run else "restored"
+    for part in report:
+        for path in part["restored"]:
+            output.out.print(f"{verb} {path}  (entry {part['entry']})", markup=False)
+        for path in part["refused"]:
+            output.warn(f"{path} exists again: left in quarantine (use --force to put it back anyway)")
+    raise typer.Exit(int(code))
 
 
 @app.command("list")
 def list_entries(paths: Paths = None, config_file: ConfigFile = None, json: Json = False) -> None:
-    """List quarantine entries, oldest first."""
-    found = _entries(paths, config_file)
+    """List quarantine entries, oldest first, with the run each belongs to."""
+    problems: list[str] = []
+    found = _entries(paths, config_file, problems)
+    code = ExitCode.INCOMPLETE if problems else ExitCode.OK
     if json:
-        sys.stdout.write(jsonlib.dumps({"schema_version": 1, "entries": [_entry_dict(e) for e in found]},
-                                       indent=2, default=str) + "\n")
-        raise typer.Exit()
+        document = {"schema_version": JSON_SCHEMA_VERSION, "command": "quarantine list",
+                    "entries": [_entry_dict(e) for e in found], "problems": problems,
+                    "summary": {"entries": len(found), "exit_code": int(code)}}
+        sys.stdout.write(jsonlib.dumps(document, indent=2, default=str) + "\n")
+        raise typer.Exit(int(code))
     from rich.table import Table
 
     from wadoctor.cli.output import Output
     from wadoctor.render.table import human_size
 
+    _warn_refused(problems)
     output = Output()
     if not found:
         output.out.print("The quarantine is empty.")
-        raise typer.Exit()
+        raise typer.Exit(int(code))
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("ID", "SESSION", "REASON", "ITEMS", "SIZE", "STATE"):
+    for column in ("ID", "RUN", "SESSION", "REASON", "ITEMS", "SIZE", "AGE", "STATE"):
         table.add_column(column, overflow="fold")
     for e in found:
-        table.add_row(e.id, e.session, e.reason, str(len(e.items)), human_size(e.bytes), e.state)
+        table.add_row(e.id, e.run, e.session, e.reason, str(len(e.items)), human_size(e.bytes), age_text(e.created),
+                      e.state)
     output.out.print(table)
+    raise typer.Exit(int(code))
 
 
 @app.command("purge")
@@ -109,18 +157,30 @@ def purge_entries(
     older_than: Annotated[str, typer.Option("--older-than", metavar="AGE", help="e.g. 30d, 12h, 2w.")],
     paths: Paths = None,
     config_file: ConfigFile = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be deleted; delete nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (required when not on a terminal).")] = False,
 ) -> None:
     """Delete quarantine entries older than AGE: the one command that really deletes."""
     match = _AGE.match(older_than)
     if not match:
         raise UsageError(f"--older-than takes an age such as 30d, 12h or 2w, not {older_than!r}")
     from wadoctor.cli.output import Output
-    from wadoctor.config import load_config
-    from wadoctor.repair.quarantine import purge, state_roots
+    from wadoctor.repair.quarantine import purge
 
-    config = load_config(config_file)
-    gone = purge(state_roots(_roots(paths, config), config.max_depth),
-                 int(match[1]) * _UNITS[match[2]])
+    problems: list[str] = []
+    cutoff = datetime.now(timezone.utc).timestamp() - int(match[1]) * _UNITS[match[2]]
+    chosen = [e for e in _entries(paths, config_file, problems) if e.created.timestamp() < cutoff]
+    _warn_refused(problems)
     output = Output()
-    for entry in gone:
-        output.out.print(f"purged {entry.id} ({entry.session}, {datetime.now(timezone.utc) - entry.created} old)")
+    for entry in chosen:
+        verb = "would purge" if dry_run else "purging"
+        output.out.print(f"{verb} {entry.id} ({entry.session}, {age_text(entry.created)} old)", markup=False)
+    if chosen and not dry_run and not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("refusing to delete without --yes when standard input is not a terminal")
+        if not typer.confirm(f"Delete {len(chosen)} quarantine entr{'y' if len(chosen) == 1 else 'ies'} for good?",
+                             err=True):
+            raise typer.Exit(int(ExitCode.OK))
+    if not dry_run:
+        purge(chosen)
+    raise typer.Exit(int(ExitCode.INCOMPLETE if problems else ExitCode.OK))
