@@ -25,18 +25,22 @@ from wadoctor.report import Report
 from wadoctor.stores.adapters import ADAPTERS, source_adapter
 from wadoctor.stores.base import SourceRead
 from wadoctor.stores.sources import SourceUnavailable, StoreSource, is_url, parse_source
+from wadoctor.trusted import Untrusted
 
 if TYPE_CHECKING:  # loaded by check only with --registry or --logs
     from wadoctor.fleet.link import FleetLink
     from wadoctor.logs.analysis import LogAnalysis
 
 
-def _backed_up(session: Session, config: Config) -> bool:
+def _back_up(session: Session, config: Config, report: Report, refused: list[Problem]) -> None:
+    """Keep a creds backup; a read-only or full root is counted, a backups folder wadoctor
+    cannot trust (a link, another owner) is a problem of the run. The check goes on."""
     try:
         keep_backup(session, config.backups_keep, database_state_root(config.source))
+    except Untrusted as exc:
+        refused.append(Problem(session.location, str(exc)))
     except OSError:
-        return False  # a read-only or full root: the check itself still completes
-    return True
+        report.backups_failed += 1
 
 
 def default_paths(config: Config) -> list[Path]:
@@ -92,12 +96,13 @@ def scan(
     index = HolderIndex.build([*paths, *folders])
     discovery = Discovery(ADAPTERS, config.max_depth, deep, workers=available_cores())
     report = Report(command=command, sessions=[], deep=deep, uninspected=index.table.uninspected)
+    refused: list[Problem] = []
 
     def add(session: Session, held: bool = True) -> None:
         if held:
             attach_holders(session, index)
         if keep_backups:
-            report.backups_failed += not _backed_up(session, config)
+            _back_up(session, config, report, refused)
         report.sessions.append(session)
         if on_session is not None:
             on_session(session)
@@ -123,7 +128,7 @@ def scan(
             session.observations += log_observations(logs.sessions[logged], logs.thresholds)
         diagnose(session, config)
         mark_fixable(session, config)
-    report.problems = source_problems + discovery.problems
+    report.problems = source_problems + discovery.problems + refused
     report.apps = discovery.apps
     if fleet is not None:
         fleet.publish(report.sessions)

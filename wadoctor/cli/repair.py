@@ -155,18 +155,14 @@ def _clean(command: str, report: Report, chosen: list[Session], yes: bool, force
            config: Config) -> None:
     from wadoctor.repair.execute import execute
     from wadoctor.repair.plan import plan_clean
-    from wadoctor.repair.run import run_lock
+    from wadoctor.repair.run import RunLock
     from wadoctor.scan import scan
 
     actions = plan_clean(chosen, report.sessions, force, stop_holders, signal_managed)
     if not dry_run:
         _confirm(actions, yes, output)
-        locks = run_lock(roots, wait)
-        try:
+        with RunLock(roots, wait):
             execute(actions, force)
-        finally:
-            for lock in locks:
-                lock.release()
     # named sessions are gone now: what is left is what the roots still hold
     state = report if dry_run else scan([r for r in roots if os.path.lexists(r)], config, command)
     _finish(output, command, actions, state, dry_run)

@@ -3,7 +3,9 @@
 Baileys writes creds.json with a plain writeFile, so a crash or a full disk can leave it empty,
 and the next start replaces the identity. Every check and fix keeps, per session, the last few
 verified copies of a valid paired creds.json (only when it changed, 0600, on the same
-filesystem under `<root>/.wadoctor/backups/<session>/`), so fix can put it back.
+filesystem under `<root>/.wadoctor/backups/<session>/`), so fix can put it back. The folders
+are walked without following a link and must be wadoctor's own: a backups folder a tenant
+linked to another tenant's is refused, never written to, read or rotated.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from typing import Any
 
 from wadoctor.model import Session, SessionState
 from wadoctor.repair.quarantine import STATE_DIR, state_root
-from wadoctor.repair.safety import file_safe, fsync_dir, write_synced
+from wadoctor.repair.safety import file_safe
 from wadoctor.stores.baileys import CREDS, CREDS_CAP
 from wadoctor.stores.baileys_creds import parse_json_bytes, validation_problems
 from wadoctor.stores.files import read_capped
+from wadoctor.trusted import Untrusted, read_private, walk
 
 
 @dataclass(frozen=True)
@@ -45,14 +48,15 @@ def database_state_root(config_file: Path | None) -> Path:
     return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "wadoctor"
 
 
-def backup_dir(session: Session, database_dir: Path | None = None) -> Path:
-    """A session's backups: beside its folder, or for creds in a database under `database_dir`
-    (one folder per place, named by the session and a digest of its masked place)."""
+def backup_place(session: Session, database_dir: Path | None = None) -> tuple[Path, tuple[str, ...]]:
+    """A session's backups as (root, folders below it): beside its folder, or for creds in a
+    database under `database_dir` (one folder per place, named by the session and a digest of
+    its masked place). Walked link-free from the root, each folder wadoctor's own."""
     if session.creds_source is not None:
         digest = hashlib.sha256(session.creds_source.encode()).hexdigest()[:12]
         root = database_dir or database_state_root(None)
-        return root / STATE_DIR / "backups" / "databases" / f"{file_safe(session.id)}-{digest}"
-    return state_root(session.path) / STATE_DIR / "backups" / session.id
+        return root, (STATE_DIR, "backups", "databases", f"{file_safe(session.id)}-{digest}")
+    return state_root(session.path), (STATE_DIR, "backups", session.id)
 
 
 def _verified(raw: bytes) -> dict[str, Any] | None:
@@ -63,9 +67,14 @@ def _verified(raw: bytes) -> dict[str, Any] | None:
     return creds
 
 
+def _backups(folder: int) -> list[str]:
+    return sorted(n for n in os.listdir(folder) if n.startswith("creds-") and n.endswith(".json"))
+
+
 def keep_backup(session: Session, keep: int, database_dir: Path | None = None) -> Path | None:
     """Back up a healthy paired Baileys session's creds (its creds.json, or the creds a database
-    holds) if they changed; rotate to `keep`. Returns the new backup, or None when nothing was written."""
+    holds) if they changed; rotate to `keep`. Returns the new backup, or None when nothing was
+    written. Raises Untrusted where the backups folder is a link or not wadoctor's own."""
     if keep <= 0 or session.state is not SessionState.PAIRED:
         return None
     if session.creds_source is not None and session.creds_raw is not None:
@@ -77,32 +86,41 @@ def keep_backup(session: Session, keep: int, database_dir: Path | None = None) -
     if _verified(raw) is None:
         return None
     digest = hashlib.sha256(raw).hexdigest()[:12]
-    folder = backup_dir(session, database_dir)
-    existing = sorted(folder.glob("creds-*.json")) if folder.is_dir() else []
-    if existing and existing[-1].name.endswith(f"-{digest}.json"):
-        return None
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    target = folder / f"creds-{stamp}-{digest}.json"
-    os.replace(write_synced(folder / f".{target.name}.tmp", raw), target)
-    fsync_dir(folder)
-    for old in existing[: max(0, len(existing) + 1 - keep)]:
-        old.unlink()
-    return target
+    root, names = backup_place(session, database_dir)
+    with walk(root, names, private=True, create=True) as folder:
+        existing = _backups(folder)
+        if existing and existing[-1].endswith(f"-{digest}.json"):
+            return None
+        name = f"creds-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{digest}.json"
+        fd = os.open(f".{name}.tmp", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                     dir_fd=folder)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(f".{name}.tmp", name, src_dir_fd=folder, dst_dir_fd=folder)
+        os.fsync(folder)
+        for old in existing[: max(0, len(existing) + 1 - keep)]:
+            os.unlink(old, dir_fd=folder)
+    return root.joinpath(*names, name)
 
 
 def newest_backup(session: Session, database_dir: Path | None = None) -> Backup | None:
-    """The newest backup of this session that still verifies."""
-    folder = backup_dir(session, database_dir)
-    if not folder.is_dir():
+    """The newest backup of this session that still verifies, read only from a backups
+    folder wadoctor can trust (never through a link another user planted)."""
+    root, names = backup_place(session, database_dir)
+    try:
+        with walk(root, names, private=True) as folder:
+            for name in reversed(_backups(folder)):
+                shown = root.joinpath(*names, name)
+                try:
+                    creds = _verified(read_private(name, folder, shown, CREDS_CAP))
+                except (Untrusted, OSError):
+                    continue
+                if creds is not None:
+                    return Backup(shown, creds)
+    except (Untrusted, OSError):
         return None
-    for path in sorted(folder.glob("creds-*.json"), reverse=True):
-        try:
-            creds = _verified(read_capped(path, CREDS_CAP))
-        except OSError:
-            continue
-        if creds is not None:
-            return Backup(path, creds)
     return None
 
 

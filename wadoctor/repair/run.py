@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import time
 from collections.abc import Sequence
@@ -9,17 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wadoctor.config import Config
-from wadoctor.errors import WadoctorError
-from wadoctor.guard import GuardBusy, SessionGuard
+from wadoctor.guard import GuardBusy
+from wadoctor.holders.kernel_locks import locks_on, read_locks
+from wadoctor.masking import mask_cmdline
 from wadoctor.repair.execute import execute
 from wadoctor.repair.plan import Action, FixOptions, plan_session
-from wadoctor.repair.quarantine import STATE_DIR
 from wadoctor.report import Report
 from wadoctor.scan import scan
 from wadoctor.stores.sources import StoreSource
-
-RUN_LOCK = "fix.lock"
-
 
 @dataclass
 class FixResult:
@@ -29,26 +27,54 @@ class FixResult:
     dry_run: bool = False
 
 
-def run_lock(paths: Sequence[Path], wait: float) -> list[SessionGuard]:
-    """One fix at a time per root: a second overlapping cron run exits 75 (or waits)."""
-    locks = []
-    folders = sorted({os.path.abspath(p if p.is_dir() else p.parent) for p in paths if p.exists()})
-    try:
-        for folder in folders:
-            state = Path(folder) / STATE_DIR
+class RunLock:
+    """One fix (or clean) at a time per root: an exclusive flock on the root folder itself, so
+    an overlapping cron run exits 75 (or waits), and a run that changes nothing leaves nothing
+    behind. The holder is named from the kernel's lock table."""
+
+    def __init__(self, paths: Sequence[Path], wait: float) -> None:
+        self.folders = sorted({os.path.abspath(p if p.is_dir() else p.parent) for p in paths if p.exists()})
+        self.wait = wait
+        self.fds: list[int] = []
+
+    def __enter__(self) -> RunLock:
+        try:
+            for folder in self.folders:
+                fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                self.fds.append(fd)
+                self._take(fd, folder)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _take(self, fd: int, folder: str) -> None:
+        deadline = time.monotonic() + self.wait
+        while True:
             try:
-                state.mkdir(exist_ok=True)
-            except OSError as exc:
-                raise WadoctorError(f"cannot take the run lock in {state}: {exc.strerror}; nothing was changed") \
-                    from None
-            lock = SessionGuard(folder, wait, lock_file=state / RUN_LOCK, label=f"wadoctor fix on {folder}")
-            lock.acquire()
-            locks.append(lock)
-    except BaseException:
-        for lock in locks:
-            lock.release()
-        raise
-    return locks
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise GuardBusy(f"wadoctor fix on {folder} is held by {_holder_of(folder)}") from None
+                time.sleep(0.1)
+
+    def __exit__(self, *exc: object) -> None:
+        for fd in self.fds:
+            os.close(fd)
+        self.fds = []
+
+
+def _holder_of(folder: str) -> str:
+    locks = [lock for lock in locks_on(read_locks(), folder) if lock.kind == "FLOCK"]
+    if not locks:
+        return "another process"
+    try:
+        with open(f"/proc/{locks[0].pid}/cmdline", "rb") as handle:
+            command = mask_cmdline([a.decode(errors="replace") for a in handle.read(4096).split(b"\0") if a])
+    except OSError:
+        command = "?"
+    return f"pid {locks[0].pid}: {command[:120]}"
 
 
 def wait_until_free(paths: Sequence[Path], config: Config, seconds: float, keep_backups: bool,
@@ -69,8 +95,7 @@ def wait_until_free(paths: Sequence[Path], config: Config, seconds: float, keep_
 
 def fix(paths: Sequence[Path], config: Config, options: FixOptions, dry_run: bool = False,
         wait: float = 0.0, wait_free: float | None = None, sources: Sequence[StoreSource] = ()) -> FixResult:
-    locks = [] if dry_run else run_lock(paths, wait)
-    try:
+    with RunLock([] if dry_run else paths, wait):
         before = None
         if wait_free is not None:
             before = wait_until_free(paths, config, wait_free, keep_backups=not dry_run, sources=sources)
@@ -82,6 +107,3 @@ def fix(paths: Sequence[Path], config: Config, options: FixOptions, dry_run: boo
             execute(actions, options.force)
             result.after = scan(paths, config, "fix", deep=options.deep, sources=sources)
         return result
-    finally:
-        for lock in locks:
-            lock.release()
