@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import tomllib
 from pathlib import Path
@@ -186,3 +187,33 @@ def test_purge_never_follows_a_linked_quarantine(base, cli, tenant):
     assert run.code == 3 and "refused" in run.err
     assert inventory(other / ".wadoctor") == kept
     assert codes(by_id(cli("check", "--json", other).json())["marketing"]) == set()
+
+
+def test_metrics_are_written_for_any_name_and_only_to_a_regular_file(base, cli, tenant):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    sessions = base / "sessions"
+    for name in (b"caf\xe9-\xff", b"cr\rlf\nq\"b\\s", b"esc\x1b[31m"):
+        copy("shop-main", Path(os.fsdecode(bytes(sessions) + b"/" + name)))
+    metrics = base / "metrics"
+    metrics.mkdir()
+    prom = metrics / "wadoctor.prom"
+    run = cli("check", "--json", "--prometheus", prom, sessions)
+    assert run.code in (1, 2), run  # copies of one identity
+    text = prom.read_bytes().decode("utf-8")  # valid UTF-8, whatever the names held
+    labels = {s.labels.get("session") for f in text_string_to_metric_families(text) for s in f.samples}
+    assert {"caf\\xe9-\\xff", 'cr\\x0dlf\nq"b\\s', "esc\\x1b[31m"} <= labels
+    os.unlink(prom)
+    os.mkfifo(prom)  # a FIFO planted where the metrics go: never read, never replaced, never hangs
+    run = cli("fix", "--json", "--prometheus", prom, sessions, timeout=30)
+    assert run.code == 3 and any("not a regular file" in p["message"] for p in run.json()["state"]["problems"])
+    assert stat.S_ISFIFO(os.lstat(prom).st_mode)
+    elsewhere = root_only(base)
+    app = base / "app"  # metrics kept in a folder of the tenant's, which it swaps for a link
+    (app / "metrics").mkdir(parents=True)
+    give(tenant, app)
+    as_tenant(tenant, "sh", "-c", f"mv {app}/metrics {app}/m2 && ln -s {elsewhere} {app}/metrics")
+    before = snapshot(elsewhere)
+    run = cli("check", "--json", "--prometheus", app / "metrics" / "wadoctor.prom", sessions)
+    assert run.code == 3 and any("refused" in p["message"] for p in run.json()["problems"])
+    assert snapshot(elsewhere) == before

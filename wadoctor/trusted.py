@@ -39,17 +39,24 @@ def distrust(st: os.stat_result) -> str | None:
 
 
 def check_file_and_folders(path: Path) -> None:
-    """Refuse a file (a config) that another user wrote, may write, or could swap: the file and
-    every folder above its real path must pass `distrust`."""
+    """Refuse a file (a config) or folder (where metrics go) that another user wrote, may
+    write, or could swap: every folder on the way as written, every link on it (owned by root
+    or us, in a folder that passed), and the file and every folder above its real path must
+    pass `distrust`."""
+    written = Path(os.path.abspath(path))
     real = Path(os.path.realpath(path))
-    for part in (real, *real.parents):
+    for part, follow in [*((p, False) for p in reversed([written, *written.parents])),
+                         *((p, True) for p in (real, *real.parents))]:
         try:
-            st = os.stat(part)
+            st = os.stat(part, follow_symlinks=follow)
         except OSError as exc:
             raise Untrusted(f"{path}: cannot check {part}: {exc.strerror}") from None
-        why = distrust(st)
+        if stat.S_ISLNK(st.st_mode):
+            why = None if st.st_uid in (0, os.geteuid()) else f"a link owned by uid {st.st_uid}"
+        else:
+            why = distrust(st)
         if why:
-            shown = "it is" if part == real else f"{part} is"
+            shown = "it is" if part in (written, real) else f"{part} is"
             raise Untrusted(f"{path}: refused: {shown} {why}")
 
 

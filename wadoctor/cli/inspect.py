@@ -34,8 +34,8 @@ def _run(command: str, args: Targets, config_file: ConfigFile, json: bool, quiet
     paths, sources = targets(args, config)
     report = scan(paths, config, command, deep=deep, on_session=output.on_session,
                   keep_backups=backups and config.backups_keep > 0, logs=logs, fleet=fleet, sources=sources)
-    output.report(report)
     output.prometheus(prometheus, command, int(report.exit_code()), config.prometheus_mask_phones, report=report)
+    output.report(report)
     raise typer.Exit(int(report.exit_code()))
 
 

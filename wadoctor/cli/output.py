@@ -71,8 +71,13 @@ class Output:
         run_metrics(metrics, command, self.started, exit_code, path)
         try:
             write_metrics(path, metrics.text())
-        except OSError as exc:
-            raise WadoctorError(f"{path}: cannot write metrics: {exc.strerror}") from None
+        except (OSError, WadoctorError) as exc:
+            why = f"cannot write metrics: {exc.strerror if isinstance(exc, OSError) else exc}"
+            if report is None:
+                raise WadoctorError(f"{path}: {why}") from None
+            from wadoctor.discovery import Problem
+
+            report.problems.append(Problem(str(path), why))  # the run's output still comes, exit 3
 
     def warn(self, message: str) -> None:
         self.err.print(f"wadoctor: {message}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,12 +21,15 @@ from pathlib import Path
 from wadoctor.logs.report import LogReport, figures
 from wadoctor.repair.plan import Action
 from wadoctor.report import Report
+from wadoctor.errors import WadoctorError
 from wadoctor.repair.safety import fsync_dir, write_synced
+from wadoctor.trusted import check_file_and_folders
 
 LAST_SUCCESS = "wadoctor_last_success_timestamp_seconds"
 _LAST_SUCCESS_LINE = re.compile(rf"^{LAST_SUCCESS}(?:{{[^}}]*}})? ([0-9.e+]+)$", re.M)
 # Exit codes at which a run counts as successful: it completed (with or without findings).
 SUCCESS_CODES = (0, 1, 2)
+PREVIOUS_CAP = 16 << 20  # of the previous file, read for its last success
 
 
 def mask_phone(phone: str | None) -> str:
@@ -36,9 +40,25 @@ def mask_phone(phone: str | None) -> str:
     return phone[:keep] + "*" * (len(phone) - 2 * keep) + phone[len(phone) - keep:]
 
 
+_SPECIAL = re.compile(r'[\\"\n\x00-\x1f\x7f\ud800-\udfff]')
+
+
+def _escape(char: str) -> str:
+    if char in '\\"':
+        return "\\" + char
+    if char == "\n":
+        return "\\n"
+    # control characters and bytes that were not UTF-8 (a folder name's surrogate escapes): shown
+    # as a literal \xNN, which every Prometheus parser reads as text
+    code = ord(char) - 0xDC00 if 0xDC80 <= ord(char) <= 0xDCFF else ord(char)
+    return f"\\\\x{code:02x}" if code < 0x100 else "\ufffd"
+
+
 def _label(value: object) -> str:
-    """A label value in the text format: backslash, double quote and line feed escaped."""
-    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """A label value in the text format from any text: backslash, double quote and line feed
+    escaped as the format says; other control characters (a carriage return too) and bytes
+    that were not UTF-8 written as a literal \\xNN, so the file is always valid UTF-8."""
+    return _SPECIAL.sub(lambda m: _escape(m[0]), str(value))
 
 
 @dataclass
@@ -137,15 +157,29 @@ def run_metrics(metrics: Metrics, command: str, started: float, exit_code: int, 
 
 
 def _previous_success(path: Path) -> float | None:
+    """The last success the previous file recorded; only a regular file is read (a FIFO
+    planted at the path would hold the run forever)."""
     try:
-        match = _LAST_SUCCESS_LINE.search(path.read_text(errors="replace"))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        match = _LAST_SUCCESS_LINE.search(handle.read(PREVIOUS_CAP).decode(errors="replace"))
     return float(match[1]) if match else None
 
 
 def write_metrics(path: Path, text: str) -> None:
-    """Replace the file atomically: a temporary file beside it, fsynced, renamed over it."""
+    """Replace the file atomically: a temporary file beside it, fsynced, renamed over it. Only
+    a regular file is replaced; as root, only in folders no other user could have swapped."""
+    if os.geteuid() == 0:
+        check_file_and_folders(path.parent)
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            raise WadoctorError(f"{path} is not a regular file: refused")
+    except FileNotFoundError:
+        pass
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write_synced(temp, text.encode())
