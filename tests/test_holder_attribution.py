@@ -334,24 +334,30 @@ def test_a_victim_is_found_again_right_before_the_signal(tmp_path):
         stop(first, second)
 
 
-def test_a_guard_lock_held_by_a_shell_is_proof_but_the_shell_is_never_signalled(tmp_path):
-    """`wadoctor guard SESSION -- sh -c '...; ...'` leaves the shell holding the lock."""
+def test_a_guard_lock_a_process_manager_holds_is_proof_but_it_is_never_signalled(tmp_path):
+    """A supervisor that takes the session's guard lock itself (a Python supervisord, through
+    wadoctor.guard.SessionGuard) holds the session for certain, and is still never signalled."""
     from wadoctor.holders.index import HolderIndex
     from wadoctor.model import Session
     from wadoctor.repair.terminate import NotAllowed, recheck
 
     app = app_with(tmp_path, shop="shop-main")
     session = Session("shop", app / "sessions" / "shop", "baileys")
-    guarded = spawn([sys.executable, "-m", "wadoctor", "guard", str(session.path), "--", "sh", "-c",
-                     "echo ready; sleep 60; true"], ready="ready",
-                    env={"PYTHONPATH": str(Path(__file__).parent.parent)})
+    supervisor = tmp_path / "bin" / "supervisord"  # named as the real one: a manager by its script
+    supervisor.parent.mkdir()
+    supervisor.write_text(textwrap.dedent(f"""
+        import time
+        from wadoctor.guard import SessionGuard
+        with SessionGuard({str(session.path)!r}):
+            print("ready", flush=True)
+            time.sleep(60)
+    """))
+    held = spawn([sys.executable, str(supervisor)], ready="ready", env={"PYTHONPATH": str(Path(__file__).parent.parent)})
     try:
-        holders = HolderIndex.build([app]).holders(session)  # `sleep` inherits the lock's descriptor
-        holder = next(h for h in holders if h.pid == guarded.pid)
-        assert holder.proof and holder.evidence[0].startswith("guard lock held")
-        with pytest.raises(NotAllowed, match="is shell, a process manager"):
+        holder, = HolderIndex.build([app]).holders(session)
+        assert holder.pid == held.pid and holder.proof and holder.evidence[0].startswith("guard lock held")
+        with pytest.raises(NotAllowed, match="is supervisord, a process manager"):
             recheck(session, [holder], in_duplicate=False)
-        assert alive(guarded) == [True]
+        assert alive(held) == [True]
     finally:
-        subprocess.run(["pkill", "-P", str(guarded.pid)])
-        stop(guarded)
+        stop(held)

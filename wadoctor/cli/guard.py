@@ -19,11 +19,12 @@ def guard(
     registry_optional: Annotated[bool, typer.Option("--registry-optional", help="Start the gateway with the local "
                                                     "lock only when the registry is unreachable.")] = False,
 ) -> None:
-    """Lock a session, then run COMMAND in its place: the lock lives exactly as long as the
-    gateway. If another process holds it, exit 75 at once (or after --wait) naming the holder.
-    With a registry, also hold each device identity fleet-wide for the gateway's life."""
+    """Lock a session, then run COMMAND holding the lock: it lives as long as the gateway and
+    the lock file is removed when it ends; signals are passed on and the gateway's exit status
+    is the guard's. If another process holds it, exit 75 at once (or after --wait) naming the
+    holder. With a registry, also hold each device identity fleet-wide for the gateway's life."""
     from wadoctor.config import load_config, registry_url
-    from wadoctor.guard import guard_exec
+    from wadoctor.guard import guard_run
 
     command = command[1:] if command[:1] == ["--"] else command
     url = registry_url(load_config(None), registry)
@@ -31,4 +32,4 @@ def guard(
         from wadoctor.fleet.guard import guard_with_registry
 
         raise typer.Exit(guard_with_registry(path, command, wait, url, registry_optional))
-    guard_exec(path, command, wait)
+    raise typer.Exit(guard_run(path, command, wait))

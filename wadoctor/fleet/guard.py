@@ -24,12 +24,11 @@ from wadoctor.discovery import Discovery
 from wadoctor.errors import WadoctorError
 from wadoctor.escape import visible
 from wadoctor.fleet.registry import RegistryUnavailable, connect, ensure_schema, lock_key, this_host
-from wadoctor.guard import CommandFailed, GuardBusy, SessionGuard, this_process_record
+from wadoctor.guard import GuardBusy, SessionGuard, forward_signals, shell_status, spawn, this_process_record
 from wadoctor.masking import mask_cmdline
 from wadoctor.stores.adapters import ADAPTERS
 
 WATCH_SECONDS = 5.0
-FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
 
 def identities(target: Path) -> list[tuple[str, int]]:
@@ -71,13 +70,8 @@ def _die_with_parent() -> None:
         pass
 
 
-def _spawn(command: list[str]) -> subprocess.Popen:
-    try:
-        return subprocess.Popen(command, preexec_fn=_die_with_parent)  # noqa: PLW1509 - no threads here
-    except FileNotFoundError:
-        raise CommandFailed(f"cannot run {command[0]!r}: No such file or directory", 127) from None
-    except PermissionError:
-        raise CommandFailed(f"cannot run {command[0]!r}: Permission denied", 126) from None
+def _spawn(command: list[str]) -> subprocess.Popen[bytes]:
+    return spawn(command, preexec_fn=_die_with_parent)  # noqa: PLW1509 - no threads here
 
 
 def guard_with_registry(target: Path, command: list[str], wait: float, url: str, optional: bool) -> int:
@@ -107,19 +101,17 @@ def guard_with_registry(target: Path, command: list[str], wait: float, url: str,
     finally:
         if conn is not None:
             conn.close()
-        local.release()
+        local.release(remove=True)
 
 
 def _supervise(child: subprocess.Popen, conn: Any, url: str, keys: list[tuple[str, int]],
                command: list[str]) -> int:
     """Forward signals, watch the registry connection, return the child's status as a shell
     would (128 + signal when it was killed)."""
-    for signum in FORWARDED:
-        signal.signal(signum, lambda number, _frame: child.send_signal(number))
+    forward_signals(child)
     while True:
         try:
-            code = child.wait(timeout=WATCH_SECONDS)
-            return code if code >= 0 else 128 - code
+            return shell_status(child.wait(timeout=WATCH_SECONDS))
         except subprocess.TimeoutExpired:
             conn = _watch(conn, url, keys, command, child)
 
