@@ -271,3 +271,32 @@ def test_names_from_a_database_never_leave_the_backup_folder(tmp_path, write, cl
     assert by_id(run.json())["../../escape"]["state"] == "paired"
     backups = [p for p in tmp_path.rglob("creds-*.json") if "w" not in p.relative_to(tmp_path).parts[:1]]
     assert backups and all(p.is_relative_to(home / ".wadoctor" / "backups" / "databases") for p in backups)
+
+
+# Passwords as people write them into URLs, unencoded: each would end a naive parse early
+# (`?` as the query, `#` as a fragment, `/` as the path, `@` as the host, `%` as an escape).
+HOSTILE_PASSWORDS = ("50%off!SECRET", "S3cr3t?pw#x", "SEC?RET", "p@ss@word", "a/b:c:d", "pct%41%zzQ",
+                     "quote\"'`back", "[brackets]{x}", "sp ace&amp=1")
+
+
+@pytest.mark.parametrize("password", HOSTILE_PASSWORDS)
+def test_no_password_of_the_corpus_is_ever_shown(tmp_path, write, cli, evolution_db, redis_server, password):
+    """The real PostgreSQL (trust: any password is accepted, so each URL must parse to connect)
+    and the real Redis (requirepass: each password is refused, and the refusal must not quote it)."""
+    url, _ = evolution_db
+    with_password = url.replace("postgresql://postgres@", f"postgresql://postgres:{password}@")
+    wrong_redis = f"redis://default:{password}@127.0.0.1:{redis_server.port}/0"
+    prom = tmp_path / "wadoctor.prom"
+    outputs = []
+    for args in (["check", "--json"], ["check", "-v"], ["check", "-q"], ["list"], ["fix", "--dry-run", "--json"]):
+        run = cli(*args, "--prometheus", prom, with_password, wrong_redis) if args[0] == "check" else \
+            cli(*args, with_password, wrong_redis)
+        outputs += [run.out, run.err, prom.read_text() if prom.exists() else ""]
+        assert run.code == 3, run  # Evolution read, Redis refused: one problem, the run goes on
+    shown = "\n".join(outputs)
+    import re
+
+    pieces = re.split(r"[?#@/:%]", password)  # what a naive parse would print of it
+    for secret in {password, *(p for p in pieces if len(p) >= 6)}:
+        assert secret not in shown, (secret, shown)
+    assert f"redis://default@127.0.0.1:{redis_server.port}/0: cannot connect" in shown  # named, masked

@@ -76,8 +76,9 @@ def test_remoteauth_backup_cut_by_a_crash_is_reported_and_quarantined(tmp_path, 
     assert fix.code in (0, 1), fix
     assert not (auth / "RemoteAuth-shop.zip").exists() and not (auth / "wwebjs_temp_session_shop").exists()
     assert (auth / "RemoteAuth-shop").is_dir()  # the live profile is never touched
-    for _ in leftovers:  # one quarantine entry per leftover, each restorable
-        assert cli("restore", "--last", "--root", auth).code == 0
+    entries = cli("quarantine", "list", "--json", auth).json()["entries"]
+    assert len(entries) == len(leftovers) and len({e["run"] for e in entries}) == 1  # an entry each, one run
+    assert cli("restore", "--last", "--root", auth).code == 0  # undoes the whole run
     assert (auth / "RemoteAuth-shop.zip").is_file() and (auth / "wwebjs_temp_session_shop" / "Default").is_dir()
 
 

@@ -17,7 +17,9 @@ from typing import Any
 
 from wadoctor import __version__
 from wadoctor.errors import ConfigError, WadoctorError
+from wadoctor.masking import split_url
 from wadoctor.model import Session
+from wadoctor.stores.connect import said
 
 CONNECT_TIMEOUT = 3  # seconds; a registry that is down must not hang a check
 STATEMENT_TIMEOUT_MS = 5000
@@ -69,16 +71,15 @@ def connect(url: str) -> Any:
     if not url.startswith(("postgresql://", "postgres://")):
         raise ConfigError(f"the registry URL must start with postgresql://, not {url.split(':')[0]!r}")
     psycopg = require_psycopg()
+    parts = split_url(url)  # the password goes as its own parameter, never through a URL parser
+    extra = {"password": parts.secret} if parts.secret is not None else {}
     try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, application_name="wadoctor",
+        return psycopg.connect(parts.without_password(), autocommit=True, connect_timeout=CONNECT_TIMEOUT,
+                               application_name="wadoctor",
                                options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS} {SERVER_KEEPALIVES}",
-                               **KEEPALIVES)
+                               **KEEPALIVES, **extra)
     except psycopg.Error as exc:
-        raise RegistryUnavailable(f"registry unreachable: {_first_line(exc)}") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise RegistryUnavailable(f"registry unreachable: {said(exc, parts, parts.secret)}") from None
 
 
 def ensure_schema(conn: Any) -> None:

@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 from wadoctor.errors import ConfigError
-from wadoctor.masking import mask_url
+from wadoctor.masking import UrlParts, scrub, split_url
 from wadoctor.stores.sources import (CONNECT_TIMEOUT, REDIS_TIMEOUT, STATEMENT_TIMEOUT_MS, SourceUnavailable,
                                      StoreSource, without_params)
 
@@ -22,21 +22,24 @@ def first_line(exc: BaseException) -> str:
 
 
 def postgres(source: StoreSource) -> Any:
-    """A read-committed connection to the source's database, search_path set to its schema."""
+    """A read-committed connection to the source's database, search_path set to its schema.
+    The password never reaches the driver's URL parser: it goes as its own parameter."""
     try:
         import psycopg
     except ImportError:
         raise ConfigError("database sources need psycopg 3: pip install 'wadoctor[stores]'") from None
+    parts = split_url(source.url)
     schema = source.params.get("schema")
     options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
     if schema:
         options += f" -c search_path={schema}"
-    extra = {"password": password} if (password := source.password()) is not None else {}
+    password = source.password() or parts.secret
+    extra = {"password": password} if password is not None else {}
     try:
-        return psycopg.connect(source.connection_url(), connect_timeout=CONNECT_TIMEOUT, application_name="wadoctor",
-                               options=options, **extra)
+        return psycopg.connect(without_params(parts.without_password()), connect_timeout=CONNECT_TIMEOUT,
+                               application_name="wadoctor", options=options, **extra)
     except psycopg.Error as exc:
-        raise SourceUnavailable(f"{source.shown}: cannot connect: {first_line(exc)}") from None
+        raise SourceUnavailable(f"{source.shown}: cannot connect: {said(exc, parts, password)}") from None
 
 
 def redis(url: str, source: StoreSource) -> Any:
@@ -45,12 +48,18 @@ def redis(url: str, source: StoreSource) -> Any:
         import redis as redis_py
     except ImportError:
         raise ConfigError("Redis sources need redis-py: pip install 'wadoctor[stores]'") from None
-    password = source.password() or os.environ.get(REDIS_PASSWORD_ENV)
-    extra = {"password": password} if password and "@" not in url.split("://", 1)[1].split("/", 1)[0] else {}
+    parts = split_url(url)
+    password = parts.secret or source.password() or os.environ.get(REDIS_PASSWORD_ENV)
+    extra = {"password": password} if password else {}
     try:
-        client = redis_py.Redis.from_url(without_params(url), socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=REDIS_TIMEOUT,
-                                         **extra)
+        client = redis_py.Redis.from_url(without_params(parts.without_password()), socket_connect_timeout=CONNECT_TIMEOUT,
+                                         socket_timeout=REDIS_TIMEOUT, **extra)
         client.ping()
     except (redis_py.RedisError, ValueError) as exc:
-        raise SourceUnavailable(f"{mask_url(url)}: cannot connect: {first_line(exc)}") from None
+        raise SourceUnavailable(f"{parts.shown()}: cannot connect: {said(exc, parts, password)}") from None
     return client
+
+
+def said(exc: BaseException, parts: UrlParts, password: str | None) -> str:
+    """A driver's first line, with the URL, user and password it may quote taken out."""
+    return scrub(first_line(exc), parts.password, parts.secret, password, parts.without_password())

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from wadoctor.errors import UsageError, WadoctorError
-from wadoctor.masking import mask_url
+from wadoctor.masking import mask_url, split_url
 
 CONNECT_TIMEOUT = 3  # seconds: a store that is down must not hang a cron check
 STATEMENT_TIMEOUT_MS = 5000
@@ -65,9 +65,6 @@ class StoreSource:
             raise SourceUnavailable(f"{self.shown}: environment variable {self.password_env} is not set")
         return value
 
-    def connection_url(self) -> str:
-        return without_params(self.url)
-
 
 def without_params(url: str) -> str:
     """The URL without the parameters only wadoctor and Prisma understand (the drivers reject them)."""
@@ -77,8 +74,13 @@ def without_params(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
+def url_params(url: str) -> dict[str, str]:
+    """The query of a URL, read after its credentials are taken out (a password may hold `?`)."""
+    return dict(parse_qsl(split_url(url).rest.partition("?")[2].partition("#")[0], keep_blank_values=True))
+
+
 def url_param(url: str, name: str) -> str | None:
-    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True)).get(name)
+    return url_params(url).get(name)
 
 
 def is_url(text: str) -> bool:
@@ -96,7 +98,7 @@ def parse_source(url: str, kind: str | None = None, instances: tuple[Path, ...] 
         raise UsageError(f"{mask_url(url)}: unknown store kind {kind!r} ({' or '.join(KINDS)})")
     if (kind == "evolution") != (KIND_OF_SCHEME[scheme] == "evolution"):
         raise UsageError(f"{mask_url(url)}: a {kind} store is not read from a {scheme}:// URL")
-    params = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    params = url_params(url)
     if redis is not None and prefix is None:
         prefix = url_param(redis, "prefix")
     if "instances" in params:
