@@ -300,3 +300,29 @@ def test_no_password_of_the_corpus_is_ever_shown(tmp_path, write, cli, evolution
     for secret in {password, *(p for p in pieces if len(p) >= 6)}:
         assert secret not in shown, (secret, shown)
     assert f"redis://default@127.0.0.1:{redis_server.port}/0: cannot connect" in shown  # named, masked
+
+
+def test_a_source_that_fails_while_it_is_read_fails_alone(tmp_path, write, cli, evolution_db, redis_server):
+    """Real servers failing the ways they do in production: a role without the privilege (the
+    usual read-only role after a migration) and a key of the wrong type under a Redis prefix.
+    The folder named beside them is still reported."""
+    url, conn = evolution_db
+    shop, = write(paired(tmp_path / "folder" / "shop"))
+    role = f"reader_{os.getpid()}"
+    conn.execute(f"CREATE ROLE {role} LOGIN")
+    denied = url.replace("postgresql://postgres@", f"postgresql://{role}@")
+    client = redis_server.client(7)
+    client.set("wt:ok:creds", json.dumps({"me": None}))
+    client.hset("wt:x:creds", "a", "b")  # a hash where a string is read
+    wrong_type = f"{redis_server.url(7)}&prefix=wt:" if "?" in redis_server.url(7) else f"{redis_server.url(7)}?prefix=wt:"
+    try:
+        run = cli("check", "--json", "--no-backup", denied, wrong_type, tmp_path / "folder")
+        report = run.json()
+        assert run.code == 3 and [s["id"] for s in report["sessions"]] == ["shop"]
+        problems = {p["path"]: p["message"] for p in report["problems"]}
+        assert any("read failed" in m and "permission denied" in m for m in problems.values()), problems
+        assert any("read failed" in m and "WRONGTYPE" in m for m in problems.values()), problems
+        assert redis_server.password not in run.out + run.err
+    finally:
+        conn.execute(f"DROP ROLE {role}")
+        client.delete("wt:ok:creds", "wt:x:creds")

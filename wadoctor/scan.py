@@ -8,7 +8,7 @@ so diagnosis runs once all are in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ from wadoctor.repair.plan import mark_fixable
 from wadoctor.report import Report
 from wadoctor.stores.adapters import ADAPTERS, source_adapter
 from wadoctor.stores.base import SourceRead
+from wadoctor.stores.connect import read_failure
 from wadoctor.stores.sources import SourceUnavailable, StoreSource, is_url, parse_source
 from wadoctor.trusted import Untrusted
 
@@ -56,18 +57,67 @@ def targets(args: Sequence[str] | None, config: Config) -> tuple[list[Path], lis
     return [Path(a) for a in args if not is_url(a)], [parse_source(a) for a in args if is_url(a)]
 
 
-def _read_sources(sources: Sequence[StoreSource], deep: bool) -> tuple[list[SourceRead], list[Problem]]:
-    """Open every source; one that is down or is not what it was said to be is a problem of
-    the run (exit 3), never the end of it."""
-    reads: list[SourceRead] = []
-    problems: list[Problem] = []
-    for source in sources:
-        adapter = source_adapter(source.kind)
+class _Sources:
+    """The database sources of one run, each failing alone: any error while one is read (a
+    timeout, a revoked privilege, a lost connection, a key of the wrong type, a value wadoctor
+    does not expect) becomes a problem naming its masked URL (exit 3), that source is closed,
+    and every other source and folder is still read."""
+
+    def __init__(self, sources: Sequence[StoreSource], deep: bool) -> None:
+        self.problems: list[Problem] = []
+        self.reads: list[tuple[StoreSource, SourceRead]] = []
+        for source in sources:
+            adapter = source_adapter(source.kind)
+            try:
+                self.reads.append((source, adapter.read_source(source, deep)))
+            except Exception as exc:  # noqa: BLE001 - whatever broke, it broke this source only
+                self._fail(source, exc)
+
+    def _fail(self, source: StoreSource, exc: Exception) -> None:
+        message = str(exc).removeprefix(f"{source.shown}: ") if isinstance(exc, SourceUnavailable) else \
+            f"read failed: {read_failure(exc, source)}"
+        self.problems.append(Problem(source.shown, message))
+
+    def _drop(self, source: StoreSource, read: SourceRead, exc: Exception) -> None:
+        self._fail(source, exc)
+        self.reads = [(s, r) for s, r in self.reads if r is not read]
         try:
-            reads.append(adapter.read_source(source, deep))
-        except SourceUnavailable as exc:
-            problems.append(Problem(source.shown, str(exc).removeprefix(f"{source.shown}: ")))
-    return reads, problems
+            read.close()
+        except Exception:  # noqa: BLE001, S110 - a broken connection may fail to close too
+            pass
+
+    @property
+    def folders(self) -> list[Path]:
+        return [f for _, read in self.reads for f in read.folders]
+
+    def claim(self, session: Session) -> Session:
+        """The database session a folder session completes, else the folder session."""
+        for source, read in list(self.reads):
+            try:
+                found = read.claim(session)
+            except Exception as exc:  # noqa: BLE001
+                self._drop(source, read, exc)
+                continue
+            if found is not None:
+                return found
+        return session
+
+    def sessions(self, scanned: list[Session]) -> Iterator[Session]:
+        """Each source's own sessions, a source that fails midway dropped with what it gave."""
+        for source, read in list(self.reads):
+            try:
+                found = list(read.sessions(scanned))
+            except Exception as exc:  # noqa: BLE001
+                self._drop(source, read, exc)
+                continue
+            yield from found
+
+    def close(self) -> None:
+        for source, read in list(self.reads):
+            try:
+                read.close()
+            except Exception as exc:  # noqa: BLE001
+                self._fail(source, exc)
 
 
 def _log_name(session: Session, logs: LogAnalysis) -> str | None:
@@ -91,8 +141,8 @@ def scan(
     """Scan `paths`; with `keep_backups`, also back up every healthy paired creds.json that
     changed since its last backup (check and fix do; list does not write); with `logs`, join
     each session's log figures and findings on its id."""
-    reads, source_problems = _read_sources(sources, deep)
-    folders = [f for read in reads for f in read.folders if f not in paths]
+    databases = _Sources(sources, deep)
+    folders = [f for f in databases.folders if f not in paths]
     index = HolderIndex.build([*paths, *folders])
     discovery = Discovery(ADAPTERS, config.max_depth, deep, workers=available_cores())
     report = Report(command=command, sessions=[], deep=deep, uninspected=index.table.uninspected)
@@ -109,13 +159,11 @@ def scan(
 
     try:
         for session in discovery.sessions([*paths, *folders]):
-            add(next(filter(None, (read.claim(session) for read in reads)), session))
-        for read in reads:
-            for session in read.sessions(report.sessions):
-                add(session, held=False)  # a database session has no folder for a process to hold
+            add(databases.claim(session))
+        for session in databases.sessions(report.sessions):
+            add(session, held=False)  # a database session has no folder for a process to hold
     finally:
-        for read in reads:
-            read.close()
+        databases.close()
     find_duplicate_identities(report.sessions)
     if fleet is not None:
         fleet.observe(report.sessions)
@@ -128,7 +176,7 @@ def scan(
             session.observations += log_observations(logs.sessions[logged], logs.thresholds)
         diagnose(session, config)
         mark_fixable(session, config)
-    report.problems = source_problems + discovery.problems + refused
+    report.problems = databases.problems + discovery.problems + refused
     report.apps = discovery.apps
     if fleet is not None:
         fleet.publish(report.sessions)

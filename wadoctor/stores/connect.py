@@ -63,3 +63,9 @@ def redis(url: str, source: StoreSource) -> Any:
 def said(exc: BaseException, parts: UrlParts, password: str | None) -> str:
     """A driver's first line, with the URL, user and password it may quote taken out."""
     return scrub(first_line(exc), parts.password, parts.secret, password, parts.without_password())
+
+
+def read_failure(exc: BaseException, source: StoreSource) -> str:
+    """Why reading a source failed, in one line with nothing of its credentials."""
+    parts = split_url(source.url)
+    return f"{type(exc).__name__}: {said(exc, parts, parts.secret)}"
