@@ -326,3 +326,35 @@ def test_a_source_that_fails_while_it_is_read_fails_alone(tmp_path, write, cli, 
     finally:
         conn.execute(f"DROP ROLE {role}")
         client.delete("wt:ok:creds", "wt:x:creds")
+
+
+def test_fix_with_a_read_only_role_fails_that_action_only_and_logs_everything(tmp_path, write, cli, evolution_db):
+    """The usual read-only role: the creds row cannot be written. That action fails with the
+    server's reason; the folder repaired beside it is done; --log has every step."""
+    url, conn = evolution_db
+    shop, fresh = write(paired(tmp_path / "w" / "shop"), _unpaired(tmp_path / "w" / "fresh"))
+    a = evolution.add_instance(conn, "shop", shop.path, "close")
+    evolution.key_folder(a, shop.path, tmp_path / "instances")
+    (tmp_path / "folder").mkdir()
+    role = f"viewer_{os.getpid()}"
+    conn.execute(f"CREATE ROLE {role} LOGIN")
+    conn.execute(f'GRANT SELECT ON "Instance", "Session" TO {role}')
+    try:
+        config = _config(tmp_path, f'roots = ["folder"]\n[[stores]]\nurl = "{url.replace("postgres@", role + "@")}"\n'
+                                   'instances = ["instances"]\n')
+        assert cli("check", "-c", config).code in (0, 1)  # the backup (a closed instance is a warning)
+        conn.execute('UPDATE "Session" SET creds = %s WHERE "sessionId" = %s',
+                     (evolution.encoded(fresh.path)["creds"]["evolution"], a.id))
+        damaged, = write(paired(tmp_path / "folder" / "kiosk", pn="15550000301"))
+        (damaged.path / "pre-key-1.json").write_text("")
+        log = tmp_path / "fix.log"
+        run = cli("fix", "--json", "--log", log, "-c", config)
+        actions = {a["session"]: a for a in run.json()["actions"]}
+        assert actions["shop"]["status"] == "failed" and "permission denied" in actions["shop"]["result"], actions
+        assert actions["kiosk"]["status"] == "done" and run.code == 3
+        lines = log.read_text().splitlines()
+        assert sum("starting" in line for line in lines) == 2 and any(" failed restore-stored-creds " in line
+                                                                      for line in lines)
+    finally:
+        conn.execute(f'REVOKE ALL ON "Instance", "Session" FROM {role}')
+        conn.execute(f"DROP ROLE {role}")

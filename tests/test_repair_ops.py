@@ -157,7 +157,9 @@ def test_actions_go_to_a_log_file(tmp_path, cli):
     log = tmp_path / "fix.log"
     assert cli("fix", "--log", log, "--syslog", sessions).code == 0
     lines = log.read_text().splitlines()
-    assert len(lines) == 2 and all(" wadoctor: done quarantine " in line for line in lines)
+    assert len(lines) == 4  # each action named before it starts, then how it ended
+    assert [" wadoctor: starting quarantine " in line for line in lines] == [True, False, True, False]
+    assert all(" wadoctor: done quarantine " in line for line in lines[1::2])
 
 
 def _mount_tmpfs(path: Path, size: str) -> bool:

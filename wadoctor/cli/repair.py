@@ -38,21 +38,48 @@ Wait = Annotated[float, typer.Option("--wait", metavar="SECONDS", min=0,
                                      help="Wait for another running fix instead of exiting 75.")]
 
 
-def _log(actions: list[Action], log_file: Path | None, use_syslog: bool) -> None:
-    from wadoctor.render.actions import action_line
-    from wadoctor.escape import visible
+class _Journal:
+    """--log and --syslog: a line before each action starts and one when it ends, written as
+    it happens, so an interrupted run still says what it was doing; then the skipped ones."""
 
-    lines = [visible(action_line(a)) for a in actions if a.status != "planned"]
-    if log_file and lines:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        with open(log_file, "a") as handle:
-            handle.writelines(f"{stamp} wadoctor: {line}\n" for line in lines)
-    if use_syslog and lines:
-        import syslog
+    def __init__(self, log_file: Path | None, use_syslog: bool) -> None:
+        self.log_file = log_file
+        self.use_syslog = use_syslog
+        self.written: set[int] = set()
+        if use_syslog:
+            import syslog
 
-        syslog.openlog("wadoctor", syslog.LOG_PID, syslog.LOG_USER)
-        for line in lines:
+            syslog.openlog("wadoctor", syslog.LOG_PID, syslog.LOG_USER)
+
+    def line(self, line: str) -> None:
+        from wadoctor.escape import visible
+
+        line = visible(line)
+        if self.log_file:
+            with open(self.log_file, "a") as handle:
+                handle.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S%z')} wadoctor: {line}\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        if self.use_syslog:
+            import syslog
+
             syslog.syslog(syslog.LOG_ERR if line.startswith("failed") else syslog.LOG_NOTICE, line)
+
+    def __call__(self, action: Action, started: bool) -> None:
+        from wadoctor.render.actions import action_line
+
+        if started:
+            self.line(f"starting {action.kind} {action.session.location}: {action.detail}")
+        else:
+            self.written.add(id(action))
+            self.line(action_line(action))
+
+    def rest(self, actions: list[Action]) -> None:
+        from wadoctor.render.actions import action_line
+
+        for action in actions:
+            if action.status != "planned" and id(action) not in self.written:
+                self.line(action_line(action))
 
 
 def _exit_code(actions: list[Action], state: Report) -> ExitCode:
@@ -126,10 +153,11 @@ def fix(
                          terminate=terminate_duplicates.value if terminate_duplicates else None,
                          signal_managed=signal_managed)
     roots, sources = targets(paths, config)
-    result = run_fix(roots, config, options, dry_run, wait, wait_free, sources)
+    journal = _Journal(log_file, use_syslog)
+    result = run_fix(roots, config, options, dry_run, wait, wait_free, sources, journal)
     for problem in result.before.problems:
         output.warn(f"{problem.path}: {problem.message}")
-    _log(result.actions, log_file, use_syslog)
+    journal.rest(result.actions)
     state = result.after or result.before
     output.prometheus(prometheus, "fix", int(_exit_code(result.actions, state)), config.prometheus_mask_phones,
                       report=state, actions=result.actions)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from wadoctor.errors import WadoctorError
@@ -14,6 +14,7 @@ from wadoctor.repair.safety import file_safe, write_synced
 from wadoctor.repair.salvage import salvage
 from wadoctor.repair.terminate import NotAllowed, recheck, terminate
 from wadoctor.stores.adapters import source_adapter
+from wadoctor.stores.connect import first_line
 from wadoctor.stores.baileys import CREDS
 
 JOURNALS = ("-journal", "-wal", "-shm")
@@ -91,37 +92,51 @@ def _salvage_store(action: Action) -> str:
     return f"salvaged {rows} rows into a new {db.name}"
 
 
-def execute(actions: Sequence[Action], force: bool) -> None:
-    """Run each planned action, recording done/failed on it; never stops at the first failure."""
+def execute(actions: Sequence[Action], force: bool, journal: Callable[[Action, bool], None] | None = None) -> None:
+    """Run each planned action, recording done/failed on it; never stops at the first failure.
+    `journal(action, started)` is told before each action starts and once it has ended, so a
+    log names every destructive step before it happens."""
     salvaged: set[Path] = set()
     for action in actions:
         if action.status != "planned":
             continue
-        if action.kind == "restore-stored-creds":
-            pass  # a database row: no path of the session is touched
-        elif os.path.islink(action.session.path) or os.path.islink(_root(action)):
-            action.status = "failed"
-            action.result = f"{action.session.path} or its root is a symbolic link: refused"
-            continue
-        try:
-            if action.kind == "terminate":
-                recheck(action.session, action.victims, in_duplicate="duplicate-holder" in action.codes)
-                action.result = "; ".join(terminate(victim, force) for victim in action.victims)
-            elif action.kind in ("quarantine", "quarantine-session"):
-                entry = quarantine(_root(action), action.session.id, ",".join(action.codes), action.paths)
-                action.quarantine_id = entry.id
-                action.result = f"moved {len(entry.items)} path(s) to quarantine {entry.id}"
-            elif action.kind == "restore-creds":
-                action.result = _restore_creds(action)
-            elif action.kind == "restore-stored-creds":
-                action.result = _restore_stored_creds(action)
-            elif action.kind == "salvage-store":
-                if action.session.path in salvaged:  # one store, several device sessions
-                    action.status, action.result = "skipped", "salvaged with another device of this store"
-                    continue
-                salvaged.add(action.session.path)
-                action.result = _salvage_store(action)
-            action.status = "done"
-        except (WadoctorError, NotAllowed, OSError) as exc:
-            action.status = "failed"
-            action.result = str(exc) if not isinstance(exc, OSError) else f"{exc.strerror}: {exc.filename}"
+        if journal is not None:
+            journal(action, True)
+        _run(action, force, salvaged)
+        if journal is not None:
+            journal(action, False)
+
+
+def _run(action: Action, force: bool, salvaged: set[Path]) -> None:
+    """One action; whatever fails, it fails alone and says why."""
+    if action.kind == "restore-stored-creds":
+        pass  # a database row: no path of the session is touched
+    elif os.path.islink(action.session.path) or os.path.islink(_root(action)):
+        action.status = "failed"
+        action.result = f"{action.session.path} or its root is a symbolic link: refused"
+        return
+    try:
+        if action.kind == "terminate":
+            recheck(action.session, action.victims, in_duplicate="duplicate-holder" in action.codes)
+            action.result = "; ".join(terminate(victim, force) for victim in action.victims)
+        elif action.kind in ("quarantine", "quarantine-session"):
+            entry = quarantine(_root(action), action.session.id, ",".join(action.codes), action.paths)
+            action.quarantine_id = entry.id
+            action.result = f"moved {len(entry.items)} path(s) to quarantine {entry.id}"
+        elif action.kind == "restore-creds":
+            action.result = _restore_creds(action)
+        elif action.kind == "restore-stored-creds":
+            action.result = _restore_stored_creds(action)
+        elif action.kind == "salvage-store":
+            if action.session.path in salvaged:  # one store, several device sessions
+                action.status, action.result = "skipped", "salvaged with another device of this store"
+                return
+            salvaged.add(action.session.path)
+            action.result = _salvage_store(action)
+        action.status = "done"
+    except (WadoctorError, NotAllowed, OSError) as exc:
+        action.status = "failed"
+        action.result = str(exc) if not isinstance(exc, OSError) else f"{exc.strerror}: {exc.filename}"
+    except Exception as exc:  # noqa: BLE001 - a database refusing a write (a read-only role) fails this action only
+        action.status = "failed"
+        action.result = f"{type(exc).__name__}: {first_line(exc)}"

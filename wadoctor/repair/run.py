@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,7 +94,8 @@ def wait_until_free(paths: Sequence[Path], config: Config, seconds: float, keep_
 
 
 def fix(paths: Sequence[Path], config: Config, options: FixOptions, dry_run: bool = False,
-        wait: float = 0.0, wait_free: float | None = None, sources: Sequence[StoreSource] = ()) -> FixResult:
+        wait: float = 0.0, wait_free: float | None = None, sources: Sequence[StoreSource] = (),
+        journal: Callable[[Action, bool], None] | None = None) -> FixResult:
     with RunLock([] if dry_run else paths, wait):
         before = None
         if wait_free is not None:
@@ -104,6 +105,6 @@ def fix(paths: Sequence[Path], config: Config, options: FixOptions, dry_run: boo
         actions = [a for s in before.sessions for a in plan_session(s, options, config)]
         result = FixResult(before, actions, dry_run=dry_run)
         if not dry_run and any(a.status == "planned" for a in actions):
-            execute(actions, options.force)
+            execute(actions, options.force, journal)
             result.after = scan(paths, config, "fix", deep=options.deep, sources=sources)
         return result
