@@ -358,3 +358,28 @@ def test_fix_with_a_read_only_role_fails_that_action_only_and_logs_everything(tm
     finally:
         conn.execute(f'REVOKE ALL ON "Instance", "Session" FROM {role}')
         conn.execute(f"DROP ROLE {role}")
+
+
+def test_names_no_file_could_have_are_backed_up_and_restored(tmp_path, write, cli, redis_server):
+    """Redis session names of 250 characters and with a NUL: their backups and quarantine
+    entries get safe, unique file names, and fix repairs them like any other."""
+    shop, = write(paired(tmp_path / "w" / "shop"))
+    values = evolution.encoded(shop.path)
+    client = redis_server.client(8)
+    names = ["x" * 250, "na\x00me", "na_me"]
+    for name in names:
+        client.set(f"rn:{name}:auth_creds", values["creds"]["bytelist"])
+    config = _config(tmp_path, f'[[stores]]\nurl = "{redis_server.url(8, with_password=False)}"\n'
+                               'prefix = "rn:"\npassword_env = "GATEWAY_REDIS_PASSWORD"\n')
+    env = {"GATEWAY_REDIS_PASSWORD": redis_server.password}
+    try:
+        assert cli("check", "-c", config, env=env).code in (1, 2)  # one identity three times
+        for name in names[:2]:
+            client.set(f"rn:{name}:auth_creds", "")
+        fixed = cli("fix", "--json", "-c", config, env=env)
+        done = [a for a in fixed.json()["actions"] if a["action"] == "restore-stored-creds"]
+        assert len(done) == 2 and {a["status"] for a in done} == {"done"}, fixed
+        for name in names[:2]:
+            assert json.loads(client.get(f"rn:{name}:auth_creds"))["me"]["id"] == shop.jid
+    finally:
+        client.flushdb()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -25,10 +26,19 @@ def fsync_dir(path: Path) -> None:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
+SAFE_LENGTH = 64
+
+
 def file_safe(name: str) -> str:
     """A name from outside (an instance name, a Redis key) as one harmless file-name part: it can
-    neither climb out of its folder nor hide as a dot file."""
-    return _UNSAFE.sub("_", name).lstrip(".") or "_"
+    neither climb out of its folder, nor hide as a dot file, nor outgrow a file name (a NUL, a
+    slash or 250 characters); a name that had to change keeps a digest of itself, so two names
+    never share one part."""
+    safe = _UNSAFE.sub("_", name).lstrip(".") or "_"
+    if safe == name and len(name) <= SAFE_LENGTH:
+        return name
+    digest = hashlib.sha256(name.encode(errors="surrogateescape")).hexdigest()[:8]
+    return f"{safe[:SAFE_LENGTH]}-{digest}"
 
 
 def write_synced(path: Path, data: bytes) -> Path:
