@@ -383,3 +383,20 @@ def test_names_no_file_could_have_are_backed_up_and_restored(tmp_path, write, cl
             assert json.loads(client.get(f"rn:{name}:auth_creds"))["me"]["id"] == shop.jid
     finally:
         client.flushdb()
+
+
+def test_a_fix_over_databases_alone_takes_the_run_lock_too(tmp_path, cli, redis_server):
+    config = _config(tmp_path, f'[[stores]]\nurl = "{redis_server.url(9, with_password=False)}"\n'
+                               'prefix = "rl:"\npassword_env = "GATEWAY_REDIS_PASSWORD"\n')
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import time; from pathlib import Path; from wadoctor.repair.run import RunLock\n"
+        f"with RunLock([Path({str(tmp_path)!r})], 0):\n"  # what a running fix over this config holds
+        "    print('ready', flush=True); time.sleep(5)\n")], stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        busy = cli("fix", "-c", config, env={"GATEWAY_REDIS_PASSWORD": redis_server.password})
+        assert busy.code == 75 and f"pid {holder.pid}" in busy.err, busy
+    finally:
+        holder.kill()
+        holder.wait()

@@ -13,6 +13,7 @@ from wadoctor.config import Config
 from wadoctor.guard import GuardBusy
 from wadoctor.holders.kernel_locks import locks_on, read_locks
 from wadoctor.masking import mask_cmdline
+from wadoctor.repair.backups import database_state_root
 from wadoctor.repair.execute import execute
 from wadoctor.repair.plan import Action, FixOptions, plan_session
 from wadoctor.report import Report
@@ -77,6 +78,16 @@ def _holder_of(folder: str) -> str:
     return f"pid {locks[0].pid}: {command[:120]}"
 
 
+def _lock_targets(paths: Sequence[Path], config: Config, sources: Sequence[StoreSource]) -> list[Path]:
+    """The roots, and for database sources the folder that keeps their backups and quarantine
+    (beside the config): a run over databases alone is locked too."""
+    if not sources:
+        return list(paths)
+    state = database_state_root(config.source)
+    state.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return [*paths, state]
+
+
 def wait_until_free(paths: Sequence[Path], config: Config, seconds: float, keep_backups: bool,
                     sources: Sequence[StoreSource] = ()) -> Report:
     """Scan until no session has a holder (the old gateway has exited), or fail with 75;
@@ -96,7 +107,7 @@ def wait_until_free(paths: Sequence[Path], config: Config, seconds: float, keep_
 def fix(paths: Sequence[Path], config: Config, options: FixOptions, dry_run: bool = False,
         wait: float = 0.0, wait_free: float | None = None, sources: Sequence[StoreSource] = (),
         journal: Callable[[Action, bool], None] | None = None) -> FixResult:
-    with RunLock([] if dry_run else paths, wait):
+    with RunLock([] if dry_run else _lock_targets(paths, config, sources), wait):
         before = None
         if wait_free is not None:
             before = wait_until_free(paths, config, wait_free, keep_backups=not dry_run, sources=sources)
