@@ -57,3 +57,20 @@ def test_a_scan_finds_the_same_events_with_and_without_the_byte_loops(tmp_path, 
     python = scan()
     assert native == python
     assert native.lines == 20000 and len(native.events) == 15000
+
+
+def test_a_line_longer_than_the_cap_is_read_up_to_it_and_counted(tmp_path, monkeypatch) -> None:
+    """A disk of NULs with no line end (what a crash leaves in a log) is carried in bounded
+    memory: read up to LINE_CAP and passed over, not copied block after block; the lines
+    around it are counted and classified as ever."""
+    monkeypatch.setattr(scanner, "BLOCK", 1 << 16)
+    monkeypatch.setattr(scanner, "LINE_CAP", 1 << 18)
+    conflict = b"2026-11-21 10:00:01 [shop] Got replaced stream error, sending StreamReplaced event"
+    log = tmp_path / "gw.log"
+    log.write_bytes(conflict + b"\n" + b"\0" * (3 << 20) + b" conflict\n" + conflict + b"\n" + b"\0" * (2 << 20))
+    with open(log, "rb") as handle:
+        found = scanner._scan_stream(handle, LineParser(("session",), None))
+    assert found.lines == 4
+    assert [(line, kind, session) for line, kind, _, session, _ in found.events] == [
+        (0, "conflict", "shop"), (2, "conflict", "shop")]  # the NUL line's own 'conflict' lay past the cap
+    assert found.warning == "2 line(s) longer than 262144 bytes read up to that length"

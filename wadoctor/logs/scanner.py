@@ -29,6 +29,7 @@ from wadoctor.logs.sources import oldest_first
 BLOCK = 8 << 20
 RANGE_MIN = 32 << 20  # a file smaller than this is one range; below it, forking costs more than it saves
 GZIP_MAGIC = b"\x1f\x8b"
+LINE_CAP = 1 << 20  # a longer line (a binary dump, a disk of NULs) is read up to this and counted
 
 
 @cache
@@ -107,8 +108,9 @@ def _scan_stream(handle: BinaryIO, parser: LineParser, limit: int | None = None)
     scanned there up to its last line end (the line cut at its end is carried into the next)."""
     found = Scanned()
     buffer = _buffer("read", BLOCK)
-    carry = b""
+    carry = bytearray()
     left = limit
+    cut_lines = 0
     while left is None or left > 0:
         size = handle.readinto(memoryview(buffer)[:BLOCK if left is None else min(BLOCK, left)])
         if not size:
@@ -118,16 +120,22 @@ def _scan_stream(handle: BinaryIO, parser: LineParser, limit: int | None = None)
         first = 0
         if carry:
             first = buffer.find(b"\n", 0, size) + 1
-            if not first:
-                carry += buffer[:size]
+            if not first:  # a line longer than a block: kept up to LINE_CAP, the rest passed over
+                if len(carry) < LINE_CAP:
+                    carry += buffer[:min(size, LINE_CAP - len(carry))]
+                    cut_lines += len(carry) >= LINE_CAP
                 continue
-            _scan_block(carry + buffer[:first], parser, found)
+            carry += buffer[:min(first, max(0, LINE_CAP - len(carry)))]
+            _scan_block(carry + b"\n" if carry[-1:] != b"\n" else carry, parser, found)
         cut = max(first, buffer.rfind(b"\n", 0, size) + 1)
         _scan_block(buffer, parser, found, first, cut)
-        carry = bytes(buffer[cut:size])
+        carry = bytearray(buffer[cut:size])
     if carry:
         _scan_block(carry, parser, found)
         found.lines += 1  # the last line, with no line end
+    if cut_lines:
+        cap = f"{LINE_CAP >> 20} MiB" if LINE_CAP >= 1 << 20 else f"{LINE_CAP} bytes"
+        found.warning = f"{cut_lines} line(s) longer than {cap} read up to that length"
     return found
 
 
