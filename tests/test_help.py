@@ -100,3 +100,11 @@ def test_check_json_of_folders_imports_neither_rich_nor_database_or_log_code(tmp
                               "wadoctor.stores.baileys_redis"))}
     assert not heavy, sorted(heavy)
     assert "wadoctor.stores.baileys" in loaded
+
+
+@pytest.mark.parametrize("path", [[], ["quarantine"]], ids=["wadoctor", "quarantine"])
+def test_a_bare_command_or_group_prints_its_help_as_written_and_exits_64(path):
+    run = run_cli(*path, env={"COLUMNS": "80"})
+    assert run.code == 64 and "\\n" not in run.err, run
+    lines = run.err.splitlines()
+    assert lines[0] == f"Usage: {' '.join(['wadoctor', *path])} [OPTIONS] COMMAND [ARGS]..." and "Commands:" in lines

@@ -29,13 +29,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(int(ExitCode.OK))
     import typer
     # Typer vendors Click (>= 0.26); its UsageError is what a bad command line raises.
-    from typer._click.exceptions import ClickException, UsageError as ClickUsageError
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError as ClickUsageError
 
     from wadoctor.cli.app import build_app
 
     app = build_app(args[0] if args else None)  # a completion or `--help` run names none: all
     try:
         code = app(args=args, prog_name="wadoctor", standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # bare `wadoctor` or a bare group: its help, as written
+        print(exc.ctx.get_help() if exc.ctx else exc.message, file=sys.stderr)
+        sys.exit(int(ExitCode.USAGE))
     except ClickUsageError as exc:
         exc.message = visible(exc.message)  # it may quote what was typed
         exc.show()
