@@ -72,7 +72,7 @@ def test_table_shows_sessions_findings_and_summary(tmp_path, cli):
     run = cli("check", demo(tmp_path, "shop-main", "support-bot"))
     assert "+15550000001 :12" in run.out
     assert "creds-empty" in run.out and "restores the newest verified backup" in run.out
-    assert run.out.rstrip().endswith("2 sessions: 1 critical")
+    assert run.out.rstrip().endswith("2 sessions: 1 critical, 1 ok; 1 finding")  # sessions add up
     verbose = cli("check", "-v", demo(tmp_path / "v", "support-bot"))
     assert "key_files: 36" in verbose.out
 

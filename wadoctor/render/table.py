@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 
 from rich.console import Console, Group
 from rich.table import Table
@@ -153,10 +154,12 @@ def summary_line(report: Report) -> Text:
     counts = report.severity_counts()
     n = len(report.sessions)
     parts = [f"{n} session{'s' if n != 1 else ''}"]
-    if report.command == "check":
-        issues = [(counts[s.value], s) for s in (Severity.CRITICAL, Severity.WARNING, Severity.INFO) if counts[s.value]]
-        detail = ", ".join(f"{c} {s.value}" for c, s in issues) or "no findings"
-        parts.append(detail)
+    if report.command == "check":  # sessions by their worst finding, then the findings themselves
+        health = Counter(s.findings[0].severity.value if s.findings else "ok" for s in report.sessions)
+        order = (Severity.CRITICAL.value, Severity.WARNING.value, Severity.INFO.value, "ok")
+        detail = ", ".join(f"{health[h]} {h}" for h in order if health[h])
+        findings = sum(counts.values())
+        parts.append(f"{detail}; {findings} finding{'s' if findings != 1 else ''}" if findings else "no findings")
     if report.problems:
         count = len(report.problems)
         parts.append(f"{count} path{'s' if count != 1 else ''} could not be searched")
