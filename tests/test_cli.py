@@ -62,6 +62,7 @@ def test_json_document_fields(tmp_path, cli):
         "states": {"paired": 1, "broken": 1},
         "findings": {"info": 0, "warning": 0, "critical": 1},
         "complete": True,
+        "empty_roots": [],
         "processes_uninspected": 0,
         "exit_code": 2,
     }
@@ -165,3 +166,15 @@ def test_bloat_threshold(tmp_path, cli):
 def test_version(cli):
     run = cli("--version")
     assert run.code == 0 and run.out.startswith("wadoctor ")
+
+
+def test_an_empty_root_is_a_warning_not_a_healthy_box(tmp_path, cli):
+    """A sessions volume that failed to mount leaves an empty folder: never green forever."""
+    empty = tmp_path / "sessions"
+    empty.mkdir()
+    run = cli("check", "--json", empty)
+    assert run.code == 1 and run.json()["summary"]["empty_roots"] == [str(empty)]
+    nagios = cli("check", "--nagios", empty)
+    assert nagios.code == 1 and nagios.out.startswith("WADOCTOR WARNING - 0 sessions; no session found in")
+    assert "no session found in" in cli("check", empty).out
+    assert cli("list", empty).code == 0  # an inventory, not a judgement

@@ -69,7 +69,7 @@ def loaded_modules(args: list[str]) -> set[str]:
         "runpy.run_module('wadoctor', run_name='__main__')\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, timeout=60)
-    assert result.returncode in (0, 2), result.stderr
+    assert result.returncode in (0, 1, 2), result.stderr  # 1: an empty folder is a warning
     loaded = set(result.stderr.split())
     assert "wadoctor.cli" in loaded  # the probe did run the CLI
     return loaded

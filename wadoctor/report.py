@@ -24,6 +24,8 @@ class Report:
     fleet_findings: list[tuple[str, Finding]] = field(default_factory=list)  # (subject, finding)
     fleet: dict[str, Any] | None = None  # the registry's view, with --registry
     apps: list[AppFolder] = field(default_factory=list)  # gateways' application folders recognised
+    # folders searched that hold no session: a volume that failed to mount must not read as healthy
+    empty: list[str] = field(default_factory=list)
     generated_at: float = field(default_factory=time.time)
 
     def severity_counts(self) -> dict[str, int]:
@@ -57,6 +59,6 @@ class Report:
             return ExitCode.CRITICAL
         if not self.complete:
             return ExitCode.INCOMPLETE
-        if counts[Severity.WARNING.value]:
+        if counts[Severity.WARNING.value] or (self.command == "check" and self.empty):
             return ExitCode.WARNING
         return ExitCode.OK

@@ -8,6 +8,7 @@ so diagnosis runs once all are in.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -120,6 +121,17 @@ class _Sources:
                 self._fail(source, exc)
 
 
+def _empty(paths: Sequence[Path], report: Report) -> list[str]:
+    """The folders searched that exist and hold no session at all."""
+    found = [str(s.path) for s in report.sessions]
+    empty = []
+    for path in paths:
+        root = os.path.abspath(path)
+        if os.path.isdir(root) and not any(p == root or p.startswith(root.rstrip("/") + "/") for p in found):
+            empty.append(root)
+    return empty
+
+
 def _log_name(session: Session, logs: LogAnalysis) -> str | None:
     """The name the logs give the session: its id, or the one its gateway logs it by (the
     clientId of a whatsapp-web.js `session-<clientId>` folder)."""
@@ -177,6 +189,7 @@ def scan(
         diagnose(session, config)
         mark_fixable(session, config)
     report.problems = databases.problems + discovery.problems + refused
+    report.empty = _empty(paths, report)
     report.apps = discovery.apps
     if fleet is not None:
         fleet.publish(report.sessions)

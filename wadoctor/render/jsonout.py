@@ -98,6 +98,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "states": report.state_counts(),
             "findings": report.severity_counts(),
             "complete": report.complete,
+            "empty_roots": report.empty,
             "processes_uninspected": report.uninspected,
             "exit_code": int(report.exit_code()),
         },

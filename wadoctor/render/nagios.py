@@ -32,6 +32,9 @@ def nagios_line(report: Report, exit_code: int) -> str:
         text += f", {counts['critical']} critical, {counts['warning']} warning: {named}{more}"
     if not report.complete:
         text += f"; incomplete: {len(report.problems)} path(s) could not be searched"
+    if report.empty:
+        text += f"; no session found in {_plain(report.empty[0])}" + (
+            f" and {len(report.empty) - 1} more" if len(report.empty) > 1 else "")
     held = sum(1 for s in report.sessions if s.holders)
     conflicts = sum(int((s.logs or {}).get("conflicts_last_hour") or 0) for s in report.sessions)
     perfdata = (f"sessions={len(report.sessions)};;;0 critical={counts['critical']};;;0 "

@@ -163,6 +163,9 @@ def summary_line(report: Report) -> Text:
     if report.problems:
         count = len(report.problems)
         parts.append(f"{count} path{'s' if count != 1 else ''} could not be searched")
+    if report.empty:
+        parts.append(f"no session found in {', '.join(report.empty[:3])}" + (
+            f" and {len(report.empty) - 3} more" if len(report.empty) > 3 else "") + " (a volume not mounted?)")
     style = "bold red" if counts["critical"] and report.command == "check" else ""
     return text(": ".join(parts[:2]) + "".join(f"; {p}" for p in parts[2:]), style)
 
