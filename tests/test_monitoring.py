@@ -138,7 +138,21 @@ def test_systemd_units_verify(tmp_path):
     result = subprocess.run([analyze, "verify", str(tmp_path / "wadoctor-fix.service"),
                              str(tmp_path / "wadoctor-fix.timer")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert "Type=oneshot" in (tmp_path / "wadoctor-fix.service").read_text()
+    service = (tmp_path / "wadoctor-fix.service").read_text()
+    assert "Type=oneshot" in service
+    # gateways under /home and /root must stay writable for fix: no ProtectHome, no read-only /root
+    assert "ProtectHome" not in service and "ReadOnlyPaths" not in service
+
+
+def test_the_readme_s_install_for_root_gives_a_wadoctor_on_path(tmp_path):
+    """The one line README gives for root, run with its two places moved under tmp_path."""
+    readme = (REPO / "README.md").read_text()
+    line = next(l for l in readme.splitlines() if l.startswith("python3 -m venv /opt/wadoctor"))
+    command = line.replace("/opt/wadoctor", str(tmp_path / "opt")).replace("/usr/local/bin", str(tmp_path / "bin"))
+    (tmp_path / "bin").mkdir()
+    subprocess.run(["bash", "-c", command], cwd=REPO, check=True, timeout=600)
+    run = subprocess.run([str(tmp_path / "bin" / "wadoctor"), "--version"], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.startswith("wadoctor ")
 
 
 def test_config_found_without_flags_and_named_by_check_verbose(tmp_path, cli):
