@@ -197,3 +197,14 @@ def test_full_or_read_only_disk_leaves_everything_in_place(tmp_path, cli, failur
         assert inventory(disk) == before
     finally:
         subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_fix_quiet_prints_a_line_per_action_done_or_failed_and_nothing_else(tmp_path, cli):
+    """What cron mails: each thing fix did, and nothing at all when it did nothing."""
+    sessions = fixable_tree(tmp_path)
+    run = cli("fix", "-q", sessions)
+    assert run.code == 0 and run.err == ""
+    lines = run.out.splitlines()
+    assert len(lines) == 2 and all(line.startswith("done quarantine ") for line in lines), run
+    again = cli("fix", "-q", sessions)
+    assert (again.code, again.out, again.err) == (0, "", "")

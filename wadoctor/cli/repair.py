@@ -95,10 +95,10 @@ def _finish(output: Output, command: str, actions: list[Action], state: Report, 
     if output.mode is Mode.JSON:
         document = actions_document(command, actions, dry_run, state, int(code), time.time())
         sys.stdout.write(jsonlib.dumps(document, indent=2, default=str) + "\n")
-    elif output.mode is Mode.QUIET:
+    elif output.mode is Mode.QUIET:  # what cron mails: each thing done or failed, else nothing
         for action in actions:
-            if action.status in ("failed", "skipped"):
-                output.out.print(action_line(action))
+            if action.status in ("done", "failed"):
+                output.out.print(action_line(action), markup=False)
     elif actions or code or output.verbose:
         print_actions(output.out, actions)
         remaining = [f"{s.id}: {f.code}" for s in state.sessions for f in s.findings if f.severity.rank]
@@ -175,6 +175,7 @@ def _confirm(actions: list[Action], yes: bool, output: Output) -> None:
     print_actions(output.err, actions)
     if not typer.confirm(f"Move {sum(a.kind == 'quarantine-session' for a in taking)} session(s) to quarantine?",
                          err=True):
+        output.err.print("nothing was moved")
         raise typer.Exit(int(ExitCode.OK))
 
 
