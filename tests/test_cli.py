@@ -93,18 +93,25 @@ def test_usage_errors_exit_64(cli, args):
     assert "Traceback" not in run.err
 
 
-def test_init_writes_a_config_that_loads_and_refuses_to_overwrite(tmp_path, cli):
-    run = cli("init", cwd=tmp_path)
-    assert run.code == 0
-    config = tomllib.loads((tmp_path / "wadoctor.toml").read_text())
-    assert config["thresholds"]["pairing_abandoned_minutes"] == 10
-    missing_root = cli("check", cwd=tmp_path)
-    assert missing_root.code == 3 and "sessions: no such file or directory" in missing_root.err
-    shutil.copytree(EXAMPLES / "shop-main", tmp_path / "sessions" / "shop-main")
-    assert by_id(cli("check", "--json", cwd=tmp_path).json()).keys() == {"shop-main"}
-    again = cli("init", cwd=tmp_path)
+def test_init_looks_before_it_writes_and_refuses_to_overwrite(tmp_path, cli):
+    app = tmp_path / "app"
+    shutil.copytree(EXAMPLES, app / "gateway" / "sessions", symlinks=True)
+    run = cli("init", cwd=app)
+    assert run.code == 0 and "with roots gateway/sessions" in run.err
+    text = (app / "wadoctor.toml").read_text()
+    config = tomllib.loads(text)
+    assert config["roots"] == ["gateway/sessions"]  # the sessions found, not a folder that is not there
+    assert "pairing_abandoned_minutes = 10  # " in text and "10.0" not in text  # integers, each key commented
+    assert all("  # " in line for line in text.splitlines() if " = " in line and not line.startswith("#"))
+    assert len(cli("check", "--json", cwd=app).json()["sessions"]) == len(
+        cli("check", "--json", app / "gateway" / "sessions").json()["sessions"])
+    again = cli("init", cwd=app)
     assert again.code == 64 and "already exists" in again.err
-    assert cli("init", "--force", cwd=tmp_path).code == 0
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    fresh = cli("init", "--root", "sessions", cwd=empty)
+    assert fresh.code == 0 and "sessions does not exist" in fresh.err
+    assert cli("check", cwd=empty).code == 3  # a configured root that is not there is said, never green
 
 
 @pytest.mark.parametrize("text, words", [

@@ -162,7 +162,7 @@ def test_config_found_without_flags_and_named_by_check_verbose(tmp_path, cli):
     root = demo(tmp_path)
     try:
         assert cli("init", "--system", "--root", root / "shop-main").code == 0
-        assert f'roots = [\n    "{root / "shop-main"}",\n]' in system.read_text()
+        assert f'roots = ["{root / "shop-main"}"]' in system.read_text()
         run = cli("check", "-v", "--json", cwd=tmp_path)
         assert run.code == 0 and [s["id"] for s in run.json()["sessions"]] == ["shop-main"]
         assert f"config: {system}" in run.err

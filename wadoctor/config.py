@@ -227,43 +227,71 @@ def registry_url(config: Config, option: str | None) -> str | None:
     return option or os.environ.get(ENV_REGISTRY) or config.registry_url
 
 
-def default_config_text(roots: list[str] | None = None) -> str:
-    """The commented wadoctor.toml that `wadoctor init` writes."""
+# What `wadoctor init` writes: each section's keys with their defaults and what each does.
+_DOCUMENTED: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
+    ("thresholds", (
+        ("pairing_abandoned_minutes", "pairing_abandoned_minutes", "an unpaired session older than this is abandoned"),
+        ("connecting_minutes", "connecting_minutes", "a gateway's own 'connecting' record older than this is stuck"),
+        ("bloat_files", "bloat_files", "more key files than this in one session is bloat"),
+    )),
+    ("discovery", (("max_depth", "max_depth", "how deep below each root sessions are looked for"),)),
+    ("backups", (("keep", "backups_keep", "verified creds.json copies kept per session (0: none)"),)),
+    ("fix", (
+        ("foreign_locks", "fix_foreign_locks", "let fix remove Chromium locks written by another host"),
+        ("purge_abandoned", "fix_purge_abandoned", "let fix quarantine never-paired and logged-out sessions"),
+    )),
+    ("logs", (
+        ("session_keys", "log_session_keys", "pino bindings that name the session"),
+        ("timezone", "log_timezone", "of log times written without a zone: local, UTC or e.g. America/Bogota"),
+        ("conflicts_warning_per_hour", "log_thresholds.conflicts_warning_per_hour", "conflicts in an hour: a warning"),
+        ("conflicts_critical_per_hour", "log_thresholds.conflicts_critical_per_hour", "... and critical"),
+        ("storm_reconnects", "log_thresholds.storm_reconnects", "reconnects within storm_seconds make a storm"),
+        ("storm_seconds", "log_thresholds.storm_seconds", "the window of a reconnect storm"),
+    )),
+    ("prometheus", (("mask_phones", "prometheus_mask_phones", "mask phone numbers in metric labels"),)),
+)
+
+
+def _toml_value(value: object) -> str:
+    """One value as TOML on one line (so a comment can follow it); 10, not 10.0."""
     import tomli_w
 
+    if isinstance(value, list):
+        return f"[{', '.join(_toml_value(item) for item in value)}]"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return tomli_w.dumps({"v": value}).partition("=")[2].strip()
+
+
+def default_config_text(roots: list[str] | None = None, note: str | None = None) -> str:
+    """The commented wadoctor.toml that `wadoctor init` writes: every key with its default and
+    a comment on what it does; `roots` as found (or commented out, with `note` saying why)."""
     defaults = Config()
-    body = tomli_w.dumps({
-        "roots": ["sessions"] if roots is None else roots,
-        "thresholds": {
-            "pairing_abandoned_minutes": defaults.pairing_abandoned_minutes,
-            "connecting_minutes": defaults.connecting_minutes,
-            "bloat_files": defaults.bloat_files,
-        },
-        "discovery": {"max_depth": defaults.max_depth},
-        "backups": {"keep": defaults.backups_keep},
-        "fix": {"foreign_locks": defaults.fix_foreign_locks, "purge_abandoned": defaults.fix_purge_abandoned},
-        "logs": {"session_keys": defaults.log_session_keys, "timezone": defaults.log_timezone,
-                 **vars(defaults.log_thresholds)},
-        "prometheus": {"mask_phones": defaults.prometheus_mask_phones},
-    })
-    registry = ("# [registry]\n# url = \"postgresql://wadoctor@db.internal/gateways\"  # or $WADOCTOR_REGISTRY\n"
-                f"# stale_after_minutes = {defaults.registry_stale_minutes:g}\n\n")
-    codes = "\n".join(f"# {c.code} = \"{c.severity.value}\"" for c in CODES.values())
-    return (
-        "# wadoctor configuration. Paths in `roots` are relative to this file.\n"
-        f"{body}\n"
-        f"{registry}"
-        "[severity]\n"
-        "# Override a finding's severity: info, warning, critical or ignore. Defaults:\n"
-        f"{codes}\n"
-    )
+    lines = ["# wadoctor configuration. Paths in `roots` are relative to this file."]
+    if roots:
+        lines.append(f"roots = {_toml_value(roots)}  # folders holding sessions; with none, the current folder")
+    else:
+        lines.append(f'# roots = ["sessions"]{f"  # {note}" if note else ""}')
+    for section, keys in _DOCUMENTED:
+        lines += ["", f"[{section}]"]
+        for key, attribute, comment in keys:
+            value: object = defaults
+            for part in attribute.split("."):
+                value = getattr(value, part)
+            lines.append(f"{key} = {_toml_value(value)}  # {comment}")
+    lines += ["", "# [registry]", '# url = "postgresql://wadoctor@db.internal/gateways"  # or $WADOCTOR_REGISTRY',
+              f"# stale_after_minutes = {_toml_value(defaults.registry_stale_minutes)}", "",
+              "[severity]", "# Override a finding's severity: info, warning, critical or ignore. Defaults:"]
+    lines += [f'# {c.code} = "{c.severity.value}"' for c in CODES.values()]
+    return "\n".join(lines) + "\n"
 
 
-def write_default_config(path: Path, force: bool = False, roots: list[str] | None = None) -> None:
+def write_default_config(path: Path, force: bool = False, roots: list[str] | None = None,
+                         note: str | None = None) -> None:
     if path.exists() and not force:
         raise UsageError(f"{path} already exists (use --force to overwrite)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(default_config_text(roots))
+        path.write_text(default_config_text(roots, note))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write config: {exc.strerror}") from None
