@@ -330,3 +330,12 @@ def test_wppconnect_server_state_changes_name_their_session(tmp_path, cli):
                            for m, state in ((30, "CONNECTED"), (20, "CONFLICT"), (19, "CONNECTED"), (10, "CONFLICT"))))
     found = sessions_of(cli("logs", "--json", log))
     assert found["sales"]["conflicts"] == 2 and set(found) == {"sales"}
+
+
+def test_the_table_says_times_as_people_do_and_counts_in_words_that_agree(tmp_path, cli):
+    log = tmp_path / "one.log"
+    log.write_text(json.dumps({"level": 50, "time": int((time.time() - 300) * 1000), "session": "shop",
+                               "msg": "stream errored out", "reasonNode": {"tag": "conflict", "attrs": {"type": "replaced"}}})
+                   + "\n")
+    run = cli("logs", log, env={"COLUMNS": "120", "TZ": "America/Bogota"})
+    assert "5m ago" in run.out and run.out.rstrip().endswith("1 line, 1 event, 1 session")

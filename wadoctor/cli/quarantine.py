@@ -5,6 +5,7 @@ from __future__ import annotations
 import json as jsonlib
 import re
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -61,12 +62,10 @@ def _entry_dict(entry: Entry) -> dict:
 
 
 def age_text(created: datetime) -> str:
-    """How long ago, as people say it: 9 s, 5 min, 3 h, 2 d."""
-    seconds = max(0, int((datetime.now(timezone.utc) - created).total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"
+    """How long ago, as every table says it (40s ago, 7m ago, 3h ago, 12d ago)."""
+    from wadoctor.render.table import human_age
+
+    return human_age(created.timestamp(), time.time())
 
 
 def restore(
@@ -174,7 +173,7 @@ def purge_entries(
     output = Output()
     for entry in chosen:
         verb = "would purge" if dry_run else "purging"
-        output.out.print(f"{verb} {entry.id} ({entry.session}, {age_text(entry.created)} old)", markup=False)
+        output.out.print(f"{verb} {entry.id} ({entry.session}, made {age_text(entry.created)})", markup=False)
     if chosen and not dry_run and not yes:
         if not sys.stdin.isatty():
             raise UsageError("refusing to delete without --yes when standard input is not a terminal")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.console import Group
@@ -9,7 +10,7 @@ from rich.table import Table
 
 from wadoctor.logs.report import LogReport, figures
 from wadoctor.render.console import text
-from wadoctor.render.table import finding_lines
+from wadoctor.render.table import finding_lines, human_age
 
 COLUMNS = ("conflicts", "worst_hourly_conflicts", "logouts", "restarts", "connection_losses", "decrypt_failures",
            "reconnects", "storms")
@@ -17,6 +18,7 @@ HEADERS = ("CONFLICTS", "WORST/H", "LOGOUTS", "RESTARTS", "LOST", "DECRYPT", "RE
 
 
 def logs_table(report: LogReport) -> Table:
+    now = time.time()
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("SESSION", overflow="fold")
     for header in (*HEADERS, "LAST SEEN"):
@@ -24,8 +26,7 @@ def logs_table(report: LogReport) -> Table:
     for log, found in report.sessions:
         row = figures(log)
         style = "bold red" if any(f.severity.rank == 2 for f in found) else "yellow" if found else ""
-        table.add_row(text(log.session, style), *(str(row[c]) for c in COLUMNS),
-                      (row["last_seen"] or "-").replace("T", " ").rstrip("Z"))
+        table.add_row(text(log.session, style), *(str(row[c]) for c in COLUMNS), human_age(log.last_seen, now))
     return table
 
 
@@ -36,6 +37,11 @@ def logs_view(report: LogReport, verbose: bool = False) -> Group:
             parts.append(text(""))
             parts.append(Group(text(log.session, "bold"), *finding_lines(found, verbose)))
     parts.append(text(""))
-    parts.append(text(f"{report.lines} lines, {report.events} events, {len(report.sessions)} sessions"))
+    parts.append(text(f"{plural(report.lines, 'line')}, {plural(report.events, 'event')}, "
+                      f"{plural(len(report.sessions), 'session')}"))
     return Group(*parts)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
