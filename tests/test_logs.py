@@ -176,6 +176,10 @@ def test_check_joins_log_figures_on_session_ids(conflict_loop, cli, tmp_path):
     assert shop["logs"]["conflicts"] == 40
     assert "log-conflicts" in codes(shop) and run.code == 2
     assert by_id(cli("check", "--json", sessions).json())["shop"]["logs"] is None
+    table = cli("check", "--logs", conflict_loop, sessions, env={"COLUMNS": "200"})
+    header, row = table.out.splitlines()[:2]
+    at = header.index("CONFL/1H")  # a right-aligned column as wide as its header
+    assert row[at:at + len("CONFL/1H")].strip() == str(shop["logs"]["conflicts_last_hour"])
 
 
 def test_missing_log_file_is_one_line(cli, tmp_path):

@@ -94,6 +94,9 @@ def sessions_table(report: Report, with_health: bool) -> Table:
     for name in ("FILES", "SIZE", "ACTIVE"):
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("HELD BY", no_wrap=True)
+    with_logs = any(s.logs is not None for s in report.sessions)  # check --logs: conflicts in the last hour
+    if with_logs:
+        table.add_column("CONFL/1H", justify="right", no_wrap=True)
     if with_health:
         table.add_column("HEALTH", no_wrap=True, min_width=8)
     for session in report.sessions:
@@ -107,6 +110,8 @@ def sessions_table(report: Report, with_health: bool) -> Table:
             human_age(session.last_activity, now),
             held_by(session),
         ]
+        if with_logs:
+            row.append(str((session.logs or {}).get("conflicts_last_hour", "-")))
         if with_health:
             row.append(_worst(session))
         table.add_row(*row)
