@@ -119,8 +119,9 @@ def sessions_table(report: Report, with_health: bool) -> Table:
 
 
 def findings_block(session: Session, verbose: bool) -> Group:
-    lines: list[Text] = [Text.assemble(text(session.location, "bold"),
-                                       text(f"  ({format_text(session)}, {session.state.value})"))]
+    # headed by the id the table's row shows (a store may hold several devices), then where it is
+    lines: list[Text] = [Text.assemble(text(session.id, "bold"),
+                                       text(f"  {session.location}  ({format_text(session)}, {session.state.value})"))]
     if session.creds_source and session.creds_source != session.location:
         lines.append(text(f"  creds: {session.creds_source}", "dim"))
     if session.connection is not None:

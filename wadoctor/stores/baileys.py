@@ -230,12 +230,20 @@ def _read_creds(session: Session, path: Path, st: CredsStat, key_files: int) -> 
 
 
 def _observe_samples(session: Session, corrupt: Sample, leftovers: Sample, unreadable: Sample) -> None:
-    if corrupt.count:
-        session.observe("key-file-corrupt", f"{corrupt.count} key file(s) damaged: {corrupt.names[0]}",
-                        count=corrupt.count, files=corrupt.names)
-    if leftovers.count:
-        session.observe("leftover-temp", f"{leftovers.count} leftover temp/backup file(s): {leftovers.names[0]}",
-                        count=leftovers.count, files=leftovers.names)
-    if unreadable.count:
-        session.observe("path-unreadable", f"{unreadable.count} file(s) could not be read: {unreadable.names[0]}",
-                        count=unreadable.count, files=unreadable.names)
+    for code, sample, what in (("key-file-corrupt", corrupt, "damaged key file"),
+                               ("leftover-temp", leftovers, "leftover temp/backup file"),
+                               ("path-unreadable", unreadable, "file that could not be read")):
+        if sample.count:
+            session.observe(code, f"{_counted(sample.count, what)}: {_named(sample)}", count=sample.count,
+                            files=sample.names)
+
+
+def _counted(count: int, what: str) -> str:
+    return f"{count} {what}" if count == 1 else f"{count} {what.replace(' file', ' files', 1)}"
+
+
+def _named(sample: Sample) -> str:
+    """The first names, and how many more there are: the message never hides that it is a sample."""
+    shown = sample.names[:3]
+    more = sample.count - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
