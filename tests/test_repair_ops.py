@@ -208,3 +208,14 @@ def test_fix_quiet_prints_a_line_per_action_done_or_failed_and_nothing_else(tmp_
     assert len(lines) == 2 and all(line.startswith("done quarantine ") for line in lines), run
     again = cli("fix", "-q", sessions)
     assert (again.code, again.out, again.err) == (0, "", "")
+
+
+def test_a_dry_run_shows_each_path_it_would_move_and_every_session_it_leaves(tmp_path, cli):
+    sessions = fixable_tree(tmp_path)
+    copy("support-bot", sessions / "support-bot")  # creds emptied, no backup: nothing fix can do
+    run = cli("fix", "--dry-run", "-v", sessions, env={"COLUMNS": "250"})
+    assert str(sessions / "marketing" / "pre-key-7.json") in run.out and "empty" in run.out
+    left = [line for line in run.out.splitlines() if "nothing fix can do" in line]
+    assert not any(line.startswith("marketing") for line in left)  # what the plan repairs is not 'left'
+    assert any(line.startswith("support-bot") and "pair the device again" in line for line in run.out.splitlines())
+    assert "still to attend to" not in run.out

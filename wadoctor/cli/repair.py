@@ -100,11 +100,10 @@ def _finish(output: Output, command: str, actions: list[Action], state: Report, 
             if action.status in ("done", "failed"):
                 output.out.print(action_line(action), markup=False)
     elif actions or code or output.verbose:
-        print_actions(output.out, actions)
-        remaining = [f"{s.id}: {f.code}" for s in state.sessions for f in s.findings if f.severity.rank]
-        if remaining:
-            output.out.print(f"still to attend to: {'; '.join(remaining[:10])}"
-                             + (f" and {len(remaining) - 10} more" if len(remaining) > 10 else ""))
+        answered = {(id(a.session), c) for a in actions for c in a.codes}
+        left = [(s.id, codes) for s in state.sessions
+                if (codes := [f.code for f in s.findings if f.severity.rank and (id(s), f.code) not in answered])]
+        print_actions(output.out, actions, left, output.verbose)
     raise typer.Exit(int(code))
 
 

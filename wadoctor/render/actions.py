@@ -50,7 +50,9 @@ def actions_document(command: str, actions: list[Action], dry_run: bool, state: 
     }
 
 
-def actions_table(actions: list[Action]) -> Table:
+def actions_table(actions: list[Action], left: list[tuple[str, list[str]]] = (), verbose: bool = False) -> Table:  # type: ignore[assignment]
+    """One row per action (with -v, each path it moves under it), then one per session whose
+    findings no action answers: (id, codes)."""
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("SESSION", overflow="fold")
     table.add_column("ACTION", overflow="fold")
@@ -59,6 +61,10 @@ def actions_table(actions: list[Action]) -> Table:
     for action in actions:
         table.add_row(text(action.session.id), text(action.detail), text(action.status, _STATUS_STYLE[action.status]),
                       text(action.result))
+        for path, why in action.paths if verbose else ():
+            table.add_row("", text(f"  {path}", "dim"), "", text(why, "dim"))
+    for session_id, codes in left:
+        table.add_row(text(session_id), text("nothing fix can do"), text("left", "yellow"), text(", ".join(codes)))
     return table
 
 
@@ -68,6 +74,7 @@ def action_line(action: Action) -> str:
     return f"{action.status} {action.kind} {action.session.location}: {action.detail}; {action.result}{where}"
 
 
-def print_actions(console: Console, actions: list[Action]) -> None:
-    if actions:
-        console.print(actions_table(actions))
+def print_actions(console: Console, actions: list[Action], left: list[tuple[str, list[str]]] = (),  # type: ignore[assignment]
+                  verbose: bool = False) -> None:
+    if actions or left:
+        console.print(actions_table(actions, left, verbose))
