@@ -3,7 +3,8 @@
 Baileys folders are written by Baileys 7.0.0-rc14 itself (through tests/node), the whatsmeow
 store by neonize's whatsmeow, the whatsapp-web.js LocalAuth profile by a real headless
 Chromium; all with random keys and no real identity, then damaged the way crashes, full disks
-and re-created containers damage them. Run from the repository:
+and re-created containers damage them. `billing` has a creds backup wadoctor's own check kept
+before its creds.json was emptied: the demo of `fix` and `restore`. Run from the repository:
     python examples/make_sessions.py
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -48,6 +50,16 @@ def make_whatsmeow_store(path: Path) -> None:
                           whatsmeow.Device("15550000012", 2, push_name="Billing", key_lengths={"signed_pre_key": 31}))
 
 
+def make_restorable(session: Path) -> None:
+    """A paired session whose creds.json a crash emptied after wadoctor's check had kept a
+    verified backup: what `wadoctor fix` restores and `wadoctor restore --last` undoes."""
+    baileys.write_sessions([baileys.paired(session, pn="15550000009", device=6)])
+    run = subprocess.run([sys.executable, "-m", "wadoctor", "check", "--json", str(session)], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr  # the check that kept the backup, beside the session
+    baileys.empty(session / "creds.json")
+
+
 def main() -> None:
     shutil.rmtree(TARGET, ignore_errors=True)
     TARGET.mkdir(parents=True)
@@ -73,6 +85,7 @@ def main() -> None:
     (s["evolution-7"] / "creds.json").unlink()  # Evolution API v2 keeps creds in its database
     make_whatsmeow_store(TARGET / "storages" / "whatsapp.db")
     make_local_auth_profile(TARGET / ".wwebjs_auth" / "session-helpdesk")
+    make_restorable(TARGET / "billing")
     print(f"wrote {TARGET.relative_to(ROOT)}")
 
 
