@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from tests.conftest import by_id, codes
 from tests.fixtures.whatsmeow import Device, add_devices
@@ -116,14 +117,18 @@ def test_a_store_locked_by_a_live_process_is_reported_with_its_pid_without_hangi
         holder.wait()
 
 
+def killed_writer(script: str, store: Path, ready: str) -> Path:
+    """Run a writer until it says `ready`, SIGKILL it there; the journal it leaves."""
+    writer = subprocess.Popen([sys.executable, "-c", script, str(store)], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline().strip() == ready
+    writer.kill()
+    writer.wait()
+    return store.with_name(store.name + "-journal")
+
+
 def test_hot_journal_left_by_a_killed_writer(whatsmeow_store, cli):
     add_devices(whatsmeow_store, Device("15550000001", 12))
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_WRITE_LOCK, str(whatsmeow_store)],
-                              stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "locked"
-    holder.kill()
-    holder.wait()
-    journal = whatsmeow_store.with_name("whatsapp.db-journal")
+    journal = killed_writer(HOLD_WRITE_LOCK, whatsmeow_store, "locked")
     assert journal.exists()
     run = check(cli, whatsmeow_store)
     session, = run.json()["sessions"]
@@ -158,12 +163,7 @@ def test_a_writer_killed_mid_transaction_leaves_devices_that_read_as_after_rollb
     """SQLite's read-only open refuses a hot journal it would have to roll back; the devices
     are read from a private rolled-back copy, and the store and its journal stay as they were."""
     add_devices(whatsmeow_store, Device("15550000001", 12), Device("15550000002", 3))
-    writer = subprocess.Popen([sys.executable, "-c", SPILL_AND_DIE, str(whatsmeow_store)],
-                              stdout=subprocess.PIPE, text=True)
-    assert writer.stdout.readline().strip() == "ready"
-    writer.kill()
-    writer.wait()
-    journal = whatsmeow_store.with_name("whatsapp.db-journal")
+    journal = killed_writer(SPILL_AND_DIE, whatsmeow_store, "ready")
     before = (whatsmeow_store.read_bytes(), journal.read_bytes())
     run = check(cli, whatsmeow_store)
     sessions = run.json()["sessions"]
