@@ -108,3 +108,11 @@ def test_a_bare_command_or_group_prints_its_help_as_written_and_exits_64(path):
     assert run.code == 64 and "\\n" not in run.err, run
     lines = run.err.splitlines()
     assert lines[0] == f"Usage: {' '.join(['wadoctor', *path])} [OPTIONS] COMMAND [ARGS]..." and "Commands:" in lines
+
+
+@pytest.mark.parametrize("path, command", [(p, c) for p, c in COMMANDS if p and not getattr(c, "commands", None)],
+                         ids=[" ".join(p) for p, c in COMMANDS if p and not getattr(c, "commands", None)])
+def test_every_command_s_help_has_an_example_on_one_line(path, command):
+    run = run_cli(*path, "--help", env={"COLUMNS": "80"})
+    example = [line.strip() for line in run.out.splitlines() if line.strip().startswith("Example: wadoctor ")]
+    assert len(example) == 1 and example[0].startswith(f"Example: wadoctor {' '.join(path)}"), run.out

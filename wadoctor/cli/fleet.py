@@ -40,7 +40,11 @@ def _conflicts(sessions: list[dict[str, Any]], guards: list[GuardRow]) -> list[d
 
 def fleet(registry: Registry = None, config_file: ConfigFile = None, json: Json = False) -> None:
     """Show the whole fleet from the registry: hosts, sessions, holders, cross-host conflicts.
-    Exit 2 when an identity is live on two hosts, 1 for other conflicts or silent hosts."""
+    Exit 2 when an identity is live on two hosts, 1 for other conflicts or silent hosts.
+
+    \b
+    Example: wadoctor fleet --registry postgresql://wadoctor@db.internal/gateways
+    """
     from wadoctor.config import load_config, registry_url
     from wadoctor.fleet.registry import connect, ensure_schema, live_guards, read_fleet
     from wadoctor import JSON_SCHEMA_VERSION

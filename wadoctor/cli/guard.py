@@ -22,7 +22,11 @@ def guard(
     """Lock a session, then run COMMAND holding the lock: it lives as long as the gateway and
     the lock file is removed when it ends; signals are passed on and the gateway's exit status
     is the guard's. If another process holds it, exit 75 at once (or after --wait) naming the
-    holder. With a registry, also hold each device identity fleet-wide for the gateway's life."""
+    holder. With a registry, also hold each device identity fleet-wide for the gateway's life.
+
+    \b
+    Example: wadoctor guard sessions/shop -- node server.js
+    """
     from wadoctor.config import load_config, registry_url
     from wadoctor.guard import guard_run
 

@@ -18,7 +18,11 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented wadoctor.toml: the roots of the sessions found under the current
-    folder (or --root), thresholds and severity overrides. Example: wadoctor init --root sessions"""
+    folder (or --root), thresholds and severity overrides.
+
+    \b
+    Example: wadoctor init --system --root /srv/gateway/sessions
+    """
     from wadoctor.config import CONFIG_NAME, SYSTEM_CONFIG, write_default_config
     from wadoctor.errors import UsageError
     from wadoctor.escape import visible

@@ -41,7 +41,11 @@ def _run(command: str, args: Targets, config_file: ConfigFile, json: bool, quiet
 
 def list_sessions(paths: Targets = None, config_file: ConfigFile = None, json: Json = False,
                   quiet: Quiet = False, verbose: Verbose = False) -> None:
-    """List every session found: identity, state, size and last activity."""
+    """List every session found: identity, state, size and last activity.
+
+    \b
+    Example: wadoctor list /srv/gateway/sessions
+    """
     _run("list", paths, config_file, json, quiet, verbose)
 
 
@@ -63,6 +67,10 @@ def check(
     """Diagnose every session found. Exit 0 ok, 1 warnings, 2 critical, 3 incomplete.
 
     Also keeps a few verified backups of each healthy creds.json (under <root>/.wadoctor/backups),
-    so that `wadoctor fix` can restore one after a crash empties it."""
+    so that `wadoctor fix` can restore one after a crash empties it.
+
+    \b
+    Example: wadoctor check --deep --logs /var/log/gateway.log /srv/gateway/sessions
+    """
     _run("check", paths, config_file, json, quiet, verbose, deep, backups=not no_backup, log_files=log_files,
          registry=registry, nagios=nagios, prometheus=prometheus)

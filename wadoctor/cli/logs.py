@@ -36,7 +36,11 @@ def logs(
     verbose: Verbose = False,
 ) -> None:
     """Count stream conflicts, logouts, restarts, decrypt failures and reconnect storms per
-    session in gateway logs. Exit 0 ok, 1 warnings, 2 critical, like check."""
+    session in gateway logs. Exit 0 ok, 1 warnings, 2 critical, like check.
+
+    \b
+    Example: wadoctor logs --since 1h /var/log/gateway.log
+    """
     from wadoctor.cli.output import Output
     from wadoctor.config import load_config
     from wadoctor.logs.run import analyze, report_of

@@ -81,7 +81,11 @@ def restore(
     config_file: ConfigFile = None,
     json: Json = False,
 ) -> None:
-    """Put quarantined paths back where they came from: a whole run, or one entry."""
+    """Put quarantined paths back where they came from: a whole run, or one entry.
+
+    \b
+    Example: wadoctor restore --last --dry-run --root /srv/gateway/sessions
+    """
     if (entry_id is None) == (not last):
         raise UsageError("name one RUN-OR-ENTRY, or --last")
     from wadoctor.repair.quarantine import restore as restore_entry
@@ -121,7 +125,11 @@ def restore(
 
 @app.command("list")
 def list_entries(paths: Paths = None, config_file: ConfigFile = None, json: Json = False) -> None:
-    """List quarantine entries, oldest first, with the run each belongs to."""
+    """List quarantine entries, oldest first, with the run each belongs to.
+
+    \b
+    Example: wadoctor quarantine list /srv/gateway/sessions
+    """
     problems: list[str] = []
     found = _entries(paths, config_file, problems)
     code = ExitCode.INCOMPLETE if problems else ExitCode.OK
@@ -159,7 +167,11 @@ def purge_entries(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be deleted; delete nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (required when not on a terminal).")] = False,
 ) -> None:
-    """Delete quarantine entries older than AGE: the one command that really deletes."""
+    """Delete quarantine entries older than AGE: the one command that really deletes.
+
+    \b
+    Example: wadoctor quarantine purge --older-than 30d --dry-run
+    """
     match = _AGE.match(older_than)
     if not match:
         raise UsageError(f"--older-than takes an age such as 30d, 12h or 2w, not {older_than!r}")

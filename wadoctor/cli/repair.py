@@ -138,7 +138,11 @@ def fix(
     verbose: Verbose = False,
 ) -> None:
     """Repair what the findings allow: quarantine damaged files and stale locks, restore creds
-    from backups, salvage stores. Prints nothing and exits 0 when there was nothing to do."""
+    from backups, salvage stores. Prints nothing and exits 0 when there was nothing to do.
+
+    \b
+    Example: wadoctor fix --dry-run -v /srv/gateway/sessions
+    """
     from wadoctor.cli.output import Output
     from wadoctor.config import load_config
     from wadoctor.repair.plan import FixOptions
@@ -214,7 +218,11 @@ def clean(
     json: Json = False,
     quiet: Quiet = False,
 ) -> None:
-    """Move whole sessions (by id or path) to the quarantine; `wadoctor restore` undoes it."""
+    """Move whole sessions (by id or path) to the quarantine; `wadoctor restore` undoes it.
+
+    \b
+    Example: wadoctor clean --dry-run new-kiosk
+    """
     from wadoctor.cli.output import Output
     from wadoctor.config import load_config
     from wadoctor.scan import default_paths, scan
@@ -244,7 +252,11 @@ def clean_all(
     json: Json = False,
     quiet: Quiet = False,
 ) -> None:
-    """Move every session found to the quarantine; `wadoctor restore` undoes it."""
+    """Move every session found to the quarantine; `wadoctor restore` undoes it.
+
+    \b
+    Example: wadoctor clean-all --dry-run /srv/old-gateway/sessions
+    """
     from wadoctor.cli.output import Output
     from wadoctor.config import load_config
     from wadoctor.scan import default_paths, scan
