@@ -185,3 +185,14 @@ def test_an_empty_root_is_a_warning_not_a_healthy_box(tmp_path, cli):
     assert nagios.code == 1 and nagios.out.startswith("WADOCTOR WARNING - 0 sessions; no session found in")
     assert "no session found in" in cli("check", empty).out
     assert cli("list", empty).code == 0  # an inventory, not a judgement
+
+
+def test_shared_flags_mean_the_same_wherever_they_are(tmp_path, cli):
+    sessions = tmp_path / "sessions"
+    shutil.copytree(EXAMPLES / "shop-main", sessions / "shop-main")
+    for command in ("check", "fix"):  # a strictly read-only run: no backup folder appears
+        assert cli(command, "--no-backup", sessions).code == 0
+        assert not (sessions / ".wadoctor").exists()
+    config = tmp_path / "wadoctor.toml"
+    config.write_text("[logs]\ntimezone = 'nowhere/nothing'\n")
+    assert cli("guard", "--config", config, sessions / "shop-main", "--", "true").code == 78  # it reads the config named

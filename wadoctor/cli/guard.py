@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from wadoctor.cli.options import Registry
+from wadoctor.cli.options import ConfigFile, Registry
 
 
 def guard(
@@ -16,6 +16,7 @@ def guard(
     wait: Annotated[float, typer.Option("--wait", help="Wait up to SECONDS for the holder to exit.",
                                         metavar="SECONDS", min=0)] = 0.0,
     registry: Registry = None,
+    config_file: ConfigFile = None,
     registry_optional: Annotated[bool, typer.Option("--registry-optional", help="Start the gateway with the local "
                                                     "lock only when the registry is unreachable.")] = False,
 ) -> None:
@@ -31,7 +32,7 @@ def guard(
     from wadoctor.guard import guard_run
 
     command = command[1:] if command[:1] == ["--"] else command
-    url = registry_url(load_config(None), registry)
+    url = registry_url(load_config(config_file), registry)
     if url:
         from wadoctor.fleet.guard import guard_with_registry
 

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from wadoctor.cli.options import ConfigFile, Json, Nagios, Prometheus, Quiet, Registry, Targets, Verbose, output_mode
+from wadoctor.cli.options import (ConfigFile, Json, Nagios, NoBackup, Prometheus, Quiet, Registry, Targets, Verbose,
+                                  output_mode)
 
 
 def _run(command: str, args: Targets, config_file: ConfigFile, json: bool, quiet: bool,
@@ -56,8 +57,7 @@ def check(
     quiet: Quiet = False,
     verbose: Verbose = False,
     deep: Annotated[bool, typer.Option("--deep", help="Also parse every key file (slower, uses all cores).")] = False,
-    no_backup: Annotated[bool, typer.Option("--no-backup", help="Do not back up healthy creds.json files "
-                                            "(a strictly read-only check).")] = False,
+    no_backup: NoBackup = False,
     log_files: Annotated[Optional[list[str]], typer.Option("--logs", metavar="FILE", help="Gateway log to join "
                                                            "on session ids (repeatable; - for stdin).")] = None,
     registry: Registry = None,

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from wadoctor.cli import completion
-from wadoctor.cli.options import ConfigFile, Json, Mode, Paths, Prometheus, Quiet, Targets, Verbose, output_mode
+from wadoctor.cli.options import (ConfigFile, Json, Mode, NoBackup, Paths, Prometheus, Quiet, Targets, Verbose,
+                                  output_mode)
 from wadoctor.errors import UsageError
 from wadoctor.exitcodes import ExitCode
 
@@ -127,6 +128,7 @@ def fix(
     terminate_duplicates: Annotated[Optional[Keep], typer.Option("--terminate-duplicates", help="Stop duplicate "
                                                                  "holders, keeping the oldest or the newest.")] = None,
     signal_managed: SignalManaged = False,
+    no_backup: NoBackup = False,
     wait: Wait = 0.0,
     wait_free: Annotated[Optional[float], typer.Option("--wait-free", metavar="SECONDS", min=0, help="First wait "
                                                        "until no process holds the sessions (a pre-restart hook).")] = None,
@@ -154,7 +156,7 @@ def fix(
     options = FixOptions(force=force, deep=deep, foreign_locks=foreign_locks, purge_abandoned=purge_abandoned,
                          purge_unrecoverable=purge_unrecoverable,
                          terminate=terminate_duplicates.value if terminate_duplicates else None,
-                         signal_managed=signal_managed)
+                         signal_managed=signal_managed, backups=not no_backup)
     roots, sources = targets(paths, config)
     journal = _Journal(log_file, use_syslog)
     result = run_fix(roots, config, options, dry_run, wait, wait_free, sources, journal)

@@ -34,6 +34,7 @@ class FixOptions:
     purge_unrecoverable: bool = False
     terminate: str | None = None  # keep-oldest | keep-newest
     signal_managed: bool = False  # signal a holder even where its manager would restart it
+    backups: bool = True  # keep creds backups while scanning, as check does
 
 
 @dataclass

@@ -110,9 +110,11 @@ def fix(paths: Sequence[Path], config: Config, options: FixOptions, dry_run: boo
     with RunLock([] if dry_run else _lock_targets(paths, config, sources), wait):
         before = None
         if wait_free is not None:
-            before = wait_until_free(paths, config, wait_free, keep_backups=not dry_run, sources=sources)
+            before = wait_until_free(paths, config, wait_free, keep_backups=not dry_run and options.backups,
+                                     sources=sources)
         if before is None or options.deep:  # the waiting scans are plain: a deep fix reads again
-            before = scan(paths, config, "fix", deep=options.deep, keep_backups=not dry_run, sources=sources)
+            before = scan(paths, config, "fix", deep=options.deep, keep_backups=not dry_run and options.backups,
+                          sources=sources)
         actions = [a for s in before.sessions for a in plan_session(s, options, config)]
         result = FixResult(before, actions, dry_run=dry_run)
         if not dry_run and any(a.status == "planned" for a in actions):
