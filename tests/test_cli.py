@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tomllib
 from pathlib import Path
@@ -196,3 +197,55 @@ def test_shared_flags_mean_the_same_wherever_they_are(tmp_path, cli):
     config = tmp_path / "wadoctor.toml"
     config.write_text("[logs]\ntimezone = 'nowhere/nothing'\n")
     assert cli("guard", "--config", config, sessions / "shop-main", "--", "true").code == 78  # it reads the config named
+
+
+def _on_a_terminal(columns: int, *args: str) -> str:
+    """The command's screen in a real pseudo-terminal `columns` wide (styles stripped)."""
+    import fcntl
+    import pty
+    import re
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    from tests.conftest import REPO
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env.update(TERM="xterm-256color", PYTHONPATH=str(REPO))
+    child = subprocess.Popen([sys.executable, "-m", "wadoctor", *args], stdin=slave, stdout=slave, stderr=slave,
+                             env=env, close_fds=True)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed its end
+            break
+        if not chunk:
+            break
+        out += chunk
+    child.wait(timeout=60)
+    os.close(master)
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.decode(errors="replace")).replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120, 200])
+def test_the_table_fits_the_terminal_it_is_on(tmp_path, columns):
+    demo = shutil.copytree(EXAMPLES, tmp_path / "sessions", symlinks=True)
+    screen = _on_a_terminal(columns, "check", "--no-backup", str(demo))
+    lines = screen.splitlines()
+    assert all(len(line.rstrip()) <= columns for line in lines), [l for l in lines if len(l.rstrip()) > columns]
+    header = lines[0].split()
+    assert header[0] == "SESSION" and "IDENTITY" in header and "STATE" in header and header[-1] == "HEALTH"
+    rows = [row for row in lines[1:lines.index("")] if len(row.split()) > 1]  # at 60, a long id folds below
+    ids = [row.split()[0] for row in rows]
+    assert "session-helpdesk" in ids and ("whatsapp/15550000011.14" in ids or columns < 80)  # whole from 80 on
+    assert all(row.split()[-1] in ("ok", "info", "warning", "critical") for row in rows)  # health words whole
+    if columns >= 120:
+        assert "FORMAT" in header and "ACTIVE" in header
+    if columns <= 80:  # a remedy that wraps goes on under its own start, not at column 0
+        hint = next(i for i, line in enumerate(lines) if line.startswith("      → If no browser"))
+        assert lines[hint + 1].startswith("        ") and lines[hint + 1].strip()

@@ -6,7 +6,7 @@ import json
 import time
 from collections import Counter
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -84,43 +84,61 @@ def gateway_lines(report: Report) -> list[Text]:
                  + f" at {app.path} ({app.evidence})", "dim") for app in report.apps]
 
 
-def sessions_table(report: Report, with_health: bool) -> Table:
+# Columns a narrow terminal gives up first, in order; SESSION, IDENTITY, STATE and HEALTH stay whole.
+DROP_ORDER = ("gateway", "SIZE", "FILES", "ACTIVE", "FORMAT", "CONFL/1H", "HELD BY")
+RIGHT = frozenset({"FILES", "SIZE", "ACTIVE", "CONFL/1H"})
+GAP = 2
+
+
+def sessions_table(report: Report, with_health: bool, width: int | None = None) -> Table:
+    """One row per session. Where `width` is too narrow for every column, the least important
+    give way (DROP_ORDER: the gateway beside the format first, then size, files, activity...)
+    so that ids, identities, states and health words are never cut."""
     now = time.time()
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    # On a narrow terminal the session id keeps its room; format and state may wrap.
-    table.add_column("SESSION", min_width=12, overflow="fold")
-    for name in ("FORMAT", "IDENTITY", "STATE"):
-        table.add_column(name, no_wrap=name == "IDENTITY")
-    for name in ("FILES", "SIZE", "ACTIVE"):
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("HELD BY", no_wrap=True)
     with_logs = any(s.logs is not None for s in report.sessions)  # check --logs: conflicts in the last hour
-    if with_logs:
-        table.add_column("CONFL/1H", justify="right", no_wrap=True)
-    if with_health:
-        table.add_column("HEALTH", no_wrap=True, min_width=8)
+    rows: list[dict[str, Text]] = []
     for session in report.sessions:
-        row: list[Text | str] = [
-            session.id,
-            format_text(session),
-            identity_text(session.identity),
-            text(session.state.value, _STATE_STYLE.get(session.state, "")),
-            str(session.files),
-            human_size(session.bytes),
-            human_age(session.last_activity, now),
-            held_by(session),
-        ]
+        row = {
+            "SESSION": text(session.id),
+            "FORMAT": text(format_text(session)),
+            "IDENTITY": text(identity_text(session.identity)),
+            "STATE": text(session.state.value, _STATE_STYLE.get(session.state, "")),
+            "FILES": text(session.files),
+            "SIZE": text(human_size(session.bytes)),
+            "ACTIVE": text(human_age(session.last_activity, now)),
+            "HELD BY": held_by(session),
+        }
         if with_logs:
-            row.append(str((session.logs or {}).get("conflicts_last_hour", "-")))
+            row["CONFL/1H"] = text((session.logs or {}).get("conflicts_last_hour", "-"))
         if with_health:
-            row.append(_worst(session))
-        table.add_row(*row)
+            row["HEALTH"] = _worst(session)
+        rows.append(row)
+    columns = list(rows[0]) if rows else ["SESSION"]
+    if width is not None:
+        for drop in DROP_ORDER:
+            if _width(columns, rows) <= width:
+                break
+            if drop == "gateway":  # the format alone: `baileys`, not `baileys · evolution-api`
+                for row, session in zip(rows, report.sessions):
+                    row["FORMAT"] = text(session.format)
+            elif drop in columns:
+                columns.remove(drop)
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name in columns:
+        table.add_column(name, justify="right" if name in RIGHT else "left", no_wrap=name != "SESSION",
+                         overflow="fold" if name == "SESSION" else "ellipsis")
+    for row in rows:
+        table.add_row(*(row[name] for name in columns))
     return table
+
+
+def _width(columns: list[str], rows: list[dict[str, Text]]) -> int:
+    return sum(max([len(name), *(row[name].cell_len for row in rows)]) for name in columns) + GAP * (len(columns) - 1)
 
 
 def findings_block(session: Session, verbose: bool) -> Group:
     # headed by the id the table's row shows (a store may hold several devices), then where it is
-    lines: list[Text] = [Text.assemble(text(session.id, "bold"),
+    lines: list[RenderableType] = [Text.assemble(text(session.id, "bold"),
                                        text(f"  {session.location}  ({format_text(session)}, {session.state.value})"))]
     if session.creds_source and session.creds_source != session.location:
         lines.append(text(f"  creds: {session.creds_source}", "dim"))
@@ -141,18 +159,27 @@ def findings_block(session: Session, verbose: bool) -> Group:
     return Group(*lines)
 
 
-def finding_lines(findings: list[Finding], verbose: bool) -> list[Text]:
+def hanging(indent: str, body: Text) -> Table:
+    """`body` after `indent`, its wrapped lines starting under its first (a hanging indent)."""
+    grid = Table.grid()
+    grid.add_column(no_wrap=True, width=len(indent))
+    grid.add_column()
+    grid.add_row(Text(indent, style=body.style), body)
+    return grid
+
+
+def finding_lines(findings: list[Finding], verbose: bool) -> list[RenderableType]:
     """Each finding with its remedy (and, verbose, its evidence), indented under a heading."""
-    lines: list[Text] = []
+    lines: list[RenderableType] = []
     for finding in findings:
         style = _SEVERITY_STYLE[finding.severity]
-        lines.append(Text.assemble(
-            "  ", text(f"{_SEVERITY_MARK[finding.severity]} {finding.code}", style), text(f"  {finding.message}")))
-        lines.append(text(f"      → {finding.hint}", "dim"))
+        lines.append(hanging("  ", Text.assemble(text(f"{_SEVERITY_MARK[finding.severity]} {finding.code}", style),
+                                                 text(f"  {finding.message}"))))
+        lines.append(hanging("      → ", text(finding.hint, "dim")))
         if verbose and finding.evidence:
             for key, value in finding.evidence.items():
                 shown = value if isinstance(value, str) else json.dumps(value, default=str)
-                lines.append(text(f"      {key}: {shown}", "dim"))
+                lines.append(hanging("      ", text(f"{key}: {shown}", "dim")))
     return lines
 
 
@@ -182,7 +209,7 @@ def render_table(report: Report, console: Console, verbose: bool = False) -> Non
     if not report.sessions:
         console.print("No sessions found.")
     else:
-        console.print(sessions_table(report, with_health=report.command == "check"))
+        console.print(sessions_table(report, with_health=report.command == "check", width=console.width))
     if report.command == "check":
         troubled = [s for s in report.sessions if s.findings or (verbose and s.holders)]
         for session in troubled:
