@@ -186,6 +186,9 @@ def test_an_empty_root_is_a_warning_not_a_healthy_box(tmp_path, cli):
     assert nagios.code == 1 and nagios.out.startswith("WADOCTOR WARNING - 0 sessions; no session found in")
     assert "no session found in" in cli("check", empty).out
     assert cli("list", empty).code == 0  # an inventory, not a judgement
+    shutil.copytree(EXAMPLES / "shop-main", empty / "shop-main")
+    named = cli("check", "--json", "sessions", cwd=tmp_path)  # a relative root that holds a session
+    assert named.code == 0 and named.json()["summary"]["empty_roots"] == []
 
 
 def test_shared_flags_mean_the_same_wherever_they_are(tmp_path, cli):

@@ -123,7 +123,7 @@ class _Sources:
 
 def _empty(paths: Sequence[Path], report: Report) -> list[str]:
     """The folders searched that exist and hold no session at all."""
-    found = [str(s.path) for s in report.sessions]
+    found = [os.path.abspath(s.path) for s in report.sessions]
     empty = []
     for path in paths:
         root = os.path.abspath(path)
