@@ -232,13 +232,15 @@ def clean(
     output = Output(output_mode(json, quiet))
     config = load_config(config_file)
     named = [Path(s) for s in sessions if Path(s).exists()]
-    roots = named + ([] if len(named) == len(sessions) else default_paths(config))
+    searched = [] if len(named) == len(sessions) else default_paths(config)  # where ids are looked for
+    roots = named + searched
     report = scan(roots, config, "clean")
     wanted = {s for s in sessions if not Path(s).exists()}
     chosen = [s for s in report.sessions if s.id in wanted or any(s.path == p.absolute() or s.path == p for p in named)]
     missing = wanted - {s.id for s in chosen}
     if missing:
-        raise UsageError(f"no session named {sorted(missing)[0]!r} under {', '.join(map(str, roots))}")
+        raise UsageError(f"no session named {sorted(missing)[0]!r} under {', '.join(map(str, searched))} "
+                         "(the config's roots, else the current folder), and no such path")
     _clean("clean", report, chosen, yes, force, stop_holders, signal_managed, dry_run, output, wait, roots, config)
 
 
