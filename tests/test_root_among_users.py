@@ -217,3 +217,19 @@ def test_metrics_are_written_for_any_name_and_only_to_a_regular_file(base, cli, 
     run = cli("check", "--json", "--prometheus", app / "metrics" / "wadoctor.prom", sessions)
     assert run.code == 3 and any("refused" in p["message"] for p in run.json()["problems"])
     assert snapshot(elsewhere) == before
+
+
+def test_a_root_that_is_the_admin_s_link_is_followed_and_a_tenant_s_is_not(base, cli, tenant):
+    real = base / "data" / "sessions"
+    copy("shop-main", real / "shop")
+    admin = base / "sessions"
+    admin.symlink_to(real)  # /srv/sessions -> /data/sessions, as an admin lays out a server
+    assert cli("check", admin).code == 0 and (real / ".wadoctor" / "backups" / "shop").is_dir()
+    shutil.rmtree(real / ".wadoctor")
+    app = base / "app"
+    app.mkdir()
+    give(tenant, app)
+    as_tenant(tenant, "ln", "-s", str(real), str(app / "sessions"))  # the same link, made by a tenant
+    run = cli("check", "--json", app / "sessions")
+    assert run.code == 3 and any("refused" in p["message"] for p in run.json()["problems"])
+    assert not (real / ".wadoctor").exists()

@@ -69,13 +69,29 @@ def _open_dir(name: str, parent: int | None, shown: Path) -> int:
         raise
 
 
+def _open_root(root: Path) -> int:
+    """The folder a walk starts from. It may itself be a link where the admin made it (a link
+    root owns, in a folder only root may change: /srv/sessions -> /data/sessions); a link
+    another user could have made or swapped in is refused like any other."""
+    try:
+        return _open_dir(str(root), None, root)
+    except Untrusted:
+        try:
+            link, folder = os.lstat(root), os.stat(root.parent)
+        except OSError:
+            raise Untrusted(f"{root} is a symbolic link or not a folder: refused") from None
+        if not stat.S_ISLNK(link.st_mode) or link.st_uid not in (0, os.geteuid()) or distrust(folder):
+            raise
+        return os.open(root, DIR_FLAGS & ~os.O_NOFOLLOW)
+
+
 @contextmanager
 def walk(root: Path, names: Iterable[str], private: bool = False, create: bool = False,
          mode: int = 0o700) -> Iterator[int]:
     """A descriptor of `root/names...`, each folder opened from the last without following a
     link. `private`: each folder below the root must pass `distrust` (wadoctor's own state).
     `create`: missing folders are made with `mode`, owned as the root is when running as root."""
-    fd = _open_dir(str(root), None, root)
+    fd = _open_root(root)
     shown = root
     try:
         for name in names:
