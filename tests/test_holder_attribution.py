@@ -361,3 +361,24 @@ def test_a_guard_lock_a_process_manager_holds_is_proof_but_it_is_never_signalled
         assert alive(held) == [True]
     finally:
         stop(held)
+
+
+def test_the_old_gateway_beside_the_new_one_under_guard_is_still_a_duplicate(tmp_path, cli):
+    """The deploy that goes wrong: the old server.js still runs, the new one starts under
+    `wadoctor guard` (the guard's child). One program twice: critical, and keep-newest
+    stops exactly the old one, never the guard."""
+    app = app_with(tmp_path, shop="shop-main")
+    (app / "server.js").write_text(SCRIPT)
+    old = spawn([NODE, "server.js"], cwd=app, ready="ready")
+    time.sleep(1.1)
+    guarded = spawn([sys.executable, "-m", "wadoctor", "guard", str(app / "sessions" / "shop"), "--", NODE, "server.js"],
+                    cwd=app, ready="ready", env={"PYTHONPATH": str(Path(__file__).parent.parent)})
+    try:
+        session = by_id(check(cli, app).json())["shop"]
+        finding = next(f for f in session["findings"] if f["code"] == "duplicate-holder")
+        assert finding["severity"] == "critical" and set(finding["evidence"]["pids"]) == {old.pid, guarded.pid}
+        cli("fix", "--json", "--terminate-duplicates", "keep-newest", app)
+        assert old.wait(timeout=15) == -15 and alive(guarded) == [True]
+    finally:
+        subprocess.run(["pkill", "-P", str(guarded.pid)])
+        stop(old, guarded)

@@ -30,19 +30,22 @@ def independent(holders: Sequence[Holder]) -> list[Holder]:
 
 
 def duplicate(holders: Sequence[Holder]) -> Duplicate | None:
-    """The duplicate among a session's holders, if the rule above finds one."""
+    """The duplicate among a session's holders, if the rule above finds one. A tree is proven
+    when any of its holders is, and runs every program its holders run: a gateway started
+    under `wadoctor guard` is the guard's child, and still the same program as the old one."""
     trees = independent(holders)
-    proven = [h for h in trees if h.proof]
+    members = {tree.pid: [h for h in holders if h is tree or tree.pid in h.ancestors] for tree in trees}
+    proven = [tree for tree in trees if any(h.proof for h in members[tree.pid])]
     by_program: dict[tuple[str, ...], list[Holder]] = {}
-    for holder in trees:
-        if holder.program is not None:
-            by_program.setdefault(holder.program, []).append(holder)
+    for tree in trees:
+        for program in {h.program for h in members[tree.pid] if h.program is not None}:
+            by_program.setdefault(program, []).append(tree)
     twins = [h for group in by_program.values() if len(group) >= 2 for h in group]
-    members = {h.pid: h for h in (proven if len(proven) >= 2 else []) + twins}
-    if len(members) < 2:
+    found = {h.pid: h for h in (proven if len(proven) >= 2 else []) + twins}
+    if len(found) < 2:
         return None
     basis = "same program" if twins and len(proven) < 2 else "proven"
-    return Duplicate(sorted(members.values(), key=lambda h: (h.started or 0.0, h.pid)), basis)
+    return Duplicate(sorted(found.values(), key=lambda h: (h.started or 0.0, h.pid)), basis)
 
 
 def distinct_trees(holders: Sequence[Holder]) -> int:
