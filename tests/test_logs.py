@@ -343,3 +343,14 @@ def test_the_table_says_times_as_people_do_and_counts_in_words_that_agree(tmp_pa
                    + "\n")
     run = cli("logs", log, env={"COLUMNS": "120", "TZ": "America/Bogota"})
     assert "5m ago" in run.out and run.out.rstrip().endswith("1 line, 1 event, 1 session")
+
+
+def test_a_session_name_megabytes_long_is_cut_for_the_table_and_whole_in_json(tmp_path, cli):
+    name = "x" * 2_000_000
+    log = tmp_path / "huge.log"
+    log.write_text(json.dumps({"level": 50, "time": int(time.time() * 1000), "session": name,
+                               "msg": "stream errored out", "reasonNode": {"tag": "conflict", "attrs": {"type": "replaced"}}})
+                   + "\n")
+    table = cli("logs", log, env={"COLUMNS": "120"})
+    assert "… (2,000,000 characters)" in table.out and len(table.out) < 10_000
+    assert sessions_of(cli("logs", "--json", log))[name]["conflicts"] == 1

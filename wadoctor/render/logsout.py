@@ -26,7 +26,8 @@ def logs_table(report: LogReport) -> Table:
     for log, found in report.sessions:
         row = figures(log)
         style = "bold red" if any(f.severity.rank == 2 for f in found) else "yellow" if found else ""
-        table.add_row(text(log.session, style), *(str(row[c]) for c in COLUMNS), human_age(log.last_seen, now))
+        table.add_row(text(shown_name(log.session), style), *(str(row[c]) for c in COLUMNS),
+                      human_age(log.last_seen, now))
     return table
 
 
@@ -35,11 +36,19 @@ def logs_view(report: LogReport, verbose: bool = False) -> Group:
     for log, found in report.sessions:
         if found:
             parts.append(text(""))
-            parts.append(Group(text(log.session, "bold"), *finding_lines(found, verbose)))
+            parts.append(Group(text(shown_name(log.session), "bold"), *finding_lines(found, verbose)))
     parts.append(text(""))
     parts.append(text(f"{plural(report.lines, 'line')}, {plural(report.events, 'event')}, "
                       f"{plural(len(report.sessions), 'session')}"))
     return Group(*parts)
+
+
+NAME_SHOWN = 120  # characters of a session name from a log shown in a table (the JSON has it whole)
+
+
+def shown_name(name: str) -> str:
+    """A name a log line gave, cut for a table: a line can make one megabytes long."""
+    return name if len(name) <= NAME_SHOWN else f"{name[:NAME_SHOWN]}… ({len(name):,} characters)"
 
 
 def plural(count: int, noun: str) -> str:
