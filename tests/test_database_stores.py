@@ -400,3 +400,79 @@ def test_a_fix_over_databases_alone_takes_the_run_lock_too(tmp_path, cli, redis_
     finally:
         holder.kill()
         holder.wait()
+
+
+class _TricklingRedis:
+    """A local server that speaks just enough RESP to be connected to (HELLO is unknown, as to
+    Redis 5, PING gets +PONG, anything else +OK), then answers SCAN one byte every half second: the server
+    that trickles its reply and never trips a per-read timeout. Made here: no real Redis can
+    be told to trickle."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.port = self.listener.getsockname()[1]
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import threading
+
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
+
+    def _talk(self, conn: socket.socket) -> None:
+        with conn:
+            buffer = b""
+            while not self.stop.is_set():
+                data = conn.recv(65536)
+                if not data:
+                    return
+                buffer += data
+                while b"\r\n" in buffer and buffer.startswith(b"*"):
+                    words, buffer = self._command(buffer)
+                    if words is None:
+                        break
+                    if words[:1] == [b"SCAN"]:
+                        for byte in b"*2\r\n$1\r\n0\r\n*1\r\n$20\r\nwt:shop:creds\r\n" * 1000:
+                            if self.stop.wait(0.5):
+                                return
+                            conn.sendall(bytes([byte]))
+                    replies = {b"PING": b"+PONG\r\n", b"HELLO": b"-ERR unknown command 'HELLO'\r\n"}
+                    conn.sendall(replies.get(words[0].upper() if words else b"", b"+OK\r\n"))
+
+    @staticmethod
+    def _command(buffer: bytes) -> tuple[list[bytes] | None, bytes]:
+        lines = buffer.split(b"\r\n")
+        count = int(lines[0][1:])
+        if len(lines) < 1 + 2 * count + 1:
+            return None, buffer
+        words = [lines[2 + 2 * i] for i in range(count)]
+        return words, b"\r\n".join(lines[1 + 2 * count:])
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+
+
+def test_a_server_that_trickles_its_reply_is_given_up_on_at_the_step_s_deadline(tmp_path, write, cli):
+    shop, = write(paired(tmp_path / "folder" / "shop"))
+    server = _TricklingRedis()
+    try:
+        started = time.monotonic()
+        run = cli("check", "--json", "--no-backup", f"redis://127.0.0.1:{server.port}/0?prefix=wt:&timeout=3",
+                  tmp_path / "folder", timeout=60)
+        took = time.monotonic() - started
+    finally:
+        server.close()
+    report = run.json()
+    assert run.code == 3 and [s["id"] for s in report["sessions"]] == ["shop"]
+    problem, = report["problems"]
+    assert "took longer than 3s" in problem["message"] and took < 30, (took, problem)

@@ -25,7 +25,7 @@ from wadoctor.repair.plan import mark_fixable
 from wadoctor.report import Report
 from wadoctor.stores.adapters import ADAPTERS, source_adapter
 from wadoctor.stores.base import SourceRead
-from wadoctor.stores.connect import read_failure
+from wadoctor.stores.connect import read_failure, within
 from wadoctor.stores.sources import SourceUnavailable, StoreSource, is_url, parse_source
 from wadoctor.trusted import Untrusted
 
@@ -70,7 +70,8 @@ class _Sources:
         for source in sources:
             adapter = source_adapter(source.kind)
             try:
-                self.reads.append((source, adapter.read_source(source, deep)))
+                with within(source.timeout, "reading it"):
+                    self.reads.append((source, adapter.read_source(source, deep)))
             except Exception as exc:  # noqa: BLE001 - whatever broke, it broke this source only
                 self._fail(source, exc)
 
@@ -95,7 +96,8 @@ class _Sources:
         """The database session a folder session completes, else the folder session."""
         for source, read in list(self.reads):
             try:
-                found = read.claim(session)
+                with within(source.timeout, f"reading what it keeps for {session.id}"):
+                    found = read.claim(session)
             except Exception as exc:  # noqa: BLE001
                 self._drop(source, read, exc)
                 continue
@@ -107,7 +109,8 @@ class _Sources:
         """Each source's own sessions, a source that fails midway dropped with what it gave."""
         for source, read in list(self.reads):
             try:
-                found = list(read.sessions(scanned))
+                with within(source.timeout, "listing its sessions"):
+                    found = list(read.sessions(scanned))
             except Exception as exc:  # noqa: BLE001
                 self._drop(source, read, exc)
                 continue

@@ -7,6 +7,10 @@ source is read, so plain commands never pay for them.
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from wadoctor.errors import ConfigError
@@ -69,3 +73,27 @@ def read_failure(exc: BaseException, source: StoreSource) -> str:
     """Why reading a source failed, in one line with nothing of its credentials."""
     parts = split_url(source.url)
     return f"{type(exc).__name__}: {said(exc, parts, parts.secret)}"
+
+
+class StepTimeout(Exception):
+    """A step of reading a source outlasted its deadline."""
+
+
+@contextmanager
+def within(seconds: float, what: str) -> Iterator[None]:
+    """Raise StepTimeout if the block outlasts `seconds` (SIGALRM, in the main thread, where
+    scans read their sources): a deadline for the whole step, not for each socket read."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(_signum: int, _frame: object) -> None:
+        raise StepTimeout(f"{what} took longer than {seconds:g}s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -27,7 +27,8 @@ KINDS = ("evolution", "baileys-redis")
 # Parameters Prisma URLs carry (Evolution's DATABASE_CONNECTION_URI is one): libpq rejects them.
 PRISMA_PARAMS = frozenset({"schema", "connection_limit", "pool_timeout", "pgbouncer", "statement_cache_size",
                            "socket_timeout", "sslaccept", "connect_timeout"})
-WADOCTOR_PARAMS = frozenset({"instances", "prefix"})
+WADOCTOR_PARAMS = frozenset({"instances", "prefix", "timeout"})
+OPERATION_SECONDS = 60.0  # one step of reading a source (open, a claim, its sessions), whatever each read takes
 
 
 class SourceUnavailable(WadoctorError):
@@ -47,6 +48,16 @@ class StoreSource:
     prefix: str = ""  # Redis key prefix (Evolution: CACHE_REDIS_PREFIX_KEY)
     password_env: str | None = None
     params: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def timeout(self) -> float:
+        """How long one step of reading it may take (`?timeout=SECONDS`): a server that trickles
+        its reply a byte at a time never hits a per-read timeout, so the step has its own."""
+        try:
+            value = float(self.params.get("timeout", OPERATION_SECONDS))
+        except ValueError:
+            return OPERATION_SECONDS
+        return value if 0 < value < 86400 else OPERATION_SECONDS
 
     @property
     def shown(self) -> str:
