@@ -287,3 +287,17 @@ def test_many_copies_of_one_identity_stay_small(tmp_path, cli):
     assert finding["code"] == "duplicate-identity" and finding["evidence"]["copies"] == 30
     assert len(finding["evidence"]["others"]) == 20
     assert finding["message"].count("copy-") == 3 and "and 26 more" in finding["message"]
+
+
+@needs_node
+def test_list_verbose_shows_who_holds_each_session_and_why(tmp_path, cli):
+    app = app_with(tmp_path, "shop-main")
+    gateway = spawn([NODE, "-e", NODE_GATEWAY], cwd=app, ready="ready")
+    try:
+        plain = cli("list", app, env={"COLUMNS": "200"})
+        verbose = cli("list", "-v", app, env={"COLUMNS": "200"})
+        assert f"held by pid {gateway.pid}" not in plain.out
+        assert f"held by pid {gateway.pid} node" in verbose.out and "[inferred]" in verbose.out
+        assert "working folder is the application folder" in verbose.out and verbose.code == 0
+    finally:
+        stop(gateway)

@@ -136,7 +136,7 @@ def _width(columns: list[str], rows: list[dict[str, Text]]) -> int:
     return sum(max([len(name), *(row[name].cell_len for row in rows)]) for name in columns) + GAP * (len(columns) - 1)
 
 
-def findings_block(session: Session, verbose: bool) -> Group:
+def findings_block(session: Session, verbose: bool, with_findings: bool = True) -> Group:
     # headed by the id the table's row shows (a store may hold several devices), then where it is
     lines: list[RenderableType] = [Text.assemble(text(session.id, "bold"),
                                        text(f"  {session.location}  ({format_text(session)}, {session.state.value})"))]
@@ -155,7 +155,8 @@ def findings_block(session: Session, verbose: bool) -> Group:
                               f"{holder.cmdline}", "dim"))
             lines.extend(text(f"      - {why}", "dim") for why in holder.evidence)
             lines.extend(text(f"      managed by {m.label}: stop with `{m.stop}`", "dim") for m in holder.managers)
-    lines.extend(finding_lines(session.findings, verbose))
+    if with_findings:
+        lines.extend(finding_lines(session.findings, verbose))
     return Group(*lines)
 
 
@@ -210,11 +211,11 @@ def render_table(report: Report, console: Console, verbose: bool = False) -> Non
         console.print("No sessions found.")
     else:
         console.print(sessions_table(report, with_health=report.command == "check", width=console.width))
-    if report.command == "check":
-        troubled = [s for s in report.sessions if s.findings or (verbose and s.holders)]
+    if report.command == "check" or verbose:  # list -v: the holders and their evidence too
+        troubled = [s for s in report.sessions if (s.findings and report.command == "check") or (verbose and s.holders)]
         for session in troubled:
             console.print()
-            console.print(findings_block(session, verbose))
+            console.print(findings_block(session, verbose, with_findings=report.command == "check"))
     for subject, finding in report.fleet_findings:
         console.print()
         console.print(Group(text(f"fleet: {subject}", "bold"), *finding_lines([finding], verbose)))
