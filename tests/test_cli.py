@@ -252,3 +252,15 @@ def test_the_table_fits_the_terminal_it_is_on(tmp_path, columns):
     if columns <= 80:  # a remedy that wraps goes on under its own start, not at column 0
         hint = next(i for i, line in enumerate(lines) if line.startswith("      → If no browser"))
         assert lines[hint + 1].startswith("        ") and lines[hint + 1].strip()
+
+
+def test_every_command_that_looks_for_sessions_or_entries_takes_root(tmp_path, cli):
+    sessions = tmp_path / "srv" / "sessions"
+    shutil.copytree(EXAMPLES / "new-kiosk", sessions / "new-kiosk")
+    elsewhere = tmp_path / "cron"
+    elsewhere.mkdir()
+    assert cli("clean", "--yes", "--root", sessions, "new-kiosk", cwd=elsewhere).code == 0  # an id, found under --root
+    listed = cli("quarantine", "list", "--json", "--root", sessions, cwd=elsewhere).json()["entries"]
+    assert [e["session"] for e in listed] == ["new-kiosk"]
+    assert cli("quarantine", "purge", "--older-than", "0s", "--dry-run", "--root", sessions, cwd=elsewhere).code == 0
+    assert cli("restore", "--last", "--root", sessions, cwd=elsewhere).code == 0 and (sessions / "new-kiosk").is_dir()

@@ -41,6 +41,11 @@ ConfigFile = Annotated[
 Json = Annotated[bool, typer.Option("--json", help="Print the versioned JSON document (docs/contracts.md).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only warnings and critical findings, one per line.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show the evidence behind each finding.")]
+Roots = Annotated[
+    Optional[list[Path]],
+    typer.Option("--root", metavar="PATH", help="Where to look (repeatable; default: the config's roots, else the "
+                 "current folder).", show_default=False),
+]
 NoBackup = Annotated[bool, typer.Option("--no-backup", help="Do not back up healthy creds.json files (check: a "
                                         "strictly read-only run).")]
 Nagios = Annotated[bool, typer.Option("--nagios", help="Print one monitoring-plugins line (Nagios, Icinga): "

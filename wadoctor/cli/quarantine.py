@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from wadoctor.cli import completion
-from wadoctor.cli.options import ConfigFile, Json, Paths
+from wadoctor.cli.options import ConfigFile, Json, Paths, Roots
 from wadoctor import JSON_SCHEMA_VERSION
 from wadoctor.errors import UsageError, WadoctorError
 from wadoctor.exitcodes import ExitCode
@@ -76,8 +76,7 @@ def restore(
     force: Annotated[bool, typer.Option("--force", help="Put files back even where a file has reappeared "
                                         "(the newcomer is quarantined in turn).")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be put back; move nothing.")] = False,
-    root: Annotated[Optional[list[str]], typer.Option("--root", help="Where to look (default: config roots, "
-                                                      "else here).")] = None,
+    root: Roots = None,
     config_file: ConfigFile = None,
     json: Json = False,
 ) -> None:
@@ -91,7 +90,7 @@ def restore(
     from wadoctor.repair.quarantine import restore as restore_entry
 
     problems: list[str] = []
-    found = _entries([Path(r) for r in root] if root else None, config_file, problems)
+    found = _entries(root, config_file, problems)
     run = found[-1].run if last and found else entry_id
     chosen = [e for e in found if e.run == run] or [e for e in found if e.id == entry_id]
     _warn_refused(problems)
@@ -124,14 +123,14 @@ def restore(
 
 
 @app.command("list")
-def list_entries(paths: Paths = None, config_file: ConfigFile = None, json: Json = False) -> None:
+def list_entries(paths: Paths = None, root: Roots = None, config_file: ConfigFile = None, json: Json = False) -> None:
     """List quarantine entries, oldest first, with the run each belongs to.
 
     \b
     Example: wadoctor quarantine list /srv/gateway/sessions
     """
     problems: list[str] = []
-    found = _entries(paths, config_file, problems)
+    found = _entries([*(paths or []), *(root or [])] or None, config_file, problems)
     code = ExitCode.INCOMPLETE if problems else ExitCode.OK
     if json:
         document = {"schema_version": JSON_SCHEMA_VERSION, "command": "quarantine list",
@@ -163,6 +162,7 @@ def list_entries(paths: Paths = None, config_file: ConfigFile = None, json: Json
 def purge_entries(
     older_than: Annotated[str, typer.Option("--older-than", metavar="AGE", help="e.g. 30d, 12h, 2w.")],
     paths: Paths = None,
+    root: Roots = None,
     config_file: ConfigFile = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be deleted; delete nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (required when not on a terminal).")] = False,
@@ -180,7 +180,8 @@ def purge_entries(
 
     problems: list[str] = []
     cutoff = datetime.now(timezone.utc).timestamp() - int(match[1]) * _UNITS[match[2]]
-    chosen = [e for e in _entries(paths, config_file, problems) if e.created.timestamp() < cutoff]
+    chosen = [e for e in _entries([*(paths or []), *(root or [])] or None, config_file, problems)
+              if e.created.timestamp() < cutoff]
     _warn_refused(problems)
     output = Output()
     for entry in chosen:

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from wadoctor.cli import completion
-from wadoctor.cli.options import (ConfigFile, Json, Mode, NoBackup, Paths, Prometheus, Quiet, Targets, Verbose,
-                                  output_mode)
+from wadoctor.cli.options import (ConfigFile, Json, Mode, NoBackup, Paths, Prometheus, Quiet, Roots, Targets,
+                                  Verbose, output_mode)
 from wadoctor.errors import UsageError
 from wadoctor.exitcodes import ExitCode
 
@@ -210,6 +210,7 @@ DryRun = Annotated[bool, typer.Option("--dry-run", help="Print what would be tak
 def clean(
     sessions: Annotated[list[str], typer.Argument(help="Session ids or paths.", show_default=False,
                                                   autocompletion=completion.session_ids)],
+    root: Roots = None,
     config_file: ConfigFile = None,
     yes: Yes = False,
     force: Force = False,
@@ -232,7 +233,7 @@ def clean(
     output = Output(output_mode(json, quiet))
     config = load_config(config_file)
     named = [Path(s) for s in sessions if Path(s).exists()]
-    searched = [] if len(named) == len(sessions) else default_paths(config)  # where ids are looked for
+    searched = [] if len(named) == len(sessions) else root or default_paths(config)  # where ids are looked for
     roots = named + searched
     report = scan(roots, config, "clean")
     wanted = {s for s in sessions if not Path(s).exists()}
@@ -240,7 +241,7 @@ def clean(
     missing = wanted - {s.id for s in chosen}
     if missing:
         raise UsageError(f"no session named {sorted(missing)[0]!r} under {', '.join(map(str, searched))} "
-                         "(the config's roots, else the current folder), and no such path")
+                         "and no such path")
     _clean("clean", report, chosen, yes, force, stop_holders, signal_managed, dry_run, output, wait, roots, config)
 
 
