@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -82,6 +83,8 @@ def fleet(registry: Registry = None, config_file: ConfigFile = None, json: Json 
     from wadoctor.cli.output import Output
     from wadoctor.render.console import text
 
+    from wadoctor.render.table import human_age
+
     out = Output().out
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column in ("HOST", "SESSION", "IDENTITY", "STATE", "HELD BY", "FINDINGS"):
@@ -97,7 +100,7 @@ def fleet(registry: Registry = None, config_file: ConfigFile = None, json: Json 
         for column in ("GUARDED IDENTITY", "HOST", "PID", "SINCE"):
             held.add_column(column, overflow="fold")
         for g in guards:
-            held.add_row(g.identity, g.host, str(g.pid), iso(g.since.timestamp()))
+            held.add_row(g.identity, g.host, str(g.pid), human_age(g.since.timestamp(), time.time()))
         out.print()
         out.print(held)
     for conflict in conflicts:
