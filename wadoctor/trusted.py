@@ -137,6 +137,19 @@ def read_private(name: str, folder: int, shown: Path, cap: int) -> bytes:
     return data
 
 
+def replace_private(name: str, folder: int, data: bytes) -> None:
+    """Put `data` at `name` in the folder atomically and durably: a private (0600) temporary
+    file beside it, never through a link, fsynced, renamed over it, the folder fsynced."""
+    temp = f".{name}.tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=folder)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
+    os.fsync(folder)
+
+
 def exists(name: str, folder: int) -> bool:
     """Whether `name` is in the folder, as itself (a dangling link exists)."""
     try:

@@ -74,6 +74,7 @@ class HolderIndex:
         self._words: dict[int, set[str]] = {}  # pid -> the bare words it names
         self._paths: dict[int, list[tuple[ProcessInfo, str]]] = {}  # pid -> the paths it names
         self._siblings: dict[str, set[str]] = {}  # folder -> its entries' names
+        self._cwds: dict[int, FileId | None] = {}
         chains: dict[tuple[int, str], list[tuple[FileId, str]]] = {}
         self._named: dict[tuple[str | None, str], FileId | None] = {}
         for process in table.processes.values():
@@ -87,7 +88,7 @@ class HolderIndex:
             if not self._may_hold(process.pid) or not process.is_runtime:
                 continue
             if process.is_js_runtime and process.cwd and process.cwd != "/":
-                cwd = file_id(f"/proc/{process.pid}/cwd")
+                cwd = self._cwd_id(process.pid)
                 if cwd:
                     self._by_cwd.setdefault(cwd, []).append(process.pid)
             for value in _named_values(process):
@@ -262,7 +263,10 @@ class HolderIndex:
                     add(pid, f"{CWD.prefix} ({where}{self._seen_as(pid, '', where)})")
 
     def _cwd_id(self, pid: int) -> FileId | None:
-        return file_id(f"/proc/{pid}/cwd")
+        """A process's working folder by identity, stat'ed once per run."""
+        if pid not in self._cwds:
+            self._cwds[pid] = file_id(f"/proc/{pid}/cwd")
+        return self._cwds[pid]
 
     def _names_another(self, pid: int, me: FileId | None, parent: str, forms: set[str]) -> bool:
         """Whether the process is tied to a sibling of this session instead: it launched the
@@ -305,8 +309,7 @@ class HolderIndex:
                       proof=proves(evidence), managers=managers_of(pid, self.table, self.role, container),
                       program=self._program(process, container), ancestors=tuple(self.table.ancestors(pid)))
 
-    @staticmethod
-    def _program(process: ProcessInfo, container: object) -> tuple[str, ...] | None:
+    def _program(self, process: ProcessInfo, container: object) -> tuple[str, ...] | None:
         """What makes two processes instances of one program: executable, script, and where
         they run (working folder, or the container image)."""
         script = process.script
@@ -315,7 +318,7 @@ class HolderIndex:
         if script[1:2] != ":" and not script.startswith("/"):
             script = os.path.normpath(os.path.join(process.cwd or "/", script))
         image = getattr(container, "image", None)
-        where = f"image {image}" if image else f"cwd {file_id(f'/proc/{process.pid}/cwd')}"
+        where = f"image {image}" if image else f"cwd {self._cwd_id(process.pid)}"
         return (process.exe or process.name, script, where)
 
     def hostname_holders(self, hostname: str) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
@@ -50,7 +51,7 @@ def actions_document(command: str, actions: list[Action], dry_run: bool, state: 
     }
 
 
-def actions_table(actions: list[Action], left: list[tuple[str, list[str]]] = (), verbose: bool = False) -> Table:  # type: ignore[assignment]
+def actions_table(actions: list[Action], left: Sequence[tuple[str, list[str]]] = (), verbose: bool = False) -> Table:
     """One row per action (with -v, each path it moves under it), then one per session whose
     findings no action answers: (id, codes)."""
     table = Table(box=None, pad_edge=False, header_style="bold")
@@ -74,7 +75,7 @@ def action_line(action: Action) -> str:
     return f"{action.status} {action.kind} {action.session.location}: {action.detail}; {action.result}{where}"
 
 
-def print_actions(console: Console, actions: list[Action], left: list[tuple[str, list[str]]] = (),  # type: ignore[assignment]
+def print_actions(console: Console, actions: list[Action], left: Sequence[tuple[str, list[str]]] = (),
                   verbose: bool = False) -> None:
     if actions or left:
         console.print(actions_table(actions, left, verbose))

@@ -24,7 +24,7 @@ from wadoctor.repair.safety import file_safe
 from wadoctor.stores.baileys import CREDS, CREDS_CAP
 from wadoctor.stores.baileys_creds import parse_json_bytes, validation_problems
 from wadoctor.stores.files import read_capped
-from wadoctor.trusted import Untrusted, read_private, walk
+from wadoctor.trusted import Untrusted, read_private, replace_private, walk
 
 
 @dataclass(frozen=True)
@@ -92,14 +92,7 @@ def keep_backup(session: Session, keep: int, database_dir: Path | None = None) -
         if existing and existing[-1].endswith(f"-{digest}.json"):
             return None
         name = f"creds-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{digest}.json"
-        fd = os.open(f".{name}.tmp", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                     dir_fd=folder)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(f".{name}.tmp", name, src_dir_fd=folder, dst_dir_fd=folder)
-        os.fsync(folder)
+        replace_private(name, folder, raw)
         for old in existing[: max(0, len(existing) + 1 - keep)]:
             os.unlink(old, dir_fd=folder)
     return root.joinpath(*names, name)

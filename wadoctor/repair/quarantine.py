@@ -33,7 +33,7 @@ import tomli_w
 from wadoctor import __version__
 from wadoctor.errors import WadoctorError
 from wadoctor.repair.safety import Refused, check_inside, file_safe
-from wadoctor.trusted import Untrusted, exists, read_private, rename_noreplace, walk
+from wadoctor.trusted import Untrusted, exists, read_private, rename_noreplace, replace_private, walk
 
 STATE_DIR = ".wadoctor"
 MANIFEST = "manifest.toml"
@@ -136,14 +136,7 @@ class Entry:
 
     def write_manifest(self, folder: int) -> None:
         """Replace the manifest in the entry's folder atomically and durably."""
-        temp = f".{MANIFEST}.tmp"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=folder)
-        with os.fdopen(fd, "wb") as handle:
-            tomli_w.dump(self.to_toml(), handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, MANIFEST, src_dir_fd=folder, dst_dir_fd=folder)
-        os.fsync(folder)
+        replace_private(MANIFEST, folder, tomli_w.dumps(self.to_toml()).encode())
 
 
 @cache
