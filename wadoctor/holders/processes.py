@@ -247,8 +247,11 @@ def _process(pid: int, boot: float, ticks: int) -> ProcessInfo | None:
     fields = rest.split()
     name = head.partition(b"(")[2].decode(errors="replace")
     cmdline = [a.decode(errors="replace") for a in (_read(f"/proc/{pid}/cmdline") or b"").split(b"\0")[:-1]]
-    if len(name) == 15 and cmdline and os.path.basename(cmdline[0]).startswith(name):
-        name = os.path.basename(cmdline[0])  # the kernel cuts names at 15 characters
+    if len(name) == 15 and cmdline:  # the kernel cuts names at 15 characters
+        if os.path.basename(cmdline[0]).startswith(name):
+            name = os.path.basename(cmdline[0])
+        elif cmdline[0].startswith(name) and " " in name:  # a title (`node /app/gw.js`, by PM2)
+            name = os.path.basename(cmdline[0].split()[0])
     try:
         return ProcessInfo(pid=pid, ppid=int(fields[1]), name=name, cmdline=cmdline,
                            started=boot + int(fields[19]) / ticks if boot else None)
