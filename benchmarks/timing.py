@@ -13,6 +13,7 @@ from __future__ import annotations
 import compileall
 import resource
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -52,3 +53,27 @@ def best_of(commands: list[list[str]], repeat: int) -> list[tuple[float, float]]
 def peak_rss_mib() -> float:
     """The largest resident set of any child so far."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+# Forks the command and says its peak RSS: a child forked from the benchmark itself would
+# count the benchmark's own pages too, which the kernel keeps in the figure across exec.
+_LAUNCHER = ("import os, resource, sys\n"
+             "pid = os.fork()\n"
+             "if pid == 0:\n    os.execvp(sys.argv[1], sys.argv[1:])\n"
+             "os.waitpid(pid, 0)\n"
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)")
+
+
+def measured(command: list[str] | str) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MiB of the command and whatever it ran), its output read
+    through a pipe and dropped."""
+    argv = ["sh", "-c", command] if isinstance(command, str) else command
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-S", "-c", _LAUNCHER, *argv], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    while process.stdout.read(1 << 20):
+        pass
+    peak = process.stderr.read().split()[-1]
+    process.wait()
+    return time.perf_counter() - start, int(peak) / 1024

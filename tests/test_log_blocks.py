@@ -7,6 +7,9 @@ bytes (not only ASCII) and any slice bounds, and a scan must give the same event
 
 from __future__ import annotations
 
+import gzip
+import tracemalloc
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -74,3 +77,64 @@ def test_a_line_longer_than_the_cap_is_read_up_to_it_and_counted(tmp_path, monke
     assert [(line, kind, session) for line, kind, _, session, _ in found.events] == [
         (0, "conflict", "shop"), (2, "conflict", "shop")]  # the NUL line's own 'conflict' lay past the cap
     assert found.warning == "2 line(s) longer than 262144 bytes read up to that length"
+
+
+def _zeros_gzip(path, mebibytes: int, before: bytes, after: bytes) -> None:
+    """A gzip member per part: lines, then `mebibytes` of NULs with no line end (what a
+    bomb, or a crashed disk, inflates to), then lines; gzip readers read members one after
+    another, as `cat a.gz b.gz` leaves them."""
+    zeros = gzip.compress(b"\0" * (1 << 20), compresslevel=1)
+    with open(path, "wb") as out:
+        out.write(gzip.compress(before))
+        for _ in range(mebibytes):
+            out.write(zeros)
+        out.write(gzip.compress(b"\n" + after))
+
+
+def test_a_gzip_bomb_is_inflated_in_bounded_memory_and_the_lines_around_it_count(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(scanner, "BLOCK", 1 << 20)
+    monkeypatch.setattr(scanner, "LINE_CAP", 1 << 16)
+    conflict = b"2026-11-21 10:00:01 [shop] Got replaced stream error, sending StreamReplaced event\n"
+    bomb = tmp_path / "gw.log.1.gz"
+    _zeros_gzip(bomb, 96, conflict * 3, conflict * 2)
+    scan = scanner.LogScan([str(bomb)], LineParser(("session",), None), workers=2)
+    tracemalloc.start()
+    try:
+        found = [(line, event.kind, event.session) for line, events in scan for event in events]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found == [(0, "conflict", "shop"), (1, "conflict", "shop"), (2, "conflict", "shop"),
+                     (4, "conflict", "shop"), (5, "conflict", "shop")]
+    assert scan.lines == 6  # three, the NUL line, two
+    assert peak < 8 << 20, f"96 MiB of zeros held {peak >> 20} MiB"
+
+
+def test_a_gzip_log_hands_on_its_events_block_by_block(tmp_path, monkeypatch) -> None:
+    """A compressed log of a hundred thousand events: the reader gets them as each block is
+    read, not all at once after the file (which cost 6.5 GB for 2.4 GB inflated)."""
+    monkeypatch.setattr(scanner, "BLOCK", 1 << 16)
+    line = b"2026-11-21 10:00:01 [s%d] Got replaced stream error, sending StreamReplaced event\n"
+    log = tmp_path / "gw.log.2.gz"
+    log.write_bytes(gzip.compress(b"".join(line % (n % 7) for n in range(100_000)), compresslevel=1))
+    scan = scanner.LogScan([str(log)], LineParser(("session",), None), workers=2)
+    tracemalloc.start()
+    try:
+        count = sum(len(events) for _, events in scan)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 100_000 and scan.lines == 100_000
+    assert peak < 4 << 20, f"{count} events held {peak >> 20} MiB"
+
+
+def test_a_truncated_gzip_gives_what_it_had_and_says_so(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr(scanner, "BLOCK", 1 << 12)
+    conflict = b"2026-11-21 10:00:%02d [shop-%d] Got replaced stream error, sending StreamReplaced event\n"
+    whole = gzip.compress(b"".join(conflict % (n % 60, n) for n in range(2000)))
+    log = tmp_path / "gw.log.3.gz"
+    log.write_bytes(whole[:len(whole) // 2])
+    scan = scanner.LogScan([str(log)], LineParser(("session",), None), workers=1)
+    count = sum(len(events) for _, events in scan)
+    assert 0 < count < 2000 and scan.lines >= count
+    assert "gw.log.3.gz" in capsys.readouterr().err

@@ -5,16 +5,19 @@ read, scanned in place up to its last line end) is lower-cased once and searched
 all the keywords at the same time with an Aho-Corasick automaton (the Rust `aho-corasick`
 crate that ripgrep uses, through ahocorasick-rs: SIMD prefilters, gigabytes per second,
 where 18 `find` passes gave 110 MB/s); only the lines holding a keyword are decoded and
-classified. A large file is cut into ranges at line ends and the ranges, like gzip files
-(each decompressed in its worker), are read by worker processes, one per core; their events
-come back as plain tuples, in order, so the per-session analysis, which depends on order,
-sees exactly the events a single pass would."""
+classified. A large file is cut into ranges at line ends (at most RANGE_MAX each) and the
+ranges are read by worker processes, one per core; their events come back as plain tuples,
+in order, so the per-session analysis, which depends on order, sees exactly the events a
+single pass would. A gzip file is inflated block by block in the reading process instead:
+what it inflates to is unknown until read (a few megabytes can hold terabytes of zeros), so
+only a block of it and its events are ever held, never a whole file's events."""
 
 from __future__ import annotations
 
 import gzip
 import os
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -30,6 +33,7 @@ BLOCK = 8 << 20
 RANGE_MIN = 32 << 20  # a file smaller than this is one range; below it, forking costs more than it saves
 GZIP_MAGIC = b"\x1f\x8b"
 LINE_CAP = 1 << 20  # a longer line (a binary dump, a disk of NULs) is read up to this and counted
+RANGE_MAX = 256 << 20  # a worker's range: its events are sent back at once
 
 
 @cache
@@ -74,6 +78,9 @@ def _newlines(block: bytes | bytearray, start: int, end: int) -> int:
     return block.count(b"\n", start, end) if _count_newlines is None else _count_newlines(block, start, end)
 
 
+Range = tuple[str, int, int, LineParser]  # a plain file's byte range: name, start, end, parser
+
+
 @dataclass
 class Scanned:
     """What one range, file or stream gave: its line count and each event found, as a plain
@@ -103,9 +110,11 @@ def _scan_block(block: bytes | bytearray, parser: LineParser, into: Scanned, sta
     into.lines = line + _newlines(block, previous, end)
 
 
-def _scan_stream(handle: BinaryIO, parser: LineParser, limit: int | None = None) -> Scanned:
+def _stream(handle: BinaryIO, parser: LineParser, limit: int | None = None) -> Iterator[Scanned]:
     """Blocks of a stream (at most `limit` bytes), read into this process's buffer and each
-    scanned there up to its last line end (the line cut at its end is carried into the next)."""
+    scanned there up to its last line end (the line cut at its end is carried into the next).
+    Yields after each block: the lines counted so far and that block's events, numbered from
+    the start of the stream, so no more than one block's events are ever held."""
     found = Scanned()
     buffer = _buffer("read", BLOCK)
     carry = bytearray()
@@ -129,40 +138,62 @@ def _scan_stream(handle: BinaryIO, parser: LineParser, limit: int | None = None)
             _scan_block(carry + b"\n" if carry[-1:] != b"\n" else carry, parser, found)
         cut = max(first, buffer.rfind(b"\n", 0, size) + 1)
         _scan_block(buffer, parser, found, first, cut)
-        carry = bytearray(buffer[cut:size])
+        carry = bytearray(buffer[cut:min(size, cut + LINE_CAP)])
+        cut_lines += size - cut > LINE_CAP
+        yield Scanned(found.lines, found.events)
+        found.events = []
     if carry:
         _scan_block(carry, parser, found)
         found.lines += 1  # the last line, with no line end
     if cut_lines:
         cap = f"{LINE_CAP >> 20} MiB" if LINE_CAP >= 1 << 20 else f"{LINE_CAP} bytes"
         found.warning = f"{cut_lines} line(s) longer than {cap} read up to that length"
-    return found
+    yield found
 
 
-def _scan_job(job: tuple[str, int, int | None, LineParser]) -> Scanned:
-    """Worker: a byte range of a plain file, or (with no end) a whole gzip file."""
+def _scan_stream(handle: BinaryIO, parser: LineParser, limit: int | None = None) -> Scanned:
+    """A whole stream's lines and events at once: what a worker sends back for its range."""
+    whole = Scanned()
+    for part in _stream(handle, parser, limit):
+        whole.lines, whole.warning = part.lines, part.warning
+        whole.events += part.events
+    return whole
+
+
+def _scan_range(job: Range) -> Scanned:
+    """Worker: a byte range of a plain file (at most RANGE_MAX, so its events stay few)."""
     name, start, end, parser = job
     try:
-        if end is None:
-            with gzip.open(name, "rb") as handle:
-                return _scan_stream(handle, parser)
         with open(name, "rb") as handle:
             handle.seek(start)
             return _scan_stream(handle, parser, end - start)
-    except (OSError, EOFError) as exc:  # a truncated .gz still gives what it had
+    except OSError as exc:
         return Scanned(warning=f"{visible(name)}: {visible(exc)}")
 
 
+def _scan_gzip(name: str, parser: LineParser) -> Iterator[Scanned]:
+    """A gzip file inflated block by block in this process, its events handed on as they are
+    found: however far it inflates (a bomb of zeros), memory stays at a block and a line. A
+    truncated or corrupt .gz still gives what it had, then a warning."""
+    try:
+        with gzip.open(name, "rb") as handle:
+            yield from _stream(handle, parser)  # type: ignore[arg-type]
+    except (OSError, EOFError, zlib.error) as exc:
+        yield Scanned(warning=f"{visible(name)}: {visible(exc)}")
+
+
 def _ranges(name: str, parts: int) -> list[tuple[int, int]]:
-    """Cut a file into about `parts` byte ranges, each starting at a line start."""
+    """Cut a file into about `parts` byte ranges (more where a range would pass RANGE_MAX),
+    each starting at a line start."""
     size = os.path.getsize(name)
     if size < RANGE_MIN or parts < 2:
         return [(0, size)]
+    parts = max(parts, -(-size // RANGE_MAX))
     cuts = [0]
     with open(name, "rb") as handle:
         for part in range(1, parts):
             handle.seek(size * part // parts)
-            handle.readline()  # to the next line start
+            handle.readline(LINE_CAP)  # to the next line start (or LINE_CAP into a line without end)
             where = handle.tell()
             if cuts[-1] < where < size:
                 cuts.append(where)
@@ -170,39 +201,50 @@ def _ranges(name: str, parts: int) -> list[tuple[int, int]]:
     return list(zip(cuts, cuts[1:]))
 
 
-def _jobs(name: str, parser: LineParser, workers: int) -> list[tuple[str, int, int | None, LineParser]]:
+def _jobs(name: str, parser: LineParser, workers: int) -> list[Range | str]:
+    """A plain file's ranges, for the workers; a gzip file's name, inflated here as read."""
     try:
         with open(name, "rb") as probe:
             gzipped = probe.read(2) == GZIP_MAGIC
     except OSError as exc:
         raise UsageError(f"{name}: {exc.strerror}") from None
     if gzipped:
-        return [(name, 0, None, parser)]
+        return [name]
     return [(name, start, end, parser) for start, end in _ranges(name, workers * 8)]
 
 
 class LogScan:
     """Iterate for (line number, events) of every line that holds events, over the files
-    oldest first (`-` is standard input), in order; then `lines` is the number of lines read."""
+    oldest first (`-` is standard input), in order; then `lines` is the number of lines read.
+    Plain files are read by the workers, range by range, ahead of the reader; gzip files and
+    standard input are streamed here, a block at a time."""
 
     def __init__(self, names: list[str], parser: LineParser, workers: int) -> None:
-        self.jobs: list[tuple[str, int, int | None, LineParser] | None] = []
+        self.jobs: list[Range | str] = []
         for name in oldest_first(names):
-            self.jobs += [None] if name == "-" else _jobs(name, parser, workers)
+            self.jobs += [name] if name == "-" else _jobs(name, parser, workers)
         self.parser = parser
         self.workers = workers
         self.lines = 0
 
+    def _streamed(self, name: str) -> Iterator[Scanned]:
+        if name == "-":
+            return _stream(sys.stdin.buffer, self.parser)
+        return _scan_gzip(name, self.parser)
+
     def __iter__(self) -> Iterator[tuple[int, list[Event]]]:
-        files = [job for job in self.jobs if job is not None]
-        results = ordered_map(_scan_job, files, self.workers)
+        ranges = [job for job in self.jobs if not isinstance(job, str)]
+        results = ordered_map(_scan_range, ranges, self.workers)
         try:
             for job in self.jobs:
-                scanned = _scan_stream(sys.stdin.buffer, self.parser) if job is None else next(results)
-                if scanned.warning:
-                    print(f"wadoctor: {scanned.warning}", file=sys.stderr)
-                for line, *event in scanned.events:
-                    yield self.lines + line, [Event(*event)]
-                self.lines += scanned.lines
+                parts = self._streamed(job) if isinstance(job, str) else iter((next(results),))
+                lines = 0
+                for part in parts:
+                    if part.warning:
+                        print(f"wadoctor: {part.warning}", file=sys.stderr)
+                    for line, *event in part.events:
+                        yield self.lines + line, [Event(*event)]
+                    lines = max(lines, part.lines)
+                self.lines += lines
         finally:
             results.close()  # stops the workers when the reader stops early
