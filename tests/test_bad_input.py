@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import EXAMPLES
 from wadoctor.config import Config
-from wadoctor.render.jsonout import render_json
+from wadoctor.render.jsonout import render_json, report_dict
 from wadoctor.render.table import render_table
 from wadoctor.scan import scan
 
@@ -80,7 +80,7 @@ def scan_everything(root: Path, deep: bool) -> None:
     from rich.console import Console
 
     report = scan([root], Config(), "check", deep=deep)
-    json.loads(render_json(report))
+    assert json.loads(render_json(report)) == json.loads(json.dumps(report_dict(report), default=str))
     render_table(report, Console(file=open(os.devnull, "w"), width=100), verbose=True)
     assert report.exit_code() in (0, 1, 2, 3)
     for session in report.sessions:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from wadoctor import JSON_SCHEMA_VERSION, __version__
@@ -77,7 +78,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
             "hint": finding.hint, "fixable": finding.fixable, "evidence": finding.evidence}
 
 
-def report_dict(report: Report) -> dict[str, Any]:
+def report_dict(report: Report, sessions: bool = True) -> dict[str, Any]:
+    """The whole document; without `sessions`, with that list empty (json_chunks fills it)."""
     return {
         "schema_version": JSON_SCHEMA_VERSION,
         "tool": {"name": "wadoctor", "version": __version__},
@@ -86,7 +88,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "deep": report.deep,
         "gateways": [{"path": str(a.path), "name": a.gateway.name, "version": a.version, "evidence": a.evidence}
                      for a in report.apps],
-        "sessions": [session_dict(s) for s in report.sessions],
+        "sessions": [session_dict(s) for s in report.sessions] if sessions else [],
         "problems": [{"path": p.path, "message": p.message} for p in report.problems],
         "fleet": None if report.fleet is None else {
             **report.fleet,
@@ -105,5 +107,19 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
+def json_chunks(report: Report) -> Iterator[str]:
+    """The document in pieces, each session compact on a line of its own: written as made,
+    so a million sessions never stand in memory as one string, and each by the C encoder
+    (which `indent` turns off). Parses to exactly what report_dict gives."""
+    whole = json.dumps(report_dict(report, sessions=False), indent=2, default=str)
+    head, _, tail = whole.partition('\n  "sessions": [],')  # a newline inside a value is escaped
+    yield head + '\n  "sessions": ['
+    separator = "\n    "
+    for session in report.sessions:
+        yield separator + json.dumps(session_dict(session), default=str)
+        separator = ",\n    "
+    yield ("\n  ]," if separator != "\n    " else "],") + tail + "\n"
+
+
 def render_json(report: Report) -> str:
-    return json.dumps(report_dict(report), indent=2, default=str)
+    return "".join(json_chunks(report))
