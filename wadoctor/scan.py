@@ -106,15 +106,20 @@ class _Sources:
         return session
 
     def sessions(self, scanned: list[Session]) -> Iterator[Session]:
-        """Each source's own sessions, a source that fails midway dropped with what it gave."""
+        """Each source's own sessions as it reads them, each within the deadline; a source that
+        fails midway is dropped with what it gave."""
         for source, read in list(self.reads):
-            try:
-                with within(source.timeout, "listing its sessions"):
-                    found = list(read.sessions(scanned))
-            except Exception as exc:  # noqa: BLE001
-                self._drop(source, read, exc)
-                continue
-            yield from found
+            produced = iter(read.sessions(scanned))
+            while True:
+                try:
+                    with within(source.timeout, "listing its sessions"):
+                        session = next(produced, None)
+                except Exception as exc:  # noqa: BLE001
+                    self._drop(source, read, exc)
+                    break
+                if session is None:
+                    break
+                yield session
 
     def close(self) -> None:
         for source, read in list(self.reads):

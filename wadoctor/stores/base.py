@@ -70,8 +70,9 @@ class SourceRead:
         """The database session a folder session completes, or None when it is not this source's."""
         return None
 
-    def sessions(self, scanned: list[Session]) -> list[Session]:
-        """This source's sessions not returned by `claim`; may annotate `scanned` folder sessions."""
+    def sessions(self, scanned: list[Session]) -> Iterable[Session]:
+        """This source's sessions not returned by `claim`, as they are read; may annotate
+        `scanned` folder sessions."""
         return self._sessions
 
     def close(self) -> None:

@@ -7,14 +7,15 @@ holds the name, number, owner JID and Evolution's own `connectionStatus`. The ke
 Baileys' multi-file key files, on disk under INSTANCE_DIR/<instance id>/ or, with
 CACHE_REDIS_ENABLED, fields of the hash `<CACHE_REDIS_PREFIX_KEY>:instance:<instance id>`.
 
-The database is only read here, in one query; a session is then judged as a creds.json would be.
+The database is only read here: the instance ids first (to match key folders), then the rows
+through a server-side cursor, a batch at a time; each session is judged as a creds.json would be.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,14 +31,19 @@ GATEWAY = "evolution-api"  # as the gateway tables name it (wadoctor.gateways.kn
 TABLES = ("Instance", "Session")
 DEFAULT_REDIS_PREFIX = "evolution"  # CACHE_REDIS_PREFIX_KEY's default
 REDIS_MODULE = "instance"  # the CacheService the auth state writes through: new CacheEngine(config, 'instance')
-BAILEYS_INTEGRATIONS = (None, "WHATSAPP-BAILEYS")  # WHATSAPP-BUSINESS instances have no linked device
-# Both sides of the join, one row per instance (a Session row without its Instance is shown too).
+# Both sides of the join, one row per instance of a linked device (a Session row without
+# its Instance is shown too), WHERE_ONE picks one instance.
 QUERY = """
 SELECT coalesce(i.id, s."sessionId"), i.name, i."connectionStatus"::text, i."ownerJid", i.number, i.integration,
        extract(epoch FROM coalesce(i."updatedAt", i."createdAt"))::float8, s."sessionId" IS NOT NULL, s.creds,
        extract(epoch FROM s."createdAt")::float8
 FROM "Instance" i FULL JOIN "Session" s ON s."sessionId" = i.id
+WHERE i.integration IS NULL OR i.integration = 'WHATSAPP-BAILEYS'
 """
+WHERE_ONE = ' AND coalesce(i.id, s."sessionId") = %s'
+IDS = """SELECT coalesce(i.id, s."sessionId") FROM "Instance" i FULL JOIN "Session" s ON s."sessionId" = i.id
+WHERE i.integration IS NULL OR i.integration = 'WHATSAPP-BAILEYS'"""
+BATCH = 2000  # rows per round trip of the server-side cursor: a million instances never in memory at once
 
 
 @dataclass
@@ -66,21 +72,38 @@ def stored_creds(text: str | None) -> bytes | None:
     return inner.encode() if isinstance(inner, str) else text.encode()
 
 
-def read_instances(conn: Any, shown: str) -> list[Instance]:
+def instance_ids(conn: Any, shown: str) -> set[str]:
+    """The ids of the database's linked-device instances (WHATSAPP-BUSINESS instances have
+    none): what a key folder is matched against before the rows themselves are read."""
     missing = [t for t in TABLES if conn.execute("SELECT to_regclass(%s)", (f'"{t}"',)).fetchone()[0] is None]
     if missing:
         schema = conn.execute("SELECT current_schema()").fetchone()[0]
         raise SourceUnavailable(f"{shown}: not an Evolution API database: no table \"{missing[0]}\" in schema "
                                 f"{schema} (set ?schema= as in Evolution's DATABASE_CONNECTION_URI)")
-    return [Instance(*row) for row in conn.execute(QUERY).fetchall()]
+    return {row[0] for row in conn.execute(IDS)}
+
+
+def read_instance(conn: Any, instance_id: str) -> Instance | None:
+    row = conn.execute(QUERY + WHERE_ONE, (instance_id,)).fetchone()
+    return Instance(*row) if row else None
+
+
+def read_instances(conn: Any) -> Iterator[Instance]:
+    """Every instance, BATCH rows at a time through a server-side cursor."""
+    with conn.cursor(name="wadoctor_instances") as cursor:
+        cursor.itersize = BATCH
+        cursor.execute(QUERY)
+        for row in cursor:
+            yield Instance(*row)
 
 
 class EvolutionRead(SourceRead):
-    def __init__(self, source: StoreSource, instances: list[Instance], deep: bool, redis: Any = None) -> None:
+    def __init__(self, source: StoreSource, conn: Any, deep: bool, redis: Any = None) -> None:
         super().__init__()
         self.source = source
         self.deep = deep
-        self.by_id = {i.id: i for i in instances if i.integration in BAILEYS_INTEGRATIONS}
+        self.conn = conn
+        self.ids = instance_ids(conn, source.shown)
         self.folders = source.instances
         self.joined: set[str] = set()
         self.parents: set[str] = {os.path.realpath(f) for f in source.instances}
@@ -117,8 +140,10 @@ class EvolutionRead(SourceRead):
                                                       "creds are paired: it is not connected")
 
     def claim(self, session: Session) -> Session | None:
-        instance = self.by_id.get(session.id)
-        if instance is None or session.format != "baileys" or session.state is not SessionState.KEYS_ONLY:
+        if session.id not in self.ids or session.format != "baileys" or session.state is not SessionState.KEYS_ONLY:
+            return None
+        instance = read_instance(self.conn, session.id)
+        if instance is None:  # gone since the ids were read
             return None
         self.joined.add(instance.id)
         self.parents.add(os.path.realpath(session.path.parent))
@@ -129,10 +154,9 @@ class EvolutionRead(SourceRead):
         self._judge(merged, instance, sum(session.key_types.values()))
         return merged
 
-    def sessions(self, scanned: list[Session]) -> list[Session]:
+    def sessions(self, scanned: list[Session]) -> Iterator[Session]:
         hashes = self._hashes()
-        found: list[Session] = []
-        for instance in self.by_id.values():
+        for instance in read_instances(self.conn):
             if instance.id in self.joined:
                 continue
             session = self._session(instance)
@@ -146,23 +170,23 @@ class EvolutionRead(SourceRead):
             if stored is None and where and session.state is SessionState.PAIRED:
                 session.observe("instance-orphan", f"paired, but its keys are missing: no {where} for instance "
                                                    f"{instance.id}", side="keys")
-            found.append(session)
+            yield session
         for stored in hashes.values():
             place = f"{mask_url(self.source.redis or '')} {stored.key}"
             session = Session(id=stored.name, path=Path(place), format="evolution", source=place)
             session.files, session.state = stored.entries + stored.has_creds, SessionState.KEYS_ONLY
             session.observe("instance-orphan", f"keys of instance {stored.name}, which the database does not have",
                             side="row")
-            found.append(session)
+            yield session
         for session in scanned:
             if (session.format == "baileys" and session.state is SessionState.KEYS_ONLY
                     and os.path.realpath(session.path.parent) in self.parents):
                 session.observations = [o for o in session.observations if o.code != "creds-missing"]
                 session.observe("instance-orphan", f"key files of instance {session.id}, which {self.source.shown} "
                                                    "does not have", side="row")
-        return found
 
     def close(self) -> None:
+        self.conn.close()
         if self.redis is not None:
             self.redis.close()
 
@@ -206,8 +230,12 @@ class Evolution(StoreAdapter):
     def read_source(self, source: StoreSource, deep: bool) -> SourceRead:
         from wadoctor.stores.connect import postgres, redis
 
-        with postgres(source) as conn:
-            instances = read_instances(conn, source.shown)
-        client = redis(source.redis, source) if source.redis else None
-        return EvolutionRead(source, instances, deep, client)
+        conn = postgres(source)
+        conn.read_only = True  # a check never writes; fix writes through a connection of its own
+        try:
+            client = redis(source.redis, source) if source.redis else None
+            return EvolutionRead(source, conn, deep, client)
+        except BaseException:
+            conn.close()
+            raise
 
