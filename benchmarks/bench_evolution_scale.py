@@ -22,9 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from timing import byte_compile, measured  # noqa: E402
-from tests.fixtures import baileys, evolution  # noqa: E402
-from tests.fixtures.postgres import Postgres  # noqa: E402
+from timing import byte_compile, measured
+
+from tests.fixtures import baileys, evolution
+from tests.fixtures.postgres import Postgres
 
 JOIN = ('SELECT i.id, i.name, i."connectionStatus", i."updatedAt", s.creds FROM "Instance" i '
         'FULL JOIN "Session" s ON s."sessionId" = i.id')

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from wadoctor.holders.index import HolderIndex  # noqa: E402
-from wadoctor.model import Session  # noqa: E402
+from wadoctor.core.model import Session
+from wadoctor.holders.index import HolderIndex
 
 CHILD = "import sys, time; files = [open(p) for p in sys.argv[1:]]; print('ready', flush=True); time.sleep(3600)"
 

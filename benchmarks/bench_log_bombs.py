@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from bench_logs import generate  # noqa: E402
-from timing import byte_compile, measured  # noqa: E402
+from bench_logs import generate
+from timing import byte_compile, measured
 
 RSS_GOAL_MIB = 100
 RATIO_GOAL = 2.0

@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.timing import best_of, byte_compile, peak_rss_mib  # noqa: E402
-from wadoctor.logs.events import KEYWORDS  # noqa: E402
+from benchmarks.timing import best_of, byte_compile, peak_rss_mib
+from wadoctor.logs.events import KEYWORDS
 
 GREP_PATTERN = "|".join(KEYWORDS)  # the words wadoctor looks for first (no ERE metacharacters)
 
@@ -117,7 +117,8 @@ def bench_follow(work: Path, seconds: float) -> None:
     missed = len(written)
     worst = max(delays) if delays else float("nan")
     print(f"logs --follow at {rate:,.0f} lines/s: {len(delays)} alerts, median delay "
-          f"{statistics.median(delays) * 1000:.0f} ms, worst {worst * 1000:.0f} ms, {missed} missed (goal: all within 1 s)")
+          f"{statistics.median(delays) * 1000:.0f} ms, worst {worst * 1000:.0f} ms, {missed} missed "
+          "(goal: all within 1 s)")
 
 
 def main() -> None:
@@ -135,7 +136,8 @@ def main() -> None:
                                             [sys.executable, "-m", "wadoctor", "logs", "--json", str(log)]], 5)
         print(f"log: {args.lines:,} lines, {size / 2**20:.0f} MiB")
         print(f"grep -ciE (same patterns): {grep_s:6.2f} s")
-        print(f"wadoctor logs:             {ours_s:6.2f} s   ({args.lines / ours_s:,.0f} lines/s, peak RSS {peak_rss_mib():.0f} MiB)")
+        print(f"wadoctor logs:             {ours_s:6.2f} s   ({args.lines / ours_s:,.0f} lines/s, "
+              f"peak RSS {peak_rss_mib():.0f} MiB)")
         print(f"ratio logs/grep:           {ours_s / grep_s:6.2f}   (goals: <= 2.5, >= 2,500,000 lines/s)")
         if args.follow_seconds > 0:
             bench_follow(Path(work), args.follow_seconds)

@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from wadoctor.fleet.registry import session_row, connect, ensure_schema, publish  # noqa: E402
-from wadoctor.model import Identity, Session, SessionState  # noqa: E402
+from wadoctor.core.model import Identity, Session, SessionState
+from wadoctor.fleet.registry import connect, ensure_schema, publish, session_row
 
 
 def fleet(count: int) -> list[Session]:
@@ -57,12 +57,14 @@ def main() -> None:
             conn.execute("DELETE FROM wadoctor_sessions WHERE host = 'bench-host'")
             for session in sessions:
                 row = session_row(session)
-                conn.execute("INSERT INTO wadoctor_sessions VALUES ('bench-host', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                conn.execute("INSERT INTO wadoctor_sessions VALUES "
+                             "('bench-host', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                              (row["path"], row["session_id"], row["format"], row["state"], row["jid"],
                               row["device_key"], row["noise_fingerprint"], row["held"], Jsonb(row["holders"]),
                               Jsonb(row["findings"])))
         naive = time.perf_counter() - start
-        print(f"publish {args.sessions} sessions, one pipelined batch (3 statements, 1 round trip): {batch * 1000:7.1f} ms")
+        print(f"publish {args.sessions} sessions, one pipelined batch (3 statements, 1 round trip): "
+              f"{batch * 1000:7.1f} ms")
         print(f"the same, one INSERT per session ({args.sessions + 1} statements):              {naive * 1000:7.1f} ms")
         print(f"ratio batch/naive: {batch / naive:.3f}")
         conn.close()

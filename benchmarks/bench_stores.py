@@ -30,11 +30,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from timing import byte_compile  # noqa: E402
-from fleet import age_like_a_gateway  # noqa: E402
-from tests.fixtures import baileys, evolution  # noqa: E402
-from tests.fixtures.postgres import Postgres  # noqa: E402
-from tests.fixtures.redis_server import RedisServer  # noqa: E402
+from fleet import age_like_a_gateway
+from timing import byte_compile
+
+from tests.fixtures import baileys, evolution
+from tests.fixtures.postgres import Postgres
+from tests.fixtures.redis_server import RedisServer
 
 JOIN = ('SELECT i.id, i.name, i."connectionStatus", i."updatedAt", s.creds FROM "Instance" i '
         'FULL JOIN "Session" s ON s."sessionId" = i.id')

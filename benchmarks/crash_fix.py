@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import run_cli  # noqa: E402
-from tests.repair_helpers import crash_tree, inventory, kill_fix_at, lost_bytes  # noqa: E402
+from tests.conftest import run_cli
+from tests.repair_helpers import crash_tree, inventory, kill_fix_at, lost_bytes
 
 
 def store_template(work: Path) -> Path | None:

@@ -179,3 +179,10 @@ def evolution_db(postgres):
     with psycopg.connect(url, autocommit=True) as conn:
         evolution.create_schema(conn)
         yield url, conn
+
+
+def pytest_report_header() -> str:
+    """The crash test's seed, at the top of every run: any failure replays with it."""
+    from tests.test_crash import SEED
+
+    return f"crash test seed: {SEED} (replay: WADOCTOR_CRASH_SEED={SEED})"

@@ -6,12 +6,12 @@ import shutil
 
 from tests.conftest import EXAMPLES
 from wadoctor.config import Config
-from wadoctor.diagnosis import POLICY_CHECKS, diagnose
-from wadoctor.discovery import Discovery
-from wadoctor.exitcodes import ExitCode
-from wadoctor.report import Report
+from wadoctor.pipeline.diagnosis import POLICY_CHECKS, diagnose
+from wadoctor.pipeline.discovery import Discovery
+from wadoctor.pipeline.report import Report
 from wadoctor.stores.adapters import ADAPTERS
 from wadoctor.stores.baileys import BaileysMultiFile
+from wadoctor.util.exitcodes import ExitCode
 
 
 def _explodes(session, config, now):

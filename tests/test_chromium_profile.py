@@ -44,8 +44,9 @@ def test_killed_browser_leaves_a_stale_lock(tmp_path, cli):
 
 
 def test_lock_from_another_host_is_foreign_and_chromium_really_refuses(tmp_path, cli):
-    from tests.fixtures.chromium import CHROMIUM, FLAGS
     import subprocess
+
+    from tests.fixtures.chromium import CHROMIUM, FLAGS
 
     profile = tmp_path / "userDataDir" / "support"
     with chromium(profile) as browser:

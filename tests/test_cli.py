@@ -118,7 +118,9 @@ def test_init_looks_before_it_writes_and_refuses_to_overwrite(tmp_path, cli):
 @pytest.mark.parametrize("text, words", [
     ("roots = [", "not valid TOML"),
     ("[thresholds]\nbloat_flies = 3\n", "unknown key 'thresholds.bloat_flies'"),
-    ("[thresholds]\nbloat_files = 'many'\n", "thresholds.bloat_files must be a int"),
+    ("[thresholds]\nbloat_files = 'many'\n", "thresholds.bloat_files must be an integer >= 1, not 'many'"),
+    ("[discovery]\nmax_depth = -1\n", "discovery.max_depth must be an integer >= 0, not -1"),
+    ("[logs]\nstorm_seconds = nan\n", "logs.storm_seconds must be a number > 0, not nan"),
     ("[severity]\ncreds-empyt = 'info'\n", "unknown finding code 'creds-empyt'"),
     ("[severity]\ncreds-empty = 'loud'\n", "must be one of info, warning, critical, ignore"),
 ])
@@ -199,7 +201,8 @@ def test_shared_flags_mean_the_same_wherever_they_are(tmp_path, cli):
         assert not (sessions / ".wadoctor").exists()
     config = tmp_path / "wadoctor.toml"
     config.write_text("[logs]\ntimezone = 'nowhere/nothing'\n")
-    assert cli("guard", "--config", config, sessions / "shop-main", "--", "true").code == 78  # it reads the config named
+    # it reads the config named
+    assert cli("guard", "--config", config, sessions / "shop-main", "--", "true").code == 78
 
 
 def _on_a_terminal(columns: int, *args: str) -> str:
@@ -240,7 +243,8 @@ def test_the_table_fits_the_terminal_it_is_on(tmp_path, columns):
     demo = shutil.copytree(EXAMPLES, tmp_path / "sessions", symlinks=True)
     screen = _on_a_terminal(columns, "check", "--no-backup", str(demo))
     lines = screen.splitlines()
-    assert all(len(line.rstrip()) <= columns for line in lines), [l for l in lines if len(l.rstrip()) > columns]
+    assert all(len(line.rstrip()) <= columns for line in lines), [
+        line for line in lines if len(line.rstrip()) > columns]
     header = lines[0].split()
     assert header[0] == "SESSION" and "IDENTITY" in header and "STATE" in header and header[-1] == "HEALTH"
     rows = [row for row in lines[1:lines.index("")] if len(row.split()) > 1]  # at 60, a long id folds below

@@ -101,7 +101,8 @@ def test_one_identity_in_two_volumes_both_held_is_critical_naming_both(tmp_path,
 
 def test_python_gateway_holding_a_whatsmeow_store_in_a_container(tmp_path, cli, whatsmeow_store):
     data = whatsmeow_store.parent
-    holder_code = "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('select 1'); print('ready', flush=True); " \
+    holder_code = "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('select 1'); " \
+                  "print('ready', flush=True); " \
                   "import time; time.sleep(120)"
     with Container({data: "/srv/data"}, [sys.executable, "-c", holder_code, "/srv/data/whatsapp.db"]).start("ready") \
             as ctr:

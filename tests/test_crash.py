@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import REPO
 from tests.repair_helpers import crash_tree, inventory, kill_fix_at, lost_bytes
 
+# Random unless replayed; printed in pytest's header (tests/conftest.py) and in every failure.
 SEED = int(os.environ.get("WADOCTOR_CRASH_SEED", random.randrange(1 << 30)))
 
 

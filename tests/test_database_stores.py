@@ -121,10 +121,11 @@ def test_evolution_reset_creds_are_restored_compare_and_set(tmp_path, write, cli
 
 def test_restore_refuses_a_row_changed_since_it_was_read(tmp_path, write, evolution_db):
     """Compare-and-set: the gateway rewrote the row between the check and the repair."""
+    from wadoctor.app.check import inspect
+    from wadoctor.app.targets import targets
     from wadoctor.config import load_config
     from wadoctor.repair.execute import execute
     from wadoctor.repair.plan import FixOptions, plan_session
-    from wadoctor.scan import scan, targets
 
     url, conn = evolution_db
     shop, fresh, other = write(paired(tmp_path / "w" / "shop"), _unpaired(tmp_path / "w" / "fresh"),
@@ -133,10 +134,10 @@ def test_restore_refuses_a_row_changed_since_it_was_read(tmp_path, write, evolut
     evolution.key_folder(a, shop.path, tmp_path / "instances")
     config = load_config(_config(tmp_path, f'[[stores]]\nurl = "{url}"\ninstances = ["instances"]\n'))
     paths, sources = targets(None, config)
-    scan(paths, config, "check", keep_backups=True, sources=sources)
+    inspect(paths, config, "check", keep_backups=True, sources=sources)
     conn.execute('UPDATE "Session" SET creds = %s WHERE "sessionId" = %s',
                  (evolution.encoded(fresh.path)["creds"]["evolution"], a.id))
-    report = scan(paths, config, "fix", sources=sources)
+    report = inspect(paths, config, "fix", sources=sources)
     actions = plan_session(report.sessions[0], FixOptions(), config)
     meanwhile = evolution.encoded(other.path)["creds"]["evolution"]
     conn.execute('UPDATE "Session" SET creds = %s WHERE "sessionId" = %s', (meanwhile, a.id))
@@ -314,7 +315,8 @@ def test_a_source_that_fails_while_it_is_read_fails_alone(tmp_path, write, cli, 
     client = redis_server.client(7)
     client.set("wt:ok:creds", json.dumps({"me": None}))
     client.hset("wt:x:creds", "a", "b")  # a hash where a string is read
-    wrong_type = f"{redis_server.url(7)}&prefix=wt:" if "?" in redis_server.url(7) else f"{redis_server.url(7)}?prefix=wt:"
+    base = redis_server.url(7)
+    wrong_type = f"{base}&prefix=wt:" if "?" in base else f"{base}?prefix=wt:"
     try:
         run = cli("check", "--json", "--no-backup", denied, wrong_type, tmp_path / "folder")
         report = run.json()
@@ -344,8 +346,8 @@ def test_instances_are_read_in_batches_and_a_failure_midway_keeps_what_came(tmp_
     conn.execute("SET search_path TO midway")
     for statement in evolution.SCHEMA:
         conn.execute(statement.replace('"Instance"', '"RealInstance"'))
-    conn.execute('CREATE VIEW "Instance" AS SELECT id, CASE WHEN name = %s THEN (1 / (length(name) - length(name)))::text '
-                 'ELSE name END AS name, '
+    conn.execute('CREATE VIEW "Instance" AS SELECT id, '
+                 'CASE WHEN name = %s THEN (1 / (length(name) - length(name)))::text ELSE name END AS name, '
                  '"connectionStatus", "ownerJid", integration, number, "createdAt", "updatedAt" FROM "RealInstance"'
                  .replace("%s", f"'tenant-{BATCH + 10}'"))
     count = BATCH + 500
@@ -429,7 +431,7 @@ def test_a_fix_over_databases_alone_takes_the_run_lock_too(tmp_path, cli, redis_
     config = _config(tmp_path, f'[[stores]]\nurl = "{redis_server.url(9, with_password=False)}"\n'
                                'prefix = "rl:"\npassword_env = "GATEWAY_REDIS_PASSWORD"\n')
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import time; from pathlib import Path; from wadoctor.repair.run import RunLock\n"
+        "import time; from pathlib import Path; from wadoctor.repair.lock import RunLock\n"
         f"with RunLock([Path({str(tmp_path)!r})], 0):\n"  # what a running fix over this config holds
         "    print('ready', flush=True); time.sleep(5)\n")], stdout=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)})

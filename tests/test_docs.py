@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.conftest import REPO
-from wadoctor.exitcodes import ExitCode
-from wadoctor.findings import CODES
+from wadoctor.core.findings import CODES
+from wadoctor.util.exitcodes import ExitCode
 
 CONTRACTS = (REPO / "docs" / "contracts.md").read_text()
 

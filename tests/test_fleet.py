@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from tests.conftest import EXAMPLES, REPO, by_id
 
 NODE = shutil.which("node")

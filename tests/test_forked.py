@@ -1,4 +1,4 @@
-"""Forked workers (wadoctor.forked): results in job order, and a worker's death or failure
+"""Forked workers (wadoctor.util.forked): results in job order, and a worker's death or failure
 costs time, never results, never a stray process."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from tests.conftest import REPO
-from wadoctor.forked import ordered_map
+from wadoctor.util.forked import ordered_map
 
 PARENT = os.getpid()
 
@@ -82,7 +82,7 @@ def test_ctrl_c_stops_the_parent_and_every_worker(tmp_path):
     script = tmp_path / "run.py"
     script.write_text(
         "import os, signal, sys, time\n"
-        "from wadoctor.forked import ordered_map\n"
+        "from wadoctor.util.forked import ordered_map\n"
         "signal.signal(signal.SIGINT, signal.default_int_handler)  # as on a terminal, even if started ignoring it\n"
         "def slow(job):\n"
         "    time.sleep(0.05)\n"

@@ -78,7 +78,7 @@ def loaded_modules(args: list[str]) -> set[str]:
 @pytest.mark.parametrize("args", [["--version"], ["--help"], ["check", "--help"], ["logs", "--help"]])
 def test_version_and_help_import_no_core_rich_psutil_or_fleet(args):
     heavy = {m for m in loaded_modules(args) if m.split(".")[0] in ("rich", "psutil", "psycopg")
-             or m.startswith(("wadoctor.fleet", "wadoctor.scan", "wadoctor.stores", "wadoctor.holders"))}
+             or m.startswith(("wadoctor.fleet", "wadoctor.pipeline.scan", "wadoctor.stores", "wadoctor.holders"))}
     assert not heavy, sorted(heavy)
 
 
@@ -88,7 +88,8 @@ def test_logs_json_imports_neither_rich_nor_the_session_scan(tmp_path):
                    '"reasonNode":{"tag":"conflict","attrs":{"type":"replaced"}}}\n')
     loaded = loaded_modules(["logs", "--json", str(log)])
     heavy = {m for m in loaded if m.split(".")[0] in ("rich", "psutil", "psycopg")
-             or m.startswith(("wadoctor.scan", "wadoctor.discovery", "wadoctor.holders", "wadoctor.stores.baileys"))}
+             or m.startswith(("wadoctor.pipeline.scan", "wadoctor.pipeline.discovery", "wadoctor.holders",
+                              "wadoctor.stores.baileys"))}
     assert not heavy, sorted(heavy)
     assert "wadoctor.logs.scanner" in loaded
 

@@ -231,7 +231,8 @@ def test_two_chromium_clients_each_hold_the_profile_of_the_browser_they_launched
         while time.monotonic() < deadline:
             sessions = by_id(check(cli, app).json())
             if {"session-alpha", "session-beta"} <= sessions.keys() and all(
-                    any("--user-data-dir" in e for h in s["holders"] for e in h["evidence"]) for s in sessions.values()):
+                    any("--user-data-dir" in e for h in s["holders"] for e in h["evidence"])
+                    for s in sessions.values()):
                 break
             time.sleep(0.5)
         for client, name in zip(clients, ("alpha", "beta")):
@@ -309,8 +310,8 @@ def test_containers_that_docker_would_restart_are_not_killed(tmp_path, cli, real
 def test_a_victim_is_found_again_right_before_the_signal(tmp_path):
     """The signaller re-derives the holders: a pid now started at another time, or a
     duplicate that has ended since the plan, is never signalled."""
+    from wadoctor.core.model import Session
     from wadoctor.holders.index import HolderIndex
-    from wadoctor.model import Session
     from wadoctor.repair.terminate import NotAllowed, recheck
 
     app = app_with(tmp_path, shop="shop-main")
@@ -337,8 +338,8 @@ def test_a_victim_is_found_again_right_before_the_signal(tmp_path):
 def test_a_guard_lock_a_process_manager_holds_is_proof_but_it_is_never_signalled(tmp_path):
     """A supervisor that takes the session's guard lock itself (a Python supervisord, through
     wadoctor.guard.SessionGuard) holds the session for certain, and is still never signalled."""
+    from wadoctor.core.model import Session
     from wadoctor.holders.index import HolderIndex
-    from wadoctor.model import Session
     from wadoctor.repair.terminate import NotAllowed, recheck
 
     app = app_with(tmp_path, shop="shop-main")
@@ -352,7 +353,8 @@ def test_a_guard_lock_a_process_manager_holds_is_proof_but_it_is_never_signalled
             print("ready", flush=True)
             time.sleep(60)
     """))
-    held = spawn([sys.executable, str(supervisor)], ready="ready", env={"PYTHONPATH": str(Path(__file__).parent.parent)})
+    held = spawn([sys.executable, str(supervisor)], ready="ready",
+                 env={"PYTHONPATH": str(Path(__file__).parent.parent)})
     try:
         holder, = HolderIndex.build([app]).holders(session)
         assert holder.pid == held.pid and holder.proof and holder.evidence[0].startswith("guard lock held")
@@ -371,7 +373,8 @@ def test_the_old_gateway_beside_the_new_one_under_guard_is_still_a_duplicate(tmp
     (app / "server.js").write_text(SCRIPT)
     old = spawn([NODE, "server.js"], cwd=app, ready="ready")
     time.sleep(1.1)
-    guarded = spawn([sys.executable, "-m", "wadoctor", "guard", str(app / "sessions" / "shop"), "--", NODE, "server.js"],
+    guarded = spawn([sys.executable, "-m", "wadoctor", "guard", str(app / "sessions" / "shop"), "--",
+                     NODE, "server.js"],
                     cwd=app, ready="ready", env={"PYTHONPATH": str(Path(__file__).parent.parent)})
     try:
         session = by_id(check(cli, app).json())["shop"]

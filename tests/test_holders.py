@@ -241,7 +241,8 @@ def test_copied_session_is_duplicate_identity_critical_once_both_run(tmp_path, c
         run = check(cli, root)
         sessions = by_id(run.json())
         assert pids(sessions["shop"]) == {gw1.pid} and pids(sessions["shop-copy"]) == {gw2.pid}
-        assert "session named on its command line or in its environment" in sessions["shop-copy"]["holders"][0]["evidence"]
+        evidence = sessions["shop-copy"]["holders"][0]["evidence"]
+        assert "session named on its command line or in its environment" in evidence
         finding, = sessions["shop"]["findings"]
         assert (finding["code"], finding["severity"]) == ("duplicate-identity", "critical")
         assert run.code == 2

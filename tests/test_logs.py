@@ -118,11 +118,13 @@ TEXT_LOG = """\
 2026-11-21 10:20:00,123 INFO [bot] Got device removed stream error, sending LoggedOut event and deleting session
 2026-11-21 10:20:00,200 WARNING [bot] Failed to delete store after device_removed error: database is locked
 2026-11-21T10:30:00Z session=wweb client disconnected: CONFLICT
-2026-11-21T10:31:00Z session=wweb Failed to launch the browser process! The profile appears to be in use by another Chromium process (88) on another computer (gateway-7f9c). Chromium has locked the profile so that it doesn't get corrupted.
+{chromium}
 2026-11-21T10:40:00Z [sales] Connection Failure statusCode: 401
     statusCode: 440,
 \x00\xff garbage that is not text at all
-""" + "x" * 200_000 + "\n"
+""".format(chromium="2026-11-21T10:31:00Z session=wweb Failed to launch the browser process! The profile appears to "
+                    "be in use by another Chromium process (88) on another computer (gateway-7f9c). Chromium has "
+                    "locked the profile so that it doesn't get corrupted.") + "x" * 200_000 + "\n"
 
 
 def test_whatsmeow_neonize_wwebjs_and_chromium_text_lines(tmp_path, cli):
@@ -263,7 +265,8 @@ def test_blocks_cut_anywhere_give_the_same_answer(tmp_path, monkeypatch, block):
     assert found.sessions["long"].conflicts == found.sessions["tail"].conflicts == 1
 
 
-_json_texts = st.lists(st.sampled_from(['{"a":', '1', '}', ' ', '\r\n', '\x0c', 'NaN', '"x"', ',', '[', ']', 'é', '{}']),
+_json_texts = st.lists(st.sampled_from(['{"a":', '1', '}', ' ', '\r\n', '\x0c', 'NaN', '"x"', ',', '[', ']', 'é',
+                                        '{}']),
                        max_size=12).map(lambda parts: "{" + "".join(parts))
 
 
@@ -339,7 +342,8 @@ def test_wppconnect_server_state_changes_name_their_session(tmp_path, cli):
 def test_the_table_says_times_as_people_do_and_counts_in_words_that_agree(tmp_path, cli):
     log = tmp_path / "one.log"
     log.write_text(json.dumps({"level": 50, "time": int((time.time() - 300) * 1000), "session": "shop",
-                               "msg": "stream errored out", "reasonNode": {"tag": "conflict", "attrs": {"type": "replaced"}}})
+                               "msg": "stream errored out",
+                               "reasonNode": {"tag": "conflict", "attrs": {"type": "replaced"}}})
                    + "\n")
     run = cli("logs", log, env={"COLUMNS": "120", "TZ": "America/Bogota"})
     assert "5m ago" in run.out and run.out.rstrip().endswith("1 line, 1 event, 1 session")
@@ -349,7 +353,8 @@ def test_a_session_name_megabytes_long_is_cut_for_the_table_and_whole_in_json(tm
     name = "x" * 2_000_000
     log = tmp_path / "huge.log"
     log.write_text(json.dumps({"level": 50, "time": int(time.time() * 1000), "session": name,
-                               "msg": "stream errored out", "reasonNode": {"tag": "conflict", "attrs": {"type": "replaced"}}})
+                               "msg": "stream errored out",
+                               "reasonNode": {"tag": "conflict", "attrs": {"type": "replaced"}}})
                    + "\n")
     table = cli("logs", log, env={"COLUMNS": "120"})
     assert "… (2,000,000 characters)" in table.out and len(table.out) < 10_000

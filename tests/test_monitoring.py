@@ -19,13 +19,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import EXAMPLES, REPO
 
 CONTRIB = REPO / "contrib"
-NAGIOS = re.compile(r"^WADOCTOR (OK|WARNING|CRITICAL|UNKNOWN) - ([^|\n]+) \| ((?:'?[\w ]+'?=[\d.]+[a-zA-Z%]*(?:;[\d.]*){0,4} ?)+)\n$")
+NAGIOS = re.compile(r"^WADOCTOR (OK|WARNING|CRITICAL|UNKNOWN) - ([^|\n]+) \| "
+                    r"((?:'?[\w ]+'?=[\d.]+[a-zA-Z%]*(?:;[\d.]*){0,4} ?)+)\n$")
 STATUS_CODE = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}
 
 
 def demo(tmp_path: Path) -> Path:
     root = tmp_path / "sessions"
-    shutil.copytree(EXAMPLES, root, symlinks=True, copy_function=shutil.copy, ignore=shutil.ignore_patterns(".wadoctor"))
+    shutil.copytree(EXAMPLES, root, symlinks=True, copy_function=shutil.copy,
+                    ignore=shutil.ignore_patterns(".wadoctor"))
     return root
 
 
@@ -74,8 +76,8 @@ def test_phones_shown_when_the_config_says_so_and_logs_and_fix_write_metrics(tmp
     log = tmp_path / "gw.log"
     stamp = time.time()
     log.write_text("".join(json.dumps({"level": 50, "time": int((stamp - 60 + i) * 1000), "session": "shop-main",
-                                       "msg": "stream errored out", "reasonNode": {"tag": "conflict",
-                                                                                  "attrs": {"type": "replaced"}}}) + "\n"
+                                       "msg": "stream errored out",
+                                       "reasonNode": {"tag": "conflict", "attrs": {"type": "replaced"}}}) + "\n"
                            for i in range(0, 40, 4)))
     assert cli("logs", "--prometheus", prom, log).code == 2
     found = families(prom)
@@ -147,7 +149,7 @@ def test_systemd_units_verify(tmp_path):
 def test_the_readme_s_install_for_root_gives_a_wadoctor_on_path(tmp_path):
     """The one line README gives for root, run with its two places moved under tmp_path."""
     readme = (REPO / "README.md").read_text()
-    line = next(l for l in readme.splitlines() if l.startswith("python3 -m venv /opt/wadoctor"))
+    line = next(text for text in readme.splitlines() if text.startswith("python3 -m venv /opt/wadoctor"))
     command = line.replace("/opt/wadoctor", str(tmp_path / "opt")).replace("/usr/local/bin", str(tmp_path / "bin"))
     (tmp_path / "bin").mkdir()
     subprocess.run(["bash", "-c", command], cwd=REPO, check=True, timeout=600)

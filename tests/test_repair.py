@@ -11,8 +11,17 @@ from pathlib import Path
 
 from tests.conftest import by_id, codes
 from tests.fixtures import baileys
-from tests.repair_helpers import (break_creds_after_backup, copy, corrupt_index, dead_pid, fixable_tree, inventory, lost_bytes,
-                                  read_json, stale_profile)
+from tests.repair_helpers import (
+    break_creds_after_backup,
+    copy,
+    corrupt_index,
+    dead_pid,
+    fixable_tree,
+    inventory,
+    lost_bytes,
+    read_json,
+    stale_profile,
+)
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(tmp_path, cli):
@@ -48,7 +57,8 @@ def test_fix_quarantines_with_a_manifest_and_restore_undoes_it(tmp_path, cli):
     item = next(i for i in manifest["items"] if i["original"].endswith("pre-key-7.json"))
     assert len(manifest["items"]) == 2  # and the session file cut short
     assert manifest["state"] == "complete" and manifest["wadoctor"] and manifest["reason"] == "key-file-corrupt"
-    assert (item["original"], item["size"], item["reason"]) == (str(sessions / "marketing" / "pre-key-7.json"), 0, "empty")
+    assert (item["original"], item["size"], item["reason"]) == (
+        str(sessions / "marketing" / "pre-key-7.json"), 0, "empty")
     assert item["sha256"] == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     # idempotent and quiet: nothing left to do prints nothing
     again = cli("fix", sessions)
@@ -66,16 +76,20 @@ def test_fix_quarantines_with_a_manifest_and_restore_undoes_it(tmp_path, cli):
 
 def test_restore_refuses_to_overwrite_a_file_that_reappeared(tmp_path, cli):
     sessions = fixable_tree(tmp_path)
-    cli("fix", sessions)
+    fixed = cli("fix", sessions)
+    assert fixed.code == 0, fixed  # the empty pre-key went to the quarantine
     (sessions / "marketing" / "pre-key-7.json").write_text("new")
-    entry = next(e for e in cli("quarantine", "list", "--json", sessions).json()["entries"]
-                 if "pre-key-7" in json.dumps(e))
+    listed = cli("quarantine", "list", "--json", sessions).json()["entries"]
+    entries = [e for e in listed if "pre-key-7" in json.dumps(e)]
+    assert len(entries) == 1, listed
+    entry, = entries
     refused = cli("restore", entry["id"], "--root", sessions)
-    assert refused.code == 1 and "exists again" in refused.err
+    assert refused.code == 1 and "exists again" in refused.err, refused
     assert (sessions / "marketing" / "pre-key-7.json").read_text() == "new"
     assert cli("restore", entry["id"], "--root", sessions, "--force").code == 0
     assert (sessions / "marketing" / "pre-key-7.json").read_text() == ""
-    assert any("replaced by restore" in e["reason"] for e in cli("quarantine", "list", "--json", sessions).json()["entries"])
+    entries = cli("quarantine", "list", "--json", sessions).json()["entries"]
+    assert any("replaced by restore" in e["reason"] for e in entries)
 
 
 def test_check_keeps_verified_creds_backups_only_when_they_change(tmp_path, cli):
@@ -278,8 +292,8 @@ def test_no_remedy_acts_on_a_session_whose_state_is_unknown(tmp_path):
     code at once, because no real store carries them all; each code's remedy is the real
     planner's. (Stopping duplicate holders is about processes, not the state: not walked.)"""
     from wadoctor.config import Config
-    from wadoctor.findings import CODES, Finding
-    from wadoctor.model import Session, SessionState
+    from wadoctor.core.findings import CODES, Finding
+    from wadoctor.core.model import Session, SessionState
     from wadoctor.repair.plan import FixOptions, plan_session
 
     session = Session("shop", copy("shop-main", tmp_path / "sessions" / "shop"), "baileys", state=SessionState.UNKNOWN)

@@ -121,7 +121,7 @@ def test_a_second_fix_exits_75_while_one_runs_or_waits_for_it(tmp_path, cli):
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from wadoctor.repair.run import RunLock
+        from wadoctor.repair.lock import RunLock
         with RunLock([Path({str(sessions)!r})], 0):  # what a running fix holds
             print("ready", flush=True)
             time.sleep(1.5)

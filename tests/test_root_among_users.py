@@ -159,7 +159,8 @@ def test_a_config_another_user_could_write_is_refused(base, cli, tenant, plant):
     else:
         give(tenant, app)
         subprocess.run(["chown", "0:0", str(config)], check=True)  # root's file, in a folder the tenant can swap it in
-    for run in (cli("check", cwd=app), cli("check", "--config", config), cli("check", env={"WADOCTOR_CONFIG": str(config)})):
+    for run in (cli("check", cwd=app), cli("check", "--config", config),
+                cli("check", env={"WADOCTOR_CONFIG": str(config)})):
         assert run.code == 78 and str(config) in run.err and "refused" in run.err, run
 
 
@@ -172,7 +173,8 @@ def test_a_fix_with_nothing_to_do_leaves_nothing(base, cli):
     assert (run.code, run.out, run.err) == (0, "", "")
     assert list(elsewhere.iterdir()) == []
     left = {p.relative_to(sessions).as_posix() for p in sessions.rglob("*") if ".wadoctor" in p.parts}
-    assert left <= {".wadoctor", ".wadoctor/backups"} | {p for p in left if p.startswith(".wadoctor/backups/shop")}, left  # only the creds backup
+    backup = {p for p in left if p.startswith(".wadoctor/backups/shop")}
+    assert left <= {".wadoctor", ".wadoctor/backups"} | backup, left  # only the creds backup
 
 
 def test_purge_never_follows_a_linked_quarantine(base, cli, tenant):
@@ -182,7 +184,8 @@ def test_purge_never_follows_a_linked_quarantine(base, cli, tenant):
     mine = base / "mine" / "sessions"
     copy("shop-main", mine / "shop")
     give(tenant, mine)
-    as_tenant(tenant, "sh", "-c", f"mkdir {mine}/.wadoctor && ln -s {other}/.wadoctor/quarantine {mine}/.wadoctor/quarantine")
+    as_tenant(tenant, "sh", "-c",
+              f"mkdir {mine}/.wadoctor && ln -s {other}/.wadoctor/quarantine {mine}/.wadoctor/quarantine")
     run = cli("quarantine", "purge", "--older-than", "0s", "--yes", mine)
     assert run.code == 3 and "refused" in run.err
     assert inventory(other / ".wadoctor") == kept

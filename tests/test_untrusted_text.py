@@ -17,21 +17,22 @@ import sys
 import threading
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import EXAMPLES, REPO
-from wadoctor.escape import unescape, visible
-from wadoctor.findings import Finding, Severity
+from wadoctor.core.findings import Finding, Severity
+from wadoctor.core.model import Container, Holder, Identity, Session, SessionState
 from wadoctor.logs.analysis import SessionLog
 from wadoctor.logs.report import LogReport
-from wadoctor.model import Container, Holder, Identity, Session, SessionState
+from wadoctor.pipeline.report import Report
 from wadoctor.render.actions import print_actions
 from wadoctor.render.console import SafeConsole
 from wadoctor.render.logsout import logs_view
 from wadoctor.render.quiet import quiet_lines
 from wadoctor.render.table import render_table
 from wadoctor.repair.plan import Action
-from wadoctor.report import Report
+from wadoctor.util.escape import unescape, visible
 
 OWN_SGR = re.compile(r"\x1b\[[0-9;]*m")
 HOSTILE = ["[bold red]acme[link=x]shop", "ti\x1b]0;owned\x07tle\x1b[2J", "new\nline ok", "rtl\u202eexe.txt",
@@ -80,7 +81,7 @@ def sample_report(name: str, other: str) -> tuple[Report, list[Action], LogRepor
     """One session whose every outside-chosen field holds the given text."""
     session = Session(id=name, path=Path("/srv/gw/sessions") / name, format="baileys", state=SessionState.PAIRED,
                       identity=Identity(jid=f"{other}@s.whatsapp.net", phone=other, device=3, name=other),
-                      files=3, bytes=100)
+                      files=3, size=100)
     session.holders = [Holder(pid=4242, name=other, user=other, started=None, cmdline=f"node {other} --session={name}",
                               container=Container("0123456789ab", name=other, image=other),
                               evidence=[f"open descriptor on {name}"])]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.conftest import by_id, codes
 from tests.fixtures.whatsmeow import Device, add_devices
-from wadoctor.model import Identity
+from wadoctor.core.model import Identity
 from wadoctor.stores.x25519 import public_key
 
 

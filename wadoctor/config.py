@@ -6,14 +6,16 @@ setting, because a threshold that does not apply is worse than no config at all.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wadoctor.errors import ConfigError, UsageError
-from wadoctor.findings import CODES, Severity
+from wadoctor.core.findings import CODES, Severity
 from wadoctor.stores.sources import StoreSource, parse_source
+from wadoctor.util.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -23,6 +25,7 @@ SYSTEM_CONFIG = Path("/etc/wadoctor") / CONFIG_NAME
 ENV_CONFIG = "WADOCTOR_CONFIG"
 ENV_REGISTRY = "WADOCTOR_REGISTRY"
 IGNORE = "ignore"
+DEFAULT_SESSION_KEYS = ("session", "sessionId", "instance", "instanceName", "clientId", "id")
 
 
 @dataclass
@@ -56,32 +59,120 @@ class Config:
     @property
     def log_zone(self) -> tzinfo | None:
         """The zone of zone-less log times; None for the host's local time."""
-        from datetime import timezone
         from zoneinfo import ZoneInfo
 
         if self.log_timezone == "local":
             return None
-        return timezone.utc if self.log_timezone.upper() == "UTC" else ZoneInfo(self.log_timezone)
+        return UTC if self.log_timezone.upper() == "UTC" else ZoneInfo(self.log_timezone)
     # code -> severity; None means the code is ignored
     severity: dict[str, Severity | None] = field(default_factory=dict)
     source: Path | None = None
 
 
-DEFAULT_SESSION_KEYS = ("session", "sessionId", "instance", "instanceName", "clientId", "id")
-_LOG_NUMBERS = {"conflicts_warning_per_hour": (int,), "conflicts_critical_per_hour": (int,),
-                "storm_reconnects": (int,), "storm_seconds": (int, float)}
-_THRESHOLDS = {"pairing_abandoned_minutes": (int, float), "connecting_minutes": (int, float), "bloat_files": (int,)}
+REGISTRY_EXAMPLE = "postgresql://wadoctor@db.internal/gateways"
 
 
-def _expect(value: Any, kinds: tuple[type, ...], where: str, path: Path) -> Any:
-    if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
-        names = " or ".join(k.__name__ for k in kinds)
-        raise ConfigError(f"{path}: {where} must be a {names}, not {value!r}")
+# One row per setting: the parser, the defaults `init` writes and every error message come
+# from here, so a setting is declared once.
+@dataclass(frozen=True)
+class Setting:
+    section: str
+    key: str
+    attribute: str  # on Config; dotted into log_thresholds
+    kind: type  # int, float (an integer is accepted), bool, str, or list (of strings)
+    doc: str
+    low: float | None = None  # the least value allowed
+    above: bool = False  # `low` itself not allowed: it must be above it
+    example: bool = False  # `init` writes it commented out, as an example
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}.{self.key}"
+
+    @property
+    def wanted(self) -> str:
+        """What the setting takes, as the error message says it."""
+        noun = {int: "an integer", float: "a number", bool: "true or false", str: "a string",
+                list: "a list of strings"}[self.kind]
+        if self.low is None:
+            return noun
+        return f"{noun} {'>' if self.above else '>='} {self.low:g}"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("thresholds", "pairing_abandoned_minutes", "pairing_abandoned_minutes", float,
+            "an unpaired session older than this is abandoned", low=0),
+    Setting("thresholds", "connecting_minutes", "connecting_minutes", float,
+            "a gateway's own 'connecting' record older than this is stuck", low=0),
+    Setting("thresholds", "bloat_files", "bloat_files", int, "more key files than this in one session is bloat",
+            low=1),
+    Setting("discovery", "max_depth", "max_depth", int, "how deep below each root sessions are looked for", low=0),
+    Setting("backups", "keep", "backups_keep", int, "verified creds.json copies kept per session (0: none)", low=0),
+    Setting("fix", "foreign_locks", "fix_foreign_locks", bool, "let fix remove Chromium locks written by another host"),
+    Setting("fix", "purge_abandoned", "fix_purge_abandoned", bool,
+            "let fix quarantine never-paired and logged-out sessions"),
+    Setting("logs", "session_keys", "log_session_keys", list, "pino bindings that name the session"),
+    Setting("logs", "timezone", "log_timezone", str,
+            "of log times written without a zone: local, UTC or e.g. America/Bogota"),
+    Setting("logs", "conflicts_warning_per_hour", "log_thresholds.conflicts_warning_per_hour", int,
+            "conflicts in an hour: a warning", low=0, above=True),
+    Setting("logs", "conflicts_critical_per_hour", "log_thresholds.conflicts_critical_per_hour", int,
+            "... and critical", low=0, above=True),
+    Setting("logs", "storm_reconnects", "log_thresholds.storm_reconnects", int,
+            "reconnects within storm_seconds make a storm", low=0, above=True),
+    Setting("logs", "storm_seconds", "log_thresholds.storm_seconds", float, "the window of a reconnect storm",
+            low=0, above=True),
+    Setting("registry", "url", "registry_url", str, "or $WADOCTOR_REGISTRY", example=True),
+    Setting("registry", "stale_after_minutes", "registry_stale_minutes", float,
+            "a host silent for longer is reported", low=0, above=True, example=True),
+    Setting("prometheus", "mask_phones", "prometheus_mask_phones", bool, "mask phone numbers in metric labels"),
+)
+TABLES = tuple(dict.fromkeys(s.section for s in SETTINGS))  # the sections SETTINGS describe
+SECTIONS = ("roots", "stores", "severity", *TABLES)
+
+
+def _value(setting: Setting, value: Any, path: Path) -> Any:
+    """`value` checked against the setting's row: its type, then its bounds."""
+    kind = setting.kind
+    numbers = (int, float) if kind is float else (kind,)
+    fits = isinstance(value, numbers) and not (isinstance(value, bool) and kind is not bool)
+    if kind is list:
+        fits = fits and all(isinstance(item, str) for item in value)
+    if kind is float and fits:
+        value = float(value)
+        fits = math.isfinite(value)
+    if fits and setting.low is not None:
+        fits = value > setting.low if setting.above else value >= setting.low
+    if not fits:
+        raise ConfigError(f"{path}: {setting.name} must be {setting.wanted}, not {_shown(value)}")
+    return list(value) if kind is list else value
+
+
+def _shown(value: Any) -> str:
+    """A wrong value as an error message quotes it: short, on one line."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _set(config: Config, attribute: str, value: Any) -> None:
+    *parents, last = attribute.split(".")
+    setattr(_get(config, ".".join(parents)) if parents else config, last, value)
+
+
+def _get(config: Config, attribute: str) -> Any:
+    value: Any = config
+    for part in attribute.split("."):
+        value = getattr(value, part)
     return value
 
 
-def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
-    return _expect(data.get(name, {}), (dict,), f"[{name}]", path)
+def _expect(value: Any, kinds: tuple[type, ...], where: str, path: Path) -> Any:
+    """For what SETTINGS does not describe: roots, [[stores]], [severity] and the tables."""
+    if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+        nouns: dict[type, str] = {dict: "a table", list: "a list", str: "a string"}
+        names = " or ".join(nouns.get(k, k.__name__) for k in kinds)
+        raise ConfigError(f"{path}: {where} must be {names}, not {_shown(value)}")
+    return value
 
 
 _STORE_KEYS = {"url", "kind", "instances", "redis", "prefix", "password_env"}
@@ -107,71 +198,32 @@ def _store(entry: Any, path: Path) -> StoreSource:
 
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
-    """Build a Config from a parsed TOML document, rejecting anything unknown."""
+    """Build a Config from a parsed TOML document, rejecting anything unknown or out of bounds."""
     config = Config(source=path)
-    unknown = set(data) - {"roots", "thresholds", "discovery", "severity", "backups", "fix", "logs", "registry",
-                           "prometheus", "stores"}
+    unknown = sorted(set(data) - set(SECTIONS))
     if unknown:
-        raise ConfigError(f"{path}: unknown key {sorted(unknown)[0]!r}")
+        raise ConfigError(f"{path}: unknown key {unknown[0]!r}")
     roots = _expect(data.get("roots", []), (list,), "roots", path)
     config.roots = [path.parent / _expect(r, (str,), "each root", path) for r in roots]
     config.stores = [_store(entry, path) for entry in _expect(data.get("stores", []), (list,), "[[stores]]", path)]
-    thresholds = _table(data, "thresholds", path)
-    for key, value in thresholds.items():
-        if key not in _THRESHOLDS:
-            raise ConfigError(f"{path}: unknown key 'thresholds.{key}'")
-        if _expect(value, _THRESHOLDS[key], f"thresholds.{key}", path) < 0:
-            raise ConfigError(f"{path}: thresholds.{key} must not be negative")
-        setattr(config, key, value)
-    discovery = _table(data, "discovery", path)
-    for key, value in discovery.items():
-        if key != "max_depth":
-            raise ConfigError(f"{path}: unknown key 'discovery.{key}'")
-        config.max_depth = _expect(value, (int,), "discovery.max_depth", path)
-    for key, value in _table(data, "backups", path).items():
-        if key != "keep":
-            raise ConfigError(f"{path}: unknown key 'backups.{key}'")
-        if _expect(value, (int,), "backups.keep", path) < 0:
-            raise ConfigError(f"{path}: backups.keep must not be negative")
-        config.backups_keep = value
-    for key, value in _table(data, "fix", path).items():
-        if key not in ("foreign_locks", "purge_abandoned"):
-            raise ConfigError(f"{path}: unknown key 'fix.{key}'")
-        setattr(config, f"fix_{key}", _expect(value, (bool,), f"fix.{key}", path))
-    for key, value in _table(data, "logs", path).items():
-        if key == "session_keys":
-            keys = _expect(value, (list,), "logs.session_keys", path)
-            config.log_session_keys = [_expect(k, (str,), "each of logs.session_keys", path) for k in keys]
-        elif key == "timezone":
-            config.log_timezone = _expect(value, (str,), "logs.timezone", path)
-            try:
-                config.log_zone  # noqa: B018 - validated here, where the error can name the file
-            except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
-                raise ConfigError(f"{path}: logs.timezone must be local, UTC or a zone name such as "
-                                  f"America/Bogota, not {value!r}") from None
-        elif key in _LOG_NUMBERS:
-            if _expect(value, _LOG_NUMBERS[key], f"logs.{key}", path) <= 0:
-                raise ConfigError(f"{path}: logs.{key} must be positive")
-            setattr(config.log_thresholds, key, value)
-        else:
-            raise ConfigError(f"{path}: unknown key 'logs.{key}'")
-    for key, value in _table(data, "registry", path).items():
-        if key == "url":
-            config.registry_url = _expect(value, (str,), "registry.url", path)
-        elif key == "stale_after_minutes":
-            config.registry_stale_minutes = _expect(value, (int, float), "registry.stale_after_minutes", path)
-        else:
-            raise ConfigError(f"{path}: unknown key 'registry.{key}'")
-    for key, value in _table(data, "prometheus", path).items():
-        if key != "mask_phones":
-            raise ConfigError(f"{path}: unknown key 'prometheus.{key}'")
-        config.prometheus_mask_phones = _expect(value, (bool,), "prometheus.mask_phones", path)
-    for code, level in _table(data, "severity", path).items():
+    by_name = {s.name: s for s in SETTINGS}
+    for section in TABLES:
+        for key, value in _expect(data.get(section, {}), (dict,), f"[{section}]", path).items():
+            setting = by_name.get(f"{section}.{key}")
+            if setting is None:
+                raise ConfigError(f"{path}: unknown key '{section}.{key}'")
+            _set(config, setting.attribute, _value(setting, value, path))
+    try:
+        config.log_zone  # noqa: B018 - validated here, where the error can name the file
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        raise ConfigError(f"{path}: logs.timezone must be local, UTC or a zone name such as "
+                          f"America/Bogota, not {_shown(config.log_timezone)}") from None
+    for code, level in _expect(data.get("severity", {}), (dict,), "[severity]", path).items():
         if code not in CODES:
             raise ConfigError(f"{path}: [severity] names unknown finding code {code!r}")
         choices = [s.value for s in Severity] + [IGNORE]
         if level not in choices:
-            raise ConfigError(f"{path}: severity of {code} must be one of {', '.join(choices)}")
+            raise ConfigError(f"{path}: severity.{code} must be one of {', '.join(choices)}, not {_shown(level)}")
         config.severity[code] = None if level == IGNORE else Severity(level)
     return config
 
@@ -202,7 +254,7 @@ def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config
             return Config()
     import tomllib  # only where there is a file to parse: most runs have none
 
-    from wadoctor.trusted import Untrusted, check_file_and_folders
+    from wadoctor.util.trusted import Untrusted, check_file_and_folders
 
     if not os.path.exists(path):
         raise ConfigError(f"{path}: config file not found")
@@ -227,31 +279,6 @@ def registry_url(config: Config, option: str | None) -> str | None:
     return option or os.environ.get(ENV_REGISTRY) or config.registry_url
 
 
-# What `wadoctor init` writes: each section's keys with their defaults and what each does.
-_DOCUMENTED: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
-    ("thresholds", (
-        ("pairing_abandoned_minutes", "pairing_abandoned_minutes", "an unpaired session older than this is abandoned"),
-        ("connecting_minutes", "connecting_minutes", "a gateway's own 'connecting' record older than this is stuck"),
-        ("bloat_files", "bloat_files", "more key files than this in one session is bloat"),
-    )),
-    ("discovery", (("max_depth", "max_depth", "how deep below each root sessions are looked for"),)),
-    ("backups", (("keep", "backups_keep", "verified creds.json copies kept per session (0: none)"),)),
-    ("fix", (
-        ("foreign_locks", "fix_foreign_locks", "let fix remove Chromium locks written by another host"),
-        ("purge_abandoned", "fix_purge_abandoned", "let fix quarantine never-paired and logged-out sessions"),
-    )),
-    ("logs", (
-        ("session_keys", "log_session_keys", "pino bindings that name the session"),
-        ("timezone", "log_timezone", "of log times written without a zone: local, UTC or e.g. America/Bogota"),
-        ("conflicts_warning_per_hour", "log_thresholds.conflicts_warning_per_hour", "conflicts in an hour: a warning"),
-        ("conflicts_critical_per_hour", "log_thresholds.conflicts_critical_per_hour", "... and critical"),
-        ("storm_reconnects", "log_thresholds.storm_reconnects", "reconnects within storm_seconds make a storm"),
-        ("storm_seconds", "log_thresholds.storm_seconds", "the window of a reconnect storm"),
-    )),
-    ("prometheus", (("mask_phones", "prometheus_mask_phones", "mask phone numbers in metric labels"),)),
-)
-
-
 def _toml_value(value: object) -> str:
     """One value as TOML on one line (so a comment can follow it); 10, not 10.0."""
     import tomli_w
@@ -272,16 +299,16 @@ def default_config_text(roots: list[str] | None = None, note: str | None = None)
         lines.append(f"roots = {_toml_value(roots)}  # folders holding sessions; with none, the current folder")
     else:
         lines.append(f'# roots = ["sessions"]{f"  # {note}" if note else ""}')
-    for section, keys in _DOCUMENTED:
-        lines += ["", f"[{section}]"]
-        for key, attribute, comment in keys:
-            value: object = defaults
-            for part in attribute.split("."):
-                value = getattr(value, part)
-            lines.append(f"{key} = {_toml_value(value)}  # {comment}")
-    lines += ["", "# [registry]", '# url = "postgresql://wadoctor@db.internal/gateways"  # or $WADOCTOR_REGISTRY',
-              f"# stale_after_minutes = {_toml_value(defaults.registry_stale_minutes)}", "",
-              "[severity]", "# Override a finding's severity: info, warning, critical or ignore. Defaults:"]
+    for section in TABLES:
+        settings = [s for s in SETTINGS if s.section == section]
+        lines += ["", f"{'# ' if all(s.example for s in settings) else ''}[{section}]"]
+        for setting in settings:
+            value = _get(defaults, setting.attribute)
+            if setting.name == "registry.url":
+                value = REGISTRY_EXAMPLE
+            line = f"{setting.key} = {_toml_value(value)}  # {setting.doc}"
+            lines.append(f"# {line}" if setting.example else line)
+    lines += ["", "[severity]", "# Override a finding's severity: info, warning, critical or ignore. Defaults:"]
     lines += [f'# {c.code} = "{c.severity.value}"' for c in CODES.values()]
     return "\n".join(lines) + "\n"
 

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from wadoctor import __version__
-from wadoctor.errors import UsageError, WadoctorError
-from wadoctor.exitcodes import ExitCode
-from wadoctor.masking import mask_args
+from wadoctor.util.errors import UsageError, WadoctorError
+from wadoctor.util.exitcodes import ExitCode
+from wadoctor.util.masking import mask_args
 
 LOCK_NAME = ".wadoctor.lock"
 LOCK_SUFFIX = ".wadoctor.lock"

@@ -11,9 +11,9 @@ import traceback
 from collections.abc import Sequence
 
 from wadoctor import __version__
-from wadoctor.errors import WadoctorError
-from wadoctor.escape import visible
-from wadoctor.exitcodes import ExitCode
+from wadoctor.util.errors import WadoctorError
+from wadoctor.util.escape import visible
+from wadoctor.util.exitcodes import ExitCode
 
 
 def _fail(message: str, code: ExitCode) -> None:
@@ -28,8 +28,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"wadoctor {__version__}")
         sys.exit(int(ExitCode.OK))
     import typer
+
     # Typer vendors Click (>= 0.26); its UsageError is what a bad command line raises.
-    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError as ClickUsageError
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+    from typer._click.exceptions import UsageError as ClickUsageError
 
     from wadoctor.cli.app import build_app
 

@@ -12,15 +12,15 @@ import typer
 
 
 def _roots(ctx: typer.Context) -> list[Path]:
+    from wadoctor.app.targets import default_paths
     from wadoctor.config import load_config
-    from wadoctor.scan import default_paths
 
     return default_paths(load_config(ctx.params.get("config_file")))
 
 
 def session_ids(ctx: typer.Context, incomplete: str) -> list[str]:
     from wadoctor.config import load_config
-    from wadoctor.discovery import Discovery
+    from wadoctor.pipeline.discovery import Discovery
     from wadoctor.stores.adapters import ADAPTERS
 
     config = load_config(ctx.params.get("config_file"))

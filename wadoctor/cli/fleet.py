@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json as jsonlib
-import sys
 import time
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from wadoctor.cli.options import ConfigFile, Json, Registry
-from wadoctor.errors import ConfigError
-from wadoctor.exitcodes import ExitCode
+from wadoctor.util.errors import ConfigError
+from wadoctor.util.exitcodes import outcome
 
 if TYPE_CHECKING:
     from wadoctor.fleet.registry import GuardRow
@@ -48,8 +46,7 @@ def fleet(registry: Registry = None, config_file: ConfigFile = None, json: Json 
     """
     from wadoctor.config import load_config, registry_url
     from wadoctor.fleet.registry import connect, ensure_schema, live_guards, read_fleet
-    from wadoctor import JSON_SCHEMA_VERSION
-    from wadoctor.times import iso
+    from wadoctor.util.times import iso
 
     config = load_config(config_file)
     url = registry_url(config, registry)
@@ -64,25 +61,22 @@ def fleet(registry: Registry = None, config_file: ConfigFile = None, json: Json 
         conn.close()
     conflicts = _conflicts(sessions, guards)
     silent = [h.host for h in hosts if h.age_seconds > config.registry_stale_minutes * 60]
-    code = ExitCode.CRITICAL if any(c["severity"] == "critical" for c in conflicts) else (
-        ExitCode.WARNING if conflicts or silent else ExitCode.OK)
+    code = outcome(critical=any(c["severity"] == "critical" for c in conflicts), warning=bool(conflicts or silent))
     if json:
-        document = {
-            "schema_version": JSON_SCHEMA_VERSION, "command": "fleet",
+        from wadoctor.render.envelope import document, write_json
+
+        write_json(document("fleet", {
             "hosts": [{"host": h.host, "reported_at": iso(h.reported_at.timestamp()), "sessions": h.sessions,
                        "wadoctor": h.wadoctor, "silent": h.host in silent} for h in hosts],
             "sessions": sessions, "conflicts": conflicts,
             "guards": [{"identity": g.identity, "host": g.host, "pid": g.pid, "started": iso(g.started),
                         "cmdline": g.cmdline, "since": iso(g.since.timestamp())} for g in guards],
-            "summary": {"exit_code": int(code)},
-        }
-        sys.stdout.write(jsonlib.dumps(document, indent=2, default=str) + "\n")
+        }, int(code), {"hosts": len(hosts), "sessions": len(sessions), "conflicts": len(conflicts)}))
         raise typer.Exit(int(code))
     from rich.table import Table
 
     from wadoctor.cli.output import Output
     from wadoctor.render.console import text
-
     from wadoctor.render.table import human_age
 
     out = Output().out

@@ -24,8 +24,8 @@ def init(
     Example: wadoctor init --system --root /srv/gateway/sessions
     """
     from wadoctor.config import CONFIG_NAME, SYSTEM_CONFIG, write_default_config
-    from wadoctor.errors import UsageError
-    from wadoctor.escape import visible
+    from wadoctor.util.errors import UsageError
+    from wadoctor.util.escape import visible
 
     if system and path is not None:
         raise UsageError("give a PATH or --system, not both")
@@ -48,7 +48,7 @@ def _roots_found(start: Path, base: Path, absolute: bool) -> list[str]:
     import os
 
     from wadoctor.config import Config
-    from wadoctor.discovery import Discovery
+    from wadoctor.pipeline.discovery import Discovery
     from wadoctor.repair.quarantine import state_root
     from wadoctor.stores.adapters import ADAPTERS
 

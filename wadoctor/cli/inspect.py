@@ -7,16 +7,27 @@ from typing import Annotated, Optional
 
 import typer
 
-from wadoctor.cli.options import (ConfigFile, Json, Nagios, NoBackup, Prometheus, Quiet, Registry, Targets, Verbose,
-                                  output_mode)
+from wadoctor.cli.options import (
+    ConfigFile,
+    Json,
+    Nagios,
+    NoBackup,
+    Prometheus,
+    Quiet,
+    Registry,
+    Targets,
+    Verbose,
+    output_mode,
+)
 
 
 def _run(command: str, args: Targets, config_file: ConfigFile, json: bool, quiet: bool,
          verbose: bool, deep: bool = False, backups: bool = False, log_files: list[str] | None = None,
          registry: str | None = None, nagios: bool = False, prometheus: Path | None = None) -> None:
+    from wadoctor.app.check import inspect
+    from wadoctor.app.targets import targets
     from wadoctor.cli.output import Output
     from wadoctor.config import load_config, registry_url
-    from wadoctor.scan import scan, targets
 
     output = Output(output_mode(json, quiet, nagios), verbose)
     config = load_config(config_file)
@@ -33,8 +44,8 @@ def _run(command: str, args: Targets, config_file: ConfigFile, json: bool, quiet
 
         fleet = FleetLink(url, config.registry_stale_minutes)
     paths, sources = targets(args, config)
-    report = scan(paths, config, command, deep=deep, on_session=output.on_session,
-                  keep_backups=backups and config.backups_keep > 0, logs=logs, fleet=fleet, sources=sources)
+    report = inspect(paths, config, command, deep=deep, on_session=output.on_session,
+                     keep_backups=backups and config.backups_keep > 0, logs=logs, fleet=fleet, sources=sources)
     output.prometheus(prometheus, command, int(report.exit_code()), config.prometheus_mask_phones, report=report)
     output.report(report)
     raise typer.Exit(int(report.exit_code()))

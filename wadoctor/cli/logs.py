@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json as jsonlib
 import signal
-import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from wadoctor.cli.options import ConfigFile, Json, Mode, Prometheus, Quiet, Verbose, output_mode
-from wadoctor.errors import UsageError
+from wadoctor.util.errors import UsageError
 
 if TYPE_CHECKING:
     from wadoctor.cli.output import Output
@@ -22,13 +20,15 @@ if TYPE_CHECKING:
 def logs(
     files: Annotated[list[str], typer.Argument(help="Log files (plain, rotated, .gz), or - for standard input.",
                                                show_default=False)],
-    since: Annotated[Optional[str], typer.Option("--since", help="Only events after this (ISO time, or 30m, 2h, 1d ago).")] = None,
+    since: Annotated[Optional[str], typer.Option(
+        "--since", help="Only events after this (ISO time, or 30m, 2h, 1d ago).")] = None,
     until: Annotated[Optional[str], typer.Option("--until", help="Only events before this.")] = None,
     session: Annotated[Optional[str], typer.Option("--session", help="Only this session id.")] = None,
     pattern: Annotated[Optional[str], typer.Option("--pattern", help="Regex with a (?P<session>...) group naming "
                                                    "a line's session.")] = None,
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep reading a growing file (or standard input); "
-                                         "a summary refreshed in place on a terminal, a line per alert otherwise.")] = False,
+    follow: Annotated[bool, typer.Option(
+        "--follow", "-f", help="Keep reading a growing file (or standard input); a summary refreshed in place on "
+                               "a terminal, a line per alert otherwise.")] = False,
     config_file: ConfigFile = None,
     prometheus: Prometheus = None,
     json: Json = False,
@@ -54,9 +54,10 @@ def logs(
             raise UsageError("--follow reads one file (or -)")
         report = _follow(files[0], config, output, since, until, session, pattern)
     if output.mode is Mode.JSON:
+        from wadoctor.render.envelope import write_json
         from wadoctor.render.logsjson import logs_document
 
-        sys.stdout.write(jsonlib.dumps(logs_document(report), indent=2, default=str) + "\n")
+        write_json(logs_document(report))
     elif output.mode is Mode.QUIET:
         for log, found in report.sessions:
             for finding in found:
@@ -79,8 +80,8 @@ def _follow(name: str, config: Config, output: Output, since: str | None, until:
     from wadoctor.logs.events import may_matter
     from wadoctor.logs.run import make_parser, new_analysis, report_of
     from wadoctor.logs.sources import follow as follow_lines
-    from wadoctor.escape import visible
     from wadoctor.render.logsout import logs_view
+    from wadoctor.util.escape import visible
 
     stopping = []
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -95,7 +96,7 @@ def _follow(name: str, config: Config, output: Output, since: str | None, until:
                 live.update(logs_view(report_of(analysis, config)))
     else:
         def alert(text: str) -> None:
-            stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             print(f"{stamp} alert {visible(text)}", flush=True)
 
         feed(analysis, parser, lines, on_alert=alert if output.mode is not Mode.JSON else None)

@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wadoctor.cli.options import Mode
-from wadoctor.errors import WadoctorError
-from wadoctor.escape import visible
+from wadoctor.util.errors import WadoctorError
+from wadoctor.util.escape import visible
 
 if TYPE_CHECKING:
+    from wadoctor.core.model import Session
     from wadoctor.logs.report import LogReport
-    from wadoctor.model import Session
+    from wadoctor.pipeline.report import Report
     from wadoctor.render.console import SafeConsole
     from wadoctor.repair.plan import Action
-    from wadoctor.report import Report
 
 PROGRESS_AFTER = 0.3  # seconds before a progress display is worth showing
 PROGRESS_EVERY = 0.1  # seconds between redraws
@@ -58,8 +58,14 @@ class Output:
         """Write the run's metrics to `path` (node_exporter's textfile collector), if asked."""
         if path is None:
             return
-        from wadoctor.render.prometheus import (Metrics, actions_metrics, logs_metrics, report_metrics, run_metrics,
-                                                write_metrics)
+        from wadoctor.render.prometheus import (
+            Metrics,
+            actions_metrics,
+            logs_metrics,
+            report_metrics,
+            run_metrics,
+            write_metrics,
+        )
 
         metrics = Metrics()
         if report is not None:
@@ -75,7 +81,7 @@ class Output:
             why = f"cannot write metrics: {exc.strerror if isinstance(exc, OSError) else exc}"
             if report is None:
                 raise WadoctorError(f"{path}: {why}") from None
-            from wadoctor.discovery import Problem
+            from wadoctor.pipeline.discovery import Problem
 
             report.problems.append(Problem(str(path), why))  # the run's output still comes, exit 3
 
@@ -99,7 +105,8 @@ class Output:
         now = time.monotonic()
         if now - self._drawn >= PROGRESS_EVERY:
             self._drawn = now
-            self._progress.update(self._task, description=f"{self._scanned} sessions, at {visible(session.id)}", refresh=True)
+            self._progress.update(self._task, description=f"{self._scanned} sessions, at {visible(session.id)}",
+                                  refresh=True)
 
     def finish_progress(self) -> None:
         if self._progress is not None:

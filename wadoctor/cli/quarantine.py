@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json as jsonlib
 import re
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from wadoctor.cli import completion
 from wadoctor.cli.options import ConfigFile, Json, Paths, Roots
-from wadoctor import JSON_SCHEMA_VERSION
-from wadoctor.errors import UsageError, WadoctorError
-from wadoctor.exitcodes import ExitCode
+from wadoctor.util.errors import UsageError, WadoctorError
+from wadoctor.util.exitcodes import ExitCode, outcome
 
 if TYPE_CHECKING:
     from wadoctor.config import Config
@@ -30,8 +28,8 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 def _roots(paths: Paths, config: Config) -> list[Path]:
     """The named paths, else the config's roots and, with [[stores]], the folder beside the config
     that keeps what fix replaced in databases."""
+    from wadoctor.app.targets import default_paths
     from wadoctor.repair.backups import database_state_root
-    from wadoctor.scan import default_paths
 
     if paths:
         return list(paths)
@@ -55,7 +53,7 @@ def _warn_refused(problems: list[str]) -> None:
         output.warn(problem)
 
 
-def _entry_dict(entry: Entry) -> dict:
+def _entry_dict(entry: Entry) -> dict[str, Any]:
     return {"id": entry.id, "run": entry.run, "session": entry.session, "root": str(entry.root),
             "reason": entry.reason, "state": entry.state, "created": entry.created.isoformat().replace("+00:00", "Z"),
             "items": [vars(i) for i in entry.items], "bytes": entry.bytes, "path": str(entry.path)}
@@ -98,17 +96,20 @@ def restore(
         raise WadoctorError(f"no quarantine entry or run {entry_id or ''} found (see `wadoctor quarantine list`)")
     report = []
     for entry in reversed(chosen):  # newest first: undo in the opposite order of the run
-        result = None if dry_run else restore_entry(entry, force)
-        report.append({"entry": entry.id, "session": entry.session,
-                       "restored": [i.original for i in entry.items] if dry_run else result.restored,
-                       "refused": [] if dry_run else result.refused,
-                       "missing": [] if dry_run else result.missing})
+        if dry_run:
+            report.append({"entry": entry.id, "session": entry.session,
+                           "restored": [i.original for i in entry.items], "refused": [], "missing": []})
+            continue
+        result = restore_entry(entry, force)
+        report.append({"entry": entry.id, "session": entry.session, "restored": result.restored,
+                       "refused": result.refused, "missing": result.missing})
     refused = any(r["refused"] for r in report)
-    code = ExitCode.INCOMPLETE if problems else ExitCode.WARNING if refused else ExitCode.OK
+    code = outcome(incomplete=bool(problems), warning=refused)
     if json:
-        document = {"schema_version": JSON_SCHEMA_VERSION, "command": "restore", "run": chosen[0].run,
-                    "dry_run": dry_run, "entries": report, "problems": problems, "summary": {"exit_code": int(code)}}
-        sys.stdout.write(jsonlib.dumps(document, indent=2) + "\n")
+        from wadoctor.render.envelope import document, write_json
+
+        write_json(document("restore", {"run": chosen[0].run, "dry_run": dry_run, "entries": report,
+                                        "problems": problems}, int(code), {"entries": len(report)}))
         raise typer.Exit(int(code))
     from wadoctor.cli.output import Output
 
@@ -131,12 +132,12 @@ def list_entries(paths: Paths = None, root: Roots = None, config_file: ConfigFil
     """
     problems: list[str] = []
     found = _entries([*(paths or []), *(root or [])] or None, config_file, problems)
-    code = ExitCode.INCOMPLETE if problems else ExitCode.OK
+    code = outcome(incomplete=bool(problems))
     if json:
-        document = {"schema_version": JSON_SCHEMA_VERSION, "command": "quarantine list",
-                    "entries": [_entry_dict(e) for e in found], "problems": problems,
-                    "summary": {"entries": len(found), "exit_code": int(code)}}
-        sys.stdout.write(jsonlib.dumps(document, indent=2, default=str) + "\n")
+        from wadoctor.render.envelope import document, write_json
+
+        write_json(document("quarantine list", {"entries": [_entry_dict(e) for e in found], "problems": problems},
+                            int(code), {"entries": len(found)}))
         raise typer.Exit(int(code))
     from rich.table import Table
 
@@ -179,7 +180,7 @@ def purge_entries(
     from wadoctor.repair.quarantine import purge
 
     problems: list[str] = []
-    cutoff = datetime.now(timezone.utc).timestamp() - int(match[1]) * _UNITS[match[2]]
+    cutoff = datetime.now(UTC).timestamp() - int(match[1]) * _UNITS[match[2]]
     chosen = [e for e in _entries([*(paths or []), *(root or [])] or None, config_file, problems)
               if e.created.timestamp() < cutoff]
     _warn_refused(problems)
@@ -195,4 +196,4 @@ def purge_entries(
             raise typer.Exit(int(ExitCode.OK))
     if not dry_run:
         purge(chosen)
-    raise typer.Exit(int(ExitCode.INCOMPLETE if problems else ExitCode.OK))
+    raise typer.Exit(int(outcome(incomplete=bool(problems))))

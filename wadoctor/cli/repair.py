@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json as jsonlib
 import os
 import sys
 import time
@@ -13,17 +12,28 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from wadoctor.cli import completion
-from wadoctor.cli.options import (ConfigFile, Json, Mode, NoBackup, Paths, Prometheus, Quiet, Roots, Targets,
-                                  Verbose, output_mode)
-from wadoctor.errors import UsageError
-from wadoctor.exitcodes import ExitCode
+from wadoctor.cli.options import (
+    ConfigFile,
+    Json,
+    Mode,
+    NoBackup,
+    Paths,
+    Prometheus,
+    Quiet,
+    Roots,
+    Targets,
+    Verbose,
+    output_mode,
+)
+from wadoctor.util.errors import UsageError
+from wadoctor.util.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from wadoctor.cli.output import Output
     from wadoctor.config import Config
-    from wadoctor.model import Session
+    from wadoctor.core.model import Session
+    from wadoctor.pipeline.report import Report
     from wadoctor.repair.plan import Action
-    from wadoctor.report import Report
 
 
 class Keep(str, Enum):
@@ -53,7 +63,7 @@ class _Journal:
             syslog.openlog("wadoctor", syslog.LOG_PID, syslog.LOG_USER)
 
     def line(self, line: str) -> None:
-        from wadoctor.escape import visible
+        from wadoctor.util.escape import visible
 
         line = visible(line)
         if self.log_file:
@@ -94,8 +104,9 @@ def _finish(output: Output, command: str, actions: list[Action], state: Report, 
 
     code = _exit_code(actions, state)
     if output.mode is Mode.JSON:
-        document = actions_document(command, actions, dry_run, state, int(code), time.time())
-        sys.stdout.write(jsonlib.dumps(document, indent=2, default=str) + "\n")
+        from wadoctor.render.envelope import write_json
+
+        write_json(actions_document(command, actions, dry_run, state, int(code), time.time()))
     elif output.mode is Mode.QUIET:  # what cron mails: each thing done or failed, else nothing
         for action in actions:
             if action.status in ("done", "failed"):
@@ -130,8 +141,9 @@ def fix(
     signal_managed: SignalManaged = False,
     no_backup: NoBackup = False,
     wait: Wait = 0.0,
-    wait_free: Annotated[Optional[float], typer.Option("--wait-free", metavar="SECONDS", min=0, help="First wait "
-                                                       "until no process holds the sessions (a pre-restart hook).")] = None,
+    wait_free: Annotated[Optional[float], typer.Option(
+        "--wait-free", metavar="SECONDS", min=0,
+        help="First wait until no process holds the sessions (a pre-restart hook).")] = None,
     log_file: LogFile = None,
     use_syslog: Syslog = False,
     prometheus: Prometheus = None,
@@ -145,11 +157,11 @@ def fix(
     \b
     Example: wadoctor fix --dry-run -v /srv/gateway/sessions
     """
+    from wadoctor.app.fix import fix as run_fix
+    from wadoctor.app.targets import targets
     from wadoctor.cli.output import Output
     from wadoctor.config import load_config
     from wadoctor.repair.plan import FixOptions
-    from wadoctor.repair.run import fix as run_fix
-    from wadoctor.scan import targets
 
     output = Output(output_mode(json, quiet), verbose)
     config = load_config(config_file)
@@ -187,10 +199,10 @@ def _confirm(actions: list[Action], yes: bool, output: Output) -> None:
 def _clean(command: str, report: Report, chosen: list[Session], yes: bool, force: bool, stop_holders: bool,
            signal_managed: bool, dry_run: bool, output: Output, wait: float, roots: list[Path],
            config: Config) -> None:
+    from wadoctor.app.check import inspect
     from wadoctor.repair.execute import execute
+    from wadoctor.repair.lock import RunLock
     from wadoctor.repair.plan import plan_clean
-    from wadoctor.repair.run import RunLock
-    from wadoctor.scan import scan
 
     actions = plan_clean(chosen, report.sessions, force, stop_holders, signal_managed)
     if not dry_run:
@@ -198,7 +210,7 @@ def _clean(command: str, report: Report, chosen: list[Session], yes: bool, force
         with RunLock(roots, wait):
             execute(actions, force)
     # named sessions are gone now: what is left is what the roots still hold
-    state = report if dry_run else scan([r for r in roots if os.path.lexists(r)], config, command)
+    state = report if dry_run else inspect([r for r in roots if os.path.lexists(r)], config, command)
     _finish(output, command, actions, state, dry_run)
 
 
@@ -226,16 +238,17 @@ def clean(
     \b
     Example: wadoctor clean --dry-run new-kiosk
     """
+    from wadoctor.app.check import inspect
+    from wadoctor.app.targets import default_paths
     from wadoctor.cli.output import Output
     from wadoctor.config import load_config
-    from wadoctor.scan import default_paths, scan
 
     output = Output(output_mode(json, quiet))
     config = load_config(config_file)
     named = [Path(s) for s in sessions if Path(s).exists()]
     searched = [] if len(named) == len(sessions) else root or default_paths(config)  # where ids are looked for
     roots = named + searched
-    report = scan(roots, config, "clean")
+    report = inspect(roots, config, "clean")
     wanted = {s for s in sessions if not Path(s).exists()}
     chosen = [s for s in report.sessions if s.id in wanted or any(s.path == p.absolute() or s.path == p for p in named)]
     missing = wanted - {s.id for s in chosen}
@@ -262,13 +275,14 @@ def clean_all(
     \b
     Example: wadoctor clean-all --dry-run /srv/old-gateway/sessions
     """
+    from wadoctor.app.check import inspect
+    from wadoctor.app.targets import default_paths
     from wadoctor.cli.output import Output
     from wadoctor.config import load_config
-    from wadoctor.scan import default_paths, scan
 
     output = Output(output_mode(json, quiet))
     config = load_config(config_file)
     roots = root or default_paths(config)
-    report = scan(roots, config, "clean-all")
+    report = inspect(roots, config, "clean-all")
     _clean("clean-all", report, report.sessions, yes, force, stop_holders, signal_managed, dry_run, output, wait,
            roots, config)

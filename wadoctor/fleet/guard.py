@@ -20,13 +20,13 @@ from typing import Any
 
 import psutil
 
-from wadoctor.discovery import Discovery
-from wadoctor.errors import WadoctorError
-from wadoctor.escape import visible
 from wadoctor.fleet.registry import RegistryUnavailable, connect, ensure_schema, lock_key, this_host
 from wadoctor.guard import GuardBusy, SessionGuard, forward_signals, shell_status, spawn, this_process_record
-from wadoctor.masking import mask_cmdline
+from wadoctor.pipeline.discovery import Discovery
 from wadoctor.stores.adapters import ADAPTERS
+from wadoctor.util.errors import WadoctorError
+from wadoctor.util.escape import visible
+from wadoctor.util.masking import mask_cmdline
 
 WATCH_SECONDS = 5.0
 
@@ -71,7 +71,7 @@ def _die_with_parent() -> None:
 
 
 def _spawn(command: list[str]) -> subprocess.Popen[bytes]:
-    return spawn(command, preexec_fn=_die_with_parent)  # noqa: PLW1509 - no threads here
+    return spawn(command, preexec_fn=_die_with_parent)
 
 
 def guard_with_registry(target: Path, command: list[str], wait: float, url: str, optional: bool) -> int:
@@ -104,7 +104,7 @@ def guard_with_registry(target: Path, command: list[str], wait: float, url: str,
         local.release(remove=True)
 
 
-def _supervise(child: subprocess.Popen, conn: Any, url: str, keys: list[tuple[str, int]],
+def _supervise(child: subprocess.Popen[bytes], conn: Any, url: str, keys: list[tuple[str, int]],
                command: list[str]) -> int:
     """Forward signals, watch the registry connection, return the child's status as a shell
     would (128 + signal when it was killed)."""
@@ -116,7 +116,7 @@ def _supervise(child: subprocess.Popen, conn: Any, url: str, keys: list[tuple[st
             conn = _watch(conn, url, keys, command, child)
 
 
-def _watch(conn: Any, url: str, keys: list[tuple[str, int]], command: list[str], child: subprocess.Popen) -> Any:
+def _watch(conn: Any, url: str, keys: list[tuple[str, int]], command: list[str], child: subprocess.Popen[bytes]) -> Any:
     """Keep the identity locks: if the connection dropped, take them again; if another host
     took one meanwhile, stop the gateway rather than run a split brain."""
     if conn is None:

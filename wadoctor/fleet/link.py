@@ -8,12 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from wadoctor.findings import Severity
-from wadoctor.masking import mask_url
-from wadoctor.fleet.registry import (GuardRow, RegistryUnavailable, connect, ensure_schema, live_guards, publish,
-                                     read_fleet, require_psycopg, this_host)
-from wadoctor.model import Observation, Session
-from wadoctor.times import iso
+from wadoctor.core.findings import Severity
+from wadoctor.core.model import Observation, Session
+from wadoctor.fleet.registry import (
+    GuardRow,
+    RegistryUnavailable,
+    connect,
+    ensure_schema,
+    live_guards,
+    publish,
+    read_fleet,
+    require_psycopg,
+    this_host,
+)
+from wadoctor.util.masking import mask_url
+from wadoctor.util.times import iso
 
 
 class FleetLink:
@@ -83,7 +92,8 @@ class FleetLink:
             if host.host != self.host and host.age_seconds > self.stale_minutes * 60:
                 self.observations.append((f"host {host.host}", Observation(
                     "fleet-host-silent", f"host {host.host} has not reported for {host.age_seconds / 60:.0f} min "
-                    f"(threshold {self.stale_minutes:g})", {"host": host.host, "minutes": round(host.age_seconds / 60)})))
+                    f"(threshold {self.stale_minutes:g})",
+                    {"host": host.host, "minutes": round(host.age_seconds / 60)})))
 
     def publish(self, sessions: list[Session]) -> None:
         if self.conn is None:

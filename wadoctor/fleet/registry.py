@@ -12,14 +12,14 @@ import hashlib
 import os
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from wadoctor import __version__
-from wadoctor.errors import ConfigError, WadoctorError
-from wadoctor.masking import split_url
-from wadoctor.model import Session
+from wadoctor.core.model import Session
 from wadoctor.stores.connect import said
+from wadoctor.util.errors import ConfigError, WadoctorError
+from wadoctor.util.masking import split_url
 
 CONNECT_TIMEOUT = 3  # seconds; a registry that is down must not hang a check
 STATEMENT_TIMEOUT_MS = 5000
@@ -107,7 +107,8 @@ def lock_key(label: str) -> int:
 def session_row(session: Session) -> dict[str, Any]:
     return {
         "path": session.location, "session_id": session.id, "format": session.format, "state": session.state.value,
-        "jid": session.identity.jid if session.identity else None, "device_key": session.identity.device_key if session.identity else None,
+        "jid": session.identity.jid if session.identity else None,
+        "device_key": session.identity.device_key if session.identity else None,
         "noise_fingerprint": session.identity.noise_fingerprint if session.identity else None,
         "held": bool(session.holders),
         "holders": [{"pid": h.pid, "name": h.name, "started": h.started, "evidence": h.evidence}
@@ -169,7 +170,7 @@ class HostRow:
 
     @property
     def age_seconds(self) -> float:
-        return (datetime.now(timezone.utc) - self.reported_at).total_seconds()
+        return (datetime.now(UTC) - self.reported_at).total_seconds()
 
 
 def read_fleet(conn: Any) -> tuple[list[HostRow], list[dict[str, Any]]]:

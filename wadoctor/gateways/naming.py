@@ -13,10 +13,10 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from wadoctor.core.model import GatewayRef, Session
 from wadoctor.gateways.detect import AppFolder
 from wadoctor.gateways.known import GATEWAYS
 from wadoctor.gateways.layout import Gateway, NamesQuery, Place
-from wadoctor.model import GatewayRef, Session
 from wadoctor.stores.files import describe_os_error, read_capped
 from wadoctor.stores.sqlite_probe import connect_read_only
 from wadoctor.stores.whatsmeow import BUSY_SECONDS
@@ -45,7 +45,8 @@ class Namer:
         logged_as = place.log_name(session.path)
         if logged_as:
             session.gateway.details["logged_as"] = logged_as
-        if app is not None and place.creds_in:  # a recognised gateway that keeps creds elsewhere: keys only is its shape
+        # a recognised gateway that keeps creds elsewhere: keys only is its shape
+        if app is not None and place.creds_in:
             session.observations = [o for o in session.observations if o.code != "creds-missing"]
             session.gateway.details["creds"] = place.creds_in
         name = found.get("name")

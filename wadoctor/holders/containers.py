@@ -14,11 +14,12 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from wadoctor.model import Container
+from wadoctor.core.model import Container
 
 # cgroup v1 (cgroupfs: /docker/<id>; systemd: docker-<id>.scope), cgroup v2, Podman
 # (libpod-<id>), CRI-O (crio-<id>), containerd and Kubernetes (kubepods...<id>).
-_CGROUP_ID = re.compile(r"(?:docker[-/]|containerd[-/]|libpod-|crio-|cri-containerd-|kubepods.*?[-/])([0-9a-f]{64}|[0-9a-f]{12,63})")
+_CGROUP_ID = re.compile(r"(?:docker[-/]|containerd[-/]|libpod-|crio-|cri-containerd-|kubepods.*?[-/])"
+                        r"([0-9a-f]{64}|[0-9a-f]{12,63})")
 _KUBE_POD = re.compile(r"kubepods")
 STATE_CAP = 4 << 20  # a runtime's state file larger than this is not read
 

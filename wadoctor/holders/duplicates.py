@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wadoctor.model import Holder
+from wadoctor.core.model import Holder
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from wadoctor.core.model import Holder, Session
 from wadoctor.guard import GuardRecord, lock_path, read_record, record_is_stale
 from wadoctor.holders.containers import container_of
 from wadoctor.holders.evidence import CWD, GUARD, KERNEL_LOCK, LAUNCHED, NAMED, OPEN_FILE, USER_DATA_DIR, proves, rank
@@ -27,8 +28,8 @@ from wadoctor.holders.kernel_locks import KernelLock, locks_on, read_locks
 from wadoctor.holders.managers import Role, managers_of, role_of
 from wadoctor.holders.namespaces import FileId, as_seen_by, file_id, hostnames
 from wadoctor.holders.processes import ProcessInfo, ProcessTable, scan_processes
-from wadoctor.masking import mask_cmdline
-from wadoctor.model import Holder, Session
+from wadoctor.util.masking import mask_cmdline
+
 # how far above a session a guard lock or a gateway's working folder may be
 APP_LEVELS = 3
 # how far below a session folder an open file may be (Chromium: Default/IndexedDB/<origin>/LOG)
@@ -205,7 +206,9 @@ class HolderIndex:
         evidence: dict[int, list[str]] = {}
 
         def add(pid: int | None, why: str, chosen: bool = False) -> None:
-            if pid and (self._may_hold(pid) or chosen and self._visible(pid)) and why not in evidence.setdefault(pid, []):
+            if not pid or not (self._may_hold(pid) or chosen and self._visible(pid)):
+                return
+            if why not in evidence.setdefault(pid, []):
                 evidence[pid].append(why)
 
         for state in self.guards_over(session):  # `guard -- npm start` makes npm the lock's holder: it chose to be
@@ -215,7 +218,7 @@ class HolderIndex:
         except OSError:
             st = None
         me = (st.st_dev, st.st_ino) if st is not None else None
-        if st is not None and stat.S_ISDIR(st.st_mode):
+        if st is not None and me is not None and stat.S_ISDIR(st.st_mode):
             real = os.path.realpath(session.path) if me in self._open_under else ""
             for pid, below, seen in self._open_under.get(me, []):
                 shown = os.path.join(real, below)

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from wadoctor.core.model import Container, Manager
 from wadoctor.holders.processes import ProcessInfo, ProcessTable
-from wadoctor.masking import mask_args
-from wadoctor.model import Container, Manager
+from wadoctor.util.masking import mask_args
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from wadoctor.config import Thresholds
-from wadoctor.logs.events import (CONFLICT, CONNECTION_LOST, DECRYPT_FAILURE, LOGOUT, RECONNECT, RESTART,
-                                  Event, LineParser)
+from wadoctor.logs.events import (
+    CONFLICT,
+    CONNECTION_LOST,
+    DECRYPT_FAILURE,
+    LOGOUT,
+    RECONNECT,
+    RESTART,
+    Event,
+    LineParser,
+)
 
 UNKNOWN = "(unknown)"
 DEDUPE_SECONDS = 1.0

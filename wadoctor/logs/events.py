@@ -2,11 +2,13 @@
 
 Strings come from the libraries' sources: Baileys 7 (`stream errored out` with its
 `reasonNode`; 4.x to 6.x log the whole `node` instead), `connection errored` with an
-`Error: Stream Errored (conflict)` trace, `Connection Failure`, DisconnectReason codes, libsignal's `Bad MAC`), whatsmeow and neonize
+`Error: Stream Errored (conflict)` trace, `Connection Failure`, DisconnectReason codes,
+libsignal's `Bad MAC`), whatsmeow and neonize
 (`Got replaced stream error, sending StreamReplaced event`, `Got device removed stream error`,
 `Failed to delete store after device_removed error`, `database is locked`), whatsapp-web.js
-(`disconnected` with CONFLICT/LOGOUT), wppconnect-server (`State Change CONFLICT: <session>`) and Chromium (`The profile appears to be in use`, exit
-`Code: 21`). A keyword filter skips every other line before any parsing.
+(`disconnected` with CONFLICT/LOGOUT), wppconnect-server (`State Change CONFLICT: <session>`)
+and Chromium (`The profile appears to be in use`, exit `Code: 21`). A keyword filter skips
+every other line before any parsing.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 CONFLICT = "conflict"
 LOGOUT = "logout"
@@ -128,7 +130,7 @@ def parse_time(value: object, zone: tzinfo | None = None) -> float | None:
 STREAM_ERROR_FORMS = (("reasonNode", "fullErrorNode"), (None, "node"))
 
 
-def _stream_error_nodes(record: dict) -> tuple[dict, dict]:
+def _stream_error_nodes(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(reason node, whole stream:error node) of a `stream errored out` record, any line."""
     for reason_key, full_key in STREAM_ERROR_FORMS:
         full = record.get(full_key)
@@ -162,14 +164,14 @@ class LineParser:
                 return self._pino(record, line)
         return self._text(line, parse_time(line[:64], self.zone), self._text_session(line))
 
-    def _pino_session(self, record: dict) -> str | None:
+    def _pino_session(self, record: dict[str, Any]) -> str | None:
         for key in self.session_keys:
             value = record.get(key)
             if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
                 return str(value)
         return None
 
-    def _pino(self, record: dict, line: str) -> list[Event]:
+    def _pino(self, record: dict[str, Any], line: str) -> list[Event]:
         time = parse_time(record.get("time"), self.zone)
         session = self._pino_session(record)
         if session is None and self.pattern is not None:

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wadoctor.config import Config, Thresholds
-from wadoctor.diagnosis import finding_of
-from wadoctor.exitcodes import ExitCode
-from wadoctor.findings import Finding, Severity
+from wadoctor.core.findings import Finding, Severity
+from wadoctor.core.model import Observation
 from wadoctor.logs.analysis import HOUR, SUMMARY_KINDS, SessionLog
 from wadoctor.logs.events import DB_LOCKED, DECRYPT_FAILURE, LOGOUT, PROFILE_IN_USE
-from wadoctor.model import Observation
-from wadoctor.times import iso
+from wadoctor.pipeline.diagnosis import finding_of
+from wadoctor.util.exitcodes import ExitCode, outcome
+from wadoctor.util.times import iso
 
 
 def log_observations(log: SessionLog, thresholds: Thresholds) -> list[Observation]:
@@ -55,12 +55,12 @@ class LogReport:
 
     def exit_code(self) -> ExitCode:
         worst = max((f.severity.rank for _, found in self.sessions for f in found), default=0)
-        return {2: ExitCode.CRITICAL, 1: ExitCode.WARNING}.get(worst, ExitCode.OK)
+        return outcome(critical=worst >= 2, warning=worst == 1)
 
 
 def build_report(logs: list[SessionLog], thresholds: Thresholds, config: Config, lines: int, events: int) -> LogReport:
     report = LogReport(lines=lines, events=events)
-    for log in sorted(logs, key=lambda l: (-l.conflicts, l.session)):
+    for log in sorted(logs, key=lambda log: (-log.conflicts, log.session)):
         found = [f for f in (finding_of(o, config) for o in log_observations(log, thresholds)) if f]
         report.sessions.append((log, sorted(found, key=lambda f: -f.severity.rank)))
     return report

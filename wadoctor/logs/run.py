@@ -6,12 +6,12 @@ import re
 import time
 
 from wadoctor.config import Config
-from wadoctor.errors import UsageError
-from wadoctor.cores import available_cores
 from wadoctor.logs.analysis import LogAnalysis, feed_events
 from wadoctor.logs.events import LineParser, parse_time
 from wadoctor.logs.report import LogReport, build_report
 from wadoctor.logs.scanner import LogScan
+from wadoctor.util.cores import available_cores
+from wadoctor.util.errors import UsageError
 
 _RELATIVE = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import BinaryIO
 
-from wadoctor.errors import UsageError
-from wadoctor.escape import visible
-from wadoctor.forked import ordered_map
 from wadoctor.logs.events import KEYWORDS, Event, LineParser
 from wadoctor.logs.sources import oldest_first
+from wadoctor.util.errors import UsageError
+from wadoctor.util.escape import visible
+from wadoctor.util.forked import ordered_map
 
 BLOCK = 8 << 20
 RANGE_MIN = 32 << 20  # a file smaller than this is one range; below it, forking costs more than it saves
@@ -45,7 +45,8 @@ def _finder():  # type: ignore[no-untyped-def]
 
 
 try:  # the byte loops in C (wadoctor/logs/_blocks.c), where they were built
-    from wadoctor.logs._blocks import count_newlines as _count_newlines, lower_into as _lower_into
+    from wadoctor.logs._blocks import count_newlines as _count_newlines
+    from wadoctor.logs._blocks import lower_into as _lower_into
 except ImportError:
     _count_newlines = _lower_into = None
 
@@ -88,7 +89,7 @@ class Scanned:
     times faster than pickled objects."""
 
     lines: int = 0
-    events: list[tuple] = field(default_factory=list)
+    events: list[tuple[int, str, float | None, str | None, str]] = field(default_factory=list)
     warning: str | None = None
 
 

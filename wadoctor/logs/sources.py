@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from wadoctor.errors import UsageError
+from wadoctor.util.errors import UsageError
 
 POLL_SECONDS = 0.25
 

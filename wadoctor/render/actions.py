@@ -9,13 +9,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from wadoctor import __version__
-from wadoctor.render.jsonout import report_dict
+from wadoctor.pipeline.report import Report
 from wadoctor.render.console import text
+from wadoctor.render.envelope import document
+from wadoctor.render.jsonout import report_dict
 from wadoctor.repair.plan import Action
-from wadoctor import JSON_SCHEMA_VERSION
-from wadoctor.report import Report
-from wadoctor.times import iso
 
 _STATUS_STYLE = {"planned": "cyan", "done": "green", "skipped": "yellow", "failed": "bold red"}
 
@@ -38,17 +36,11 @@ def action_dict(action: Action) -> dict[str, Any]:
 def actions_document(command: str, actions: list[Action], dry_run: bool, state: Report | None,
                      exit_code: int, generated_at: float) -> dict[str, Any]:
     counts = Counter(a.status for a in actions)
-    return {
-        "schema_version": JSON_SCHEMA_VERSION,
-        "tool": {"name": "wadoctor", "version": __version__},
-        "command": command,
-        "generated_at": iso(generated_at),
+    return document(command, {
         "dry_run": dry_run,
         "actions": [action_dict(a) for a in actions],
         "state": report_dict(state) if state is not None else None,
-        "summary": {"actions": {s: counts.get(s, 0) for s in ("planned", "done", "skipped", "failed")},
-                    "exit_code": exit_code},
-    }
+    }, exit_code, {"actions": {s: counts.get(s, 0) for s in ("planned", "done", "skipped", "failed")}}, generated_at)
 
 
 def actions_table(actions: list[Action], left: Sequence[tuple[str, list[str]]] = (), verbose: bool = False) -> Table:

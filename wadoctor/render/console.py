@@ -16,7 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from wadoctor.escape import CONTROL_IN_LINE, escape_char, visible
+from wadoctor.util.escape import CONTROL_IN_LINE, escape_char, visible
 
 
 def text(value: object, style: str | Style = "") -> Text:

@@ -6,13 +6,13 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from wadoctor import JSON_SCHEMA_VERSION, __version__
-from wadoctor.findings import Finding
-from wadoctor.model import Identity, Session
-from wadoctor.times import iso
+from wadoctor.core.findings import Finding
+from wadoctor.core.model import Identity, Session
+from wadoctor.render.envelope import document
+from wadoctor.util.times import iso
 
 if TYPE_CHECKING:
-    from wadoctor.report import Report
+    from wadoctor.pipeline.report import Report
 
 
 def _identity(identity: Identity | None) -> dict[str, Any] | None:
@@ -43,7 +43,7 @@ def session_dict(session: Session) -> dict[str, Any]:
         "state": session.state.value,
         "identity": _identity(session.identity),
         "files": session.files,
-        "bytes": session.bytes,
+        "bytes": session.size,
         "last_activity": iso(session.last_activity),
         "key_files": session.key_types,
         "gateway": None if session.gateway is None else {
@@ -80,11 +80,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 
 def report_dict(report: Report, sessions: bool = True) -> dict[str, Any]:
     """The whole document; without `sessions`, with that list empty (json_chunks fills it)."""
-    return {
-        "schema_version": JSON_SCHEMA_VERSION,
-        "tool": {"name": "wadoctor", "version": __version__},
-        "command": report.command,
-        "generated_at": iso(report.generated_at),
+    return document(report.command, {
         "deep": report.deep,
         "gateways": [{"path": str(a.path), "name": a.gateway.name, "version": a.version, "evidence": a.evidence}
                      for a in report.apps],
@@ -95,16 +91,14 @@ def report_dict(report: Report, sessions: bool = True) -> dict[str, Any]:
             "findings": [{"subject": subject, "code": f.code, "severity": f.severity.value, "message": f.message,
                           "hint": f.hint, "evidence": f.evidence} for subject, f in report.fleet_findings],
         },
-        "summary": {
-            "sessions": len(report.sessions),
-            "states": report.state_counts(),
-            "findings": report.severity_counts(),
-            "complete": report.complete,
-            "empty_roots": report.empty,
-            "processes_uninspected": report.uninspected,
-            "exit_code": int(report.exit_code()),
-        },
-    }
+    }, int(report.exit_code()), {
+        "sessions": len(report.sessions),
+        "states": report.state_counts(),
+        "findings": report.severity_counts(),
+        "complete": report.complete,
+        "empty_roots": report.empty,
+        "processes_uninspected": report.uninspected,
+    }, report.generated_at)
 
 
 def json_chunks(report: Report) -> Iterator[str]:

@@ -8,9 +8,9 @@ escaped too.
 
 from __future__ import annotations
 
-from wadoctor.escape import visible
-from wadoctor.findings import Severity
-from wadoctor.report import Report
+from wadoctor.core.findings import Severity
+from wadoctor.pipeline.report import Report
+from wadoctor.util.escape import visible
 
 STATUS = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 NAMED = 3  # findings named in the text; the rest are counted

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wadoctor.logs.report import LogReport, figures
+from wadoctor.pipeline.report import Report
 from wadoctor.repair.plan import Action
-from wadoctor.report import Report
-from wadoctor.errors import WadoctorError
 from wadoctor.repair.safety import fsync_dir, write_synced
-from wadoctor.trusted import check_file_and_folders
+from wadoctor.util.errors import WadoctorError
+from wadoctor.util.trusted import check_file_and_folders
 
 LAST_SUCCESS = "wadoctor_last_success_timestamp_seconds"
 _LAST_SUCCESS_LINE = re.compile(rf"^{LAST_SUCCESS}(?:{{[^}}]*}})? ([0-9.e+]+)$", re.M)

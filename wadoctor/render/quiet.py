@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from wadoctor.findings import Severity
-from wadoctor.report import Report
+from wadoctor.core.findings import Severity
+from wadoctor.pipeline.report import Report
 
 
 def quiet_lines(report: Report) -> Iterator[str]:

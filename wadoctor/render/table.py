@@ -10,10 +10,10 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from wadoctor.findings import Finding, Severity
-from wadoctor.model import Identity, Session, SessionState
+from wadoctor.core.findings import Finding, Severity
+from wadoctor.core.model import Identity, Session, SessionState
+from wadoctor.pipeline.report import Report
 from wadoctor.render.console import text
-from wadoctor.report import Report
 
 _SEVERITY_STYLE = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.CRITICAL: "bold red"}
 _SEVERITY_MARK = {Severity.INFO: "i", Severity.WARNING: "!", Severity.CRITICAL: "✗"}
@@ -104,7 +104,7 @@ def sessions_table(report: Report, with_health: bool, width: int | None = None) 
             "IDENTITY": text(identity_text(session.identity)),
             "STATE": text(session.state.value, _STATE_STYLE.get(session.state, "")),
             "FILES": text(session.files),
-            "SIZE": text(human_size(session.bytes)),
+            "SIZE": text(human_size(session.size)),
             "ACTIVE": text(human_age(session.last_activity, now)),
             "HELD BY": held_by(session),
         }

@@ -14,17 +14,17 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from wadoctor.model import Session, SessionState
+from wadoctor.core.model import Session, SessionState
 from wadoctor.repair.quarantine import STATE_DIR, state_root
 from wadoctor.repair.safety import file_safe
 from wadoctor.stores.baileys import CREDS, CREDS_CAP
 from wadoctor.stores.baileys_creds import parse_json_bytes, validation_problems
 from wadoctor.stores.files import read_capped
-from wadoctor.trusted import Untrusted, read_private, replace_private, walk
+from wadoctor.util.trusted import Untrusted, read_private, replace_private, walk
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def keep_backup(session: Session, keep: int, database_dir: Path | None = None) -
         existing = _backups(folder)
         if existing and existing[-1].endswith(f"-{digest}.json"):
             return None
-        name = f"creds-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{digest}.json"
+        name = f"creds-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{digest}.json"
         replace_private(name, folder, raw)
         for old in existing[: max(0, len(existing) + 1 - keep)]:
             os.unlink(old, dir_fd=folder)

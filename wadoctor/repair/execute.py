@@ -6,7 +6,6 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from wadoctor.errors import WadoctorError
 from wadoctor.repair.backups import restored_creds
 from wadoctor.repair.plan import Action
 from wadoctor.repair.quarantine import STATE_DIR, quarantine, state_root
@@ -14,8 +13,9 @@ from wadoctor.repair.safety import file_safe, write_synced
 from wadoctor.repair.salvage import salvage
 from wadoctor.repair.terminate import NotAllowed, recheck, terminate
 from wadoctor.stores.adapters import source_adapter
-from wadoctor.stores.connect import first_line
 from wadoctor.stores.baileys import CREDS
+from wadoctor.stores.connect import first_line
+from wadoctor.util.errors import WadoctorError
 
 JOURNALS = ("-journal", "-wal", "-shm")
 
@@ -56,20 +56,21 @@ def _restore_creds(action: Action) -> str:
 def _restore_stored_creds(action: Action) -> str:
     """Put a backup back into the database, compare-and-set; the value replaced goes to the
     quarantine (beside the config) before the transaction commits."""
-    assert action.backup is not None and action.state_root is not None
+    backup, state_root = action.backup, action.state_root
+    assert backup is not None and state_root is not None
     session = action.session
     adapter = source_adapter(session.store.kind)
-    new = restored_creds(action.backup, session.path)
+    new = restored_creds(backup, session.path)
 
     def keep_old() -> None:
         if session.creds_raw is None:
             return
-        folder = action.state_root / STATE_DIR
+        folder = state_root / STATE_DIR
         folder.mkdir(mode=0o700, exist_ok=True)
         old = write_synced(folder / f".{file_safe(session.id)}-creds.json", session.creds_raw)
-        entry = quarantine(action.state_root, session.id, ",".join(action.codes),
+        entry = quarantine(state_root, session.id, ",".join(action.codes),
                            [(old, f"{action.codes[0]}: the creds {session.creds_source} held, replaced by "
-                                  f"{action.backup.path.name}")])
+                                  f"{backup.path.name}")])
         action.quarantine_id = entry.id
 
     adapter.replace_creds(session, session.creds_raw, new, keep_old)

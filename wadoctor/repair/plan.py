@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wadoctor.config import Config
-from wadoctor.model import Holder, Session
+from wadoctor.core.model import Holder, Session
 from wadoctor.repair.backups import Backup, database_state_root, newest_backup
 from wadoctor.repair.quarantine import whole
 from wadoctor.stores.baileys import damaged_files
@@ -110,13 +110,12 @@ def plan_session(session: Session, options: FixOptions, config: Config) -> list[
     return actions + repairs
 
 
-def mark_fixable(session: Session, config: Config) -> None:
-    """Set `fixable` on the findings a plain `wadoctor fix` would repair right now."""
+def fixable_codes(session: Session, config: Config) -> set[str]:
+    """The codes of the findings a plain `wadoctor fix` would repair right now (a plan made
+    and thrown away: nothing is changed)."""
     if not session.findings or all(f.severity.rank == 0 and f.code not in FIX_ALWAYS for f in session.findings):
-        return
-    planned = {code for a in plan_session(session, FixOptions(), config) if a.status == "planned" for code in a.codes}
-    for finding in session.findings:
-        finding.fixable = finding.code in planned
+        return set()
+    return {code for a in plan_session(session, FixOptions(), config) if a.status == "planned" for code in a.codes}
 
 
 def plan_clean(sessions: list[Session], everything: list[Session], force: bool, stop_holders: bool,

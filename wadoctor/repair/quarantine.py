@@ -23,7 +23,7 @@ import shutil
 import stat
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,9 @@ from typing import Any
 import tomli_w
 
 from wadoctor import __version__
-from wadoctor.errors import WadoctorError
 from wadoctor.repair.safety import Refused, check_inside, file_safe
-from wadoctor.trusted import Untrusted, exists, read_private, rename_noreplace, replace_private, walk
+from wadoctor.util.errors import WadoctorError
+from wadoctor.util.trusted import Untrusted, exists, read_private, rename_noreplace, replace_private, walk
 
 STATE_DIR = ".wadoctor"
 MANIFEST = "manifest.toml"
@@ -142,7 +142,7 @@ class Entry:
 @cache
 def this_run() -> str:
     """The id every entry this process makes shares: one fix, clean or clean-all run."""
-    return f"run-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{os.urandom(3).hex()}"
+    return f"run-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{os.urandom(3).hex()}"
 
 
 def _describe(path: Path) -> tuple[str, int, str | None]:
@@ -161,7 +161,8 @@ def _describe(path: Path) -> tuple[str, int, str | None]:
 
 def _os_error(action: str, path: Path, exc: OSError) -> WadoctorError:
     if exc.errno == errno.EXDEV:
-        return Refused(f"cannot {action} {path}: the quarantine is on another filesystem (wadoctor moves, never copies)")
+        return Refused(f"cannot {action} {path}: the quarantine is on another filesystem "
+                       "(wadoctor moves, never copies)")
     return WadoctorError(f"cannot {action} {path}: {exc.strerror}; nothing was lost, it is still in place")
 
 
@@ -180,7 +181,7 @@ def quarantine(root: Path, session: str, reason: str, paths: list[tuple[Path, st
     root = Path(os.path.abspath(root))
     for path, _ in paths:
         check_inside(root, path)
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     entry_id = f"{stamp:%Y%m%dT%H%M%SZ}-{file_safe(session)}-{os.urandom(3).hex()}"
     entry = Entry(root, entry_id, stamp, session, reason, "pending", this_run())
     try:

@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from wadoctor.errors import WadoctorError
+from wadoctor.util.errors import WadoctorError
 
 
 class Refused(WadoctorError):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from wadoctor.errors import WadoctorError
 from wadoctor.stores.sqlite_probe import connect_read_only
+from wadoctor.util.errors import WadoctorError
 
 
 class SalvageFailed(WadoctorError):

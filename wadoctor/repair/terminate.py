@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 import psutil
 
+from wadoctor.core.model import Holder, Session
 from wadoctor.guard import START_TOLERANCE
 from wadoctor.holders.duplicates import duplicate
 from wadoctor.holders.index import HolderIndex
-from wadoctor.model import Holder, Session
 
 
 class NotAllowed(Exception):

@@ -12,10 +12,17 @@ from itertools import compress, repeat
 from pathlib import Path
 from typing import NamedTuple
 
-from wadoctor.model import Sample, Session, SessionState
+from wadoctor.core.model import Sample, Session, SessionState
 from wadoctor.stores.baileys_creds import apply_creds, parse_json_bytes
-from wadoctor.stores.baileys_keys import (KEY_FILE, KEY_FILE_CAP, KEY_SUFFIX, KEY_TYPES, LEFTOVER_SUFFIXES,
-                                          SIZE_FLOORS, key_file_problem)
+from wadoctor.stores.baileys_keys import (
+    KEY_FILE,
+    KEY_FILE_CAP,
+    KEY_SUFFIX,
+    KEY_TYPES,
+    LEFTOVER_SUFFIXES,
+    SIZE_FLOORS,
+    key_file_problem,
+)
 from wadoctor.stores.base import StoreAdapter
 from wadoctor.stores.files import Listing, TooLarge, describe_errno, describe_os_error, list_folder, read_capped
 
@@ -154,7 +161,7 @@ class BaileysMultiFile(StoreAdapter):
         corrupt, leftovers, unreadable = Sample(), Sample(), Sample()
         found = scan_key_files(path, listing, deep, lambda name, why: corrupt.add(f"{name} ({why})"), leftovers.add,
                                lambda name, why: unreadable.add(f"{name} ({why})"))
-        session.files, session.bytes, session.last_activity = found.files, found.bytes, found.newest or None
+        session.files, session.size, session.last_activity = found.files, found.bytes, found.newest or None
         key_files, at = sum(found.key_types.values()), found.creds
         if at < 0 and not key_files:
             return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from wadoctor.model import Identity, Session, SessionState
+from wadoctor.core.model import Identity, Session, SessionState
 from wadoctor.stores.adv import decode_device_identity
 from wadoctor.stores.buffers import BadBytes, decode_bytes, decode_sized
 from wadoctor.stores.jid import parse_jid

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
-from wadoctor.model import Sample, Session, SessionState
+from wadoctor.core.model import Sample, Session, SessionState
 from wadoctor.stores.baileys_creds import apply_creds, parse_json_bytes
 from wadoctor.stores.baileys_keys import key_value_problem
 from wadoctor.stores.base import StoreAdapter
@@ -41,7 +41,7 @@ class BaileysSingleFile(StoreAdapter):
             session.observe("path-unreadable", f"{path.name}: {describe_os_error(exc)}")
             yield session
             return
-        session.files, session.bytes, session.last_activity = 1, st.st_size, st.st_mtime
+        session.files, session.size, session.last_activity = 1, st.st_size, st.st_mtime
         session.creds_mtime = st.st_mtime
         state, why = parse_json_bytes(raw)
         if why:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wadoctor.model import Sample, Session
+from wadoctor.core.model import Sample, Session
 from wadoctor.stores.baileys_creds import apply_stored_creds
 from wadoctor.stores.baileys_keys import KEY_FILE, key_file_problem
 from wadoctor.stores.base import SourceRead, StoreAdapter

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from wadoctor.model import Session
+from wadoctor.core.model import Session
 from wadoctor.stores.files import Listing
 from wadoctor.stores.sources import StoreSource
 

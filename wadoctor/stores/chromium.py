@@ -18,7 +18,7 @@ import socket
 import stat
 from pathlib import Path
 
-from wadoctor.model import Identity, Session, SessionState
+from wadoctor.core.model import Identity, Session, SessionState
 from wadoctor.stores.base import StoreAdapter
 from wadoctor.stores.files import Listing, describe_os_error, tree_footprint
 from wadoctor.stores.jid import parse_jid
@@ -64,7 +64,7 @@ class ChromiumProfile(StoreAdapter):
             session.observe("logged-out", "the profile folder is empty (whatsapp-web.js LocalAuth empties it "
                                           "when the phone logs the device out)")
             return session
-        session.files, session.bytes, session.last_activity = tree_footprint(path)
+        session.files, session.size, session.last_activity = tree_footprint(path)
         _read_identity(session, path)
         _check_lock(session, path)
         return session

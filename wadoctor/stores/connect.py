@@ -13,10 +13,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from wadoctor.errors import ConfigError
-from wadoctor.masking import UrlParts, scrub, split_url
-from wadoctor.stores.sources import (CONNECT_TIMEOUT, REDIS_TIMEOUT, STATEMENT_TIMEOUT_MS, SourceUnavailable,
-                                     StoreSource, without_params)
+from wadoctor.stores.sources import (
+    CONNECT_TIMEOUT,
+    REDIS_TIMEOUT,
+    STATEMENT_TIMEOUT_MS,
+    SourceUnavailable,
+    StoreSource,
+    without_params,
+)
+from wadoctor.util.errors import ConfigError
+from wadoctor.util.masking import UrlParts, scrub, split_url
 
 REDIS_PASSWORD_ENV = "REDISCLI_AUTH"  # what redis-cli reads: one variable for both tools
 
@@ -56,8 +62,8 @@ def redis(url: str, source: StoreSource) -> Any:
     password = parts.secret or source.password() or os.environ.get(REDIS_PASSWORD_ENV)
     extra = {"password": password} if password else {}
     try:
-        client = redis_py.Redis.from_url(without_params(parts.without_password()), socket_connect_timeout=CONNECT_TIMEOUT,
-                                         socket_timeout=REDIS_TIMEOUT, **extra)
+        client = redis_py.Redis.from_url(without_params(parts.without_password()),
+                                         socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=REDIS_TIMEOUT, **extra)
         client.ping()
     except (redis_py.RedisError, ValueError) as exc:
         raise SourceUnavailable(f"{parts.shown()}: cannot connect: {said(exc, parts, password)}") from None

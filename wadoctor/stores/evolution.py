@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wadoctor.model import Connection, GatewayRef, Session, SessionState
-from wadoctor.stores.base import SourceRead, StoreAdapter
+from wadoctor.core.model import Connection, GatewayRef, Session, SessionState
 from wadoctor.stores.baileys_creds import apply_stored_creds
 from wadoctor.stores.baileys_redis import find_sessions, observe_key_damage
-from wadoctor.masking import mask_url
+from wadoctor.stores.base import SourceRead, StoreAdapter
 from wadoctor.stores.sources import CredsChanged, SourceUnavailable, StoreSource
+from wadoctor.util.masking import mask_url
 
 GATEWAY = "evolution-api"  # as the gateway tables name it (wadoctor.gateways.known)
 TABLES = ("Instance", "Session")
@@ -148,7 +148,7 @@ class EvolutionRead(SourceRead):
         self.joined.add(instance.id)
         self.parents.add(os.path.realpath(session.path.parent))
         merged = self._session(instance, session.path)
-        merged.files, merged.bytes, merged.key_types = session.files, session.bytes, session.key_types
+        merged.files, merged.size, merged.key_types = session.files, session.size, session.key_types
         merged.last_activity = max(filter(None, (session.last_activity, instance.updated)), default=None)
         merged.observations = [o for o in session.observations if o.code != "creds-missing"]
         self._judge(merged, instance, sum(session.key_types.values()))

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from wadoctor.errors import UsageError, WadoctorError
-from wadoctor.masking import mask_url, split_url
+from wadoctor.util.errors import UsageError, WadoctorError
+from wadoctor.util.masking import mask_url, split_url
 
 CONNECT_TIMEOUT = 3  # seconds: a store that is down must not hang a cron check
 STATEMENT_TIMEOUT_MS = 5000

@@ -13,14 +13,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from wadoctor.model import Identity, Session, SessionState
+from wadoctor.core.model import Identity, Session, SessionState
 from wadoctor.stores.adv import decode_device_identity
 from wadoctor.stores.base import StoreAdapter
 from wadoctor.stores.files import describe_os_error, read_head
 from wadoctor.stores.jid import parse_jid
-from wadoctor.stores.x25519 import public_key
 from wadoctor.stores.sqlite_probe import (
-    MAGIC, TooLargeToCopy, any_lock_pid, connect_read_only, hot_journal, rolled_back_copy, wal_left)
+    MAGIC,
+    TooLargeToCopy,
+    any_lock_pid,
+    connect_read_only,
+    hot_journal,
+    rolled_back_copy,
+    wal_left,
+)
+from wadoctor.stores.x25519 import public_key
 
 BUSY_SECONDS = 0.5
 # schema versions whose device table wadoctor has read (neonize 0.5.2 writes 15, compat 8)
@@ -81,7 +88,7 @@ class WhatsmeowSqlite(StoreAdapter):
             return  # some other program's SQLite file
         sessions = [_device_session(path, row) for row in rows] or [_empty_session(path)]
         for session in sessions:
-            session.files, session.bytes, session.last_activity = _footprint(path, st)
+            session.files, session.size, session.last_activity = _footprint(path, st)
             if version is not None:
                 session.observe("store-schema-unknown", version)
             if hot:
@@ -155,7 +162,7 @@ def _store_session(path: Path, code: str, message: str, state: SessionState = Se
     session = Session(id=path.stem, path=path, format="whatsmeow", state=state)
     try:
         st = path.stat()
-        session.files, session.bytes, session.last_activity = _footprint(path, st)
+        session.files, session.size, session.last_activity = _footprint(path, st)
     except OSError:
         pass
     session.observe(code, message, **evidence)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from wadoctor.model import Session
+from wadoctor.core.model import Session
 from wadoctor.stores.base import StoreAdapter
 from wadoctor.stores.files import Listing, describe_os_error, tree_footprint
 
@@ -40,7 +40,7 @@ class RemoteAuthBackup(StoreAdapter):
 
     def read_dir(self, path: Path, listing: Listing, deep: bool) -> Session | None:
         session = Session(id=_name(path.name[len(STAGING):]), path=path, format=self.format)
-        session.files, session.bytes, session.last_activity = tree_footprint(path)
+        session.files, session.size, session.last_activity = tree_footprint(path)
         _leftover(session, "staging folder")
         return session
 
@@ -55,7 +55,7 @@ class RemoteAuthBackup(StoreAdapter):
             session.observe("path-unreadable", f"{path.name}: {describe_os_error(exc)}")
             yield session
             return
-        session.files, session.bytes, session.last_activity = 1, st.st_size, st.st_mtime
+        session.files, session.size, session.last_activity = 1, st.st_size, st.st_mtime
         if _settled(session):
             problem = _zip_problem(path, deep)
             if problem:
@@ -87,4 +87,4 @@ def _leftover(session: Session, what: str) -> None:
     if _settled(session):
         session.observe("remote-backup-leftover",
                         f"RemoteAuth {what} left since an interrupted backup ({session.files} files, "
-                        f"{session.bytes} bytes of profile data outside the profile)")
+                        f"{session.size} bytes of profile data outside the profile)")

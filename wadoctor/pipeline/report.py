@@ -6,11 +6,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from wadoctor.discovery import Problem
+from wadoctor.core.findings import Finding, Severity
+from wadoctor.core.model import Session
 from wadoctor.gateways.detect import AppFolder
-from wadoctor.exitcodes import ExitCode
-from wadoctor.findings import Finding, Severity
-from wadoctor.model import Session
+from wadoctor.pipeline.discovery import Problem
+from wadoctor.util.exitcodes import ExitCode, outcome
 
 
 @dataclass
@@ -52,13 +52,8 @@ class Report:
 
         `list` is an inventory: only an incomplete scan changes its exit code.
         """
-        counts = self.severity_counts()
         if self.command == "list":
-            return ExitCode.OK if self.complete else ExitCode.INCOMPLETE
-        if counts[Severity.CRITICAL.value]:
-            return ExitCode.CRITICAL
-        if not self.complete:
-            return ExitCode.INCOMPLETE
-        if counts[Severity.WARNING.value] or (self.command == "check" and self.empty):
-            return ExitCode.WARNING
-        return ExitCode.OK
+            return outcome(incomplete=not self.complete)
+        counts = self.severity_counts()
+        return outcome(critical=bool(counts[Severity.CRITICAL.value]), incomplete=not self.complete,
+                       warning=bool(counts[Severity.WARNING.value] or (self.command == "check" and self.empty)))

@@ -1,9 +1,10 @@
-"""The read-only pipeline behind `list` and `check`: discover, read, diagnose.
+"""The read pipeline behind every command: discover, read, attach holders, judge. It only reads.
 
-A plain scan streams: each session is listed, its creds read and its holders looked up as
-it arrives, and nothing per file is kept. A large folder of sessions is read on every core,
+A scan streams: each session is listed, its creds read and its holders looked up as it
+arrives, and nothing per file is kept. A large folder of sessions is read on every core,
 and so is `deep`, which also parses every key file. Duplicate identities need every session,
-so diagnosis runs once all are in.
+so they are found once all are in. `judge` turns what was observed (here, and whatever the
+app joined from logs or the fleet registry) into findings under the config.
 """
 
 from __future__ import annotations
@@ -11,51 +12,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from wadoctor.config import Config
-from wadoctor.conflicts import attach_holders, find_duplicate_identities
-from wadoctor.cores import available_cores
-from wadoctor.diagnosis import diagnose, finding_of
-from wadoctor.discovery import Discovery, Problem
+from wadoctor.core.model import Session
 from wadoctor.holders.index import HolderIndex
-from wadoctor.model import Session
-from wadoctor.repair.backups import database_state_root, keep_backup
-from wadoctor.repair.plan import mark_fixable
-from wadoctor.report import Report
+from wadoctor.pipeline.conflicts import attach_holders, find_duplicate_identities
+from wadoctor.pipeline.diagnosis import diagnose
+from wadoctor.pipeline.discovery import Discovery, Problem
+from wadoctor.pipeline.report import Report
 from wadoctor.stores.adapters import ADAPTERS, source_adapter
 from wadoctor.stores.base import SourceRead
 from wadoctor.stores.connect import read_failure, within
-from wadoctor.stores.sources import SourceUnavailable, StoreSource, is_url, parse_source
-from wadoctor.trusted import Untrusted
-
-if TYPE_CHECKING:  # loaded by check only with --registry or --logs
-    from wadoctor.fleet.link import FleetLink
-    from wadoctor.logs.analysis import LogAnalysis
-
-
-def _back_up(session: Session, config: Config, report: Report, refused: list[Problem]) -> None:
-    """Keep a creds backup; a read-only or full root is counted, a backups folder wadoctor
-    cannot trust (a link, another owner) is a problem of the run. The check goes on."""
-    try:
-        keep_backup(session, config.backups_keep, database_state_root(config.source))
-    except Untrusted as exc:
-        refused.append(Problem(session.location, str(exc)))
-    except OSError:
-        report.backups_failed += 1
-
-
-def default_paths(config: Config) -> list[Path]:
-    """Where to look when the command line names nothing: the config's roots, else here."""
-    return list(config.roots) or ([] if config.stores else [Path.cwd()])
-
-
-def targets(args: Sequence[str] | None, config: Config) -> tuple[list[Path], list[StoreSource]]:
-    """Paths and database sources named on the command line; when none is, the config's roots
-    and [[stores]]."""
-    if not args:
-        return default_paths(config), list(config.stores)
-    return [Path(a) for a in args if not is_url(a)], [parse_source(a) for a in args if is_url(a)]
+from wadoctor.stores.sources import SourceUnavailable, StoreSource
+from wadoctor.util.cores import available_cores
 
 
 class _Sources:
@@ -140,39 +109,25 @@ def _empty(paths: Sequence[Path], report: Report) -> list[str]:
     return empty
 
 
-def _log_name(session: Session, logs: LogAnalysis) -> str | None:
-    """The name the logs give the session: its id, or the one its gateway logs it by (the
-    clientId of a whatsapp-web.js `session-<clientId>` folder)."""
-    alias = session.gateway.details.get("logged_as") if session.gateway else None
-    return next((name for name in (session.id, alias) if name and name in logs.sessions), None)
-
-
 def scan(
     paths: Sequence[Path],
     config: Config,
     command: str,
     deep: bool = False,
     on_session: Callable[[Session], None] | None = None,
-    keep_backups: bool = False,
-    logs: LogAnalysis | None = None,
-    fleet: FleetLink | None = None,
     sources: Sequence[StoreSource] = (),
 ) -> Report:
-    """Scan `paths`; with `keep_backups`, also back up every healthy paired creds.json that
-    changed since its last backup (check and fix do; list does not write); with `logs`, join
-    each session's log figures and findings on its id."""
+    """Read every session under `paths` and in `sources`, with its holders and the duplicate
+    identities among them; nothing is judged yet (see `judge`)."""
     databases = _Sources(sources, deep)
     folders = [f for f in databases.folders if f not in paths]
     index = HolderIndex.build([*paths, *folders])
     discovery = Discovery(ADAPTERS, config.max_depth, deep, workers=available_cores())
     report = Report(command=command, sessions=[], deep=deep, uninspected=index.table.uninspected)
-    refused: list[Problem] = []
 
     def add(session: Session, held: bool = True) -> None:
         if held:
             attach_holders(session, index)
-        if keep_backups:
-            _back_up(session, config, report, refused)
         report.sessions.append(session)
         if on_session is not None:
             on_session(session)
@@ -185,23 +140,13 @@ def scan(
     finally:
         databases.close()
     find_duplicate_identities(report.sessions)
-    if fleet is not None:
-        fleet.observe(report.sessions)
-    for session in report.sessions:
-        logged = _log_name(session, logs) if logs is not None else None
-        if logs is not None and logged is not None:
-            from wadoctor.logs.report import figures, log_observations
-
-            session.logs = figures(logs.sessions[logged])
-            session.observations += log_observations(logs.sessions[logged], logs.thresholds)
-        diagnose(session, config)
-        mark_fixable(session, config)
-    report.problems = databases.problems + discovery.problems + refused
+    report.problems = databases.problems + discovery.problems
     report.empty = _empty(paths, report)
     report.apps = discovery.apps
-    if fleet is not None:
-        fleet.publish(report.sessions)
-        report.fleet = fleet.summary()
-        report.fleet_findings = [(subject, f) for subject, o in fleet.observations
-                                 if (f := finding_of(o, config)) is not None]
     return report
+
+
+def judge(report: Report, config: Config) -> None:
+    """Findings from every session's observations, under the config's severities."""
+    for session in report.sessions:
+        diagnose(session, config)

@@ -8,7 +8,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from wadoctor.findings import Finding, Severity
+from wadoctor.core.findings import Finding, Severity
 
 SAMPLE_SIZE = 20  # names kept per kind of problem file; counts stay exact, memory stays flat
 
@@ -174,7 +174,7 @@ class Session:
     state: SessionState = SessionState.UNKNOWN
     identity: Identity | None = None
     files: int = 0
-    bytes: int = 0
+    size: int = 0  # bytes on disk (JSON: "bytes")
     last_activity: float | None = None
     creds_mtime: float | None = None
     key_types: dict[str, int] = field(default_factory=dict)

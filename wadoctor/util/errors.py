@@ -1,6 +1,6 @@
 """Errors the core raises for the CLI to print as one line, each carrying its exit code."""
 
-from wadoctor.exitcodes import ExitCode
+from wadoctor.util.exitcodes import ExitCode
 
 
 class WadoctorError(Exception):

@@ -13,11 +13,11 @@ from __future__ import annotations
 import socket
 from collections.abc import Sequence
 
-from wadoctor.findings import Severity
+from wadoctor.core.findings import Severity
+from wadoctor.core.model import SAMPLE_SIZE, Holder, Session
 from wadoctor.holders.duplicates import distinct_trees, duplicate, independent
 from wadoctor.holders.index import HolderIndex
 from wadoctor.holders.namespaces import namespace_pid
-from wadoctor.model import SAMPLE_SIZE, Holder, Session
 
 
 def attach_holders(session: Session, index: HolderIndex) -> None:

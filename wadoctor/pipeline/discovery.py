@@ -22,12 +22,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from wadoctor.forked import ordered_map
+from wadoctor.core.model import Session
 from wadoctor.gateways.detect import AppFolder, detect
 from wadoctor.gateways.naming import HIDDEN_DIRS, Namer, gateway_file
-from wadoctor.model import Session
 from wadoctor.stores.base import StoreAdapter
 from wadoctor.stores.files import describe_errno, describe_os_error, list_folder, read_head
+from wadoctor.util.forked import ordered_map
 
 # Folders that never hold sessions and can be huge.
 SKIP_DIRS = frozenset({

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from wadoctor.config import Config
-from wadoctor.findings import CODES, Finding
-from wadoctor.model import Observation, Session, SessionState
+from wadoctor.core.findings import CODES, Finding
+from wadoctor.core.model import Observation, Session, SessionState
 
 PolicyCheck = Callable[[Session, Config, float], Iterator[Observation]]
 

@@ -1,0 +1,1 @@
+"""The data every layer shares: sessions, identities, holders, observations and findings."""

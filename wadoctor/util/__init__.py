@@ -1,0 +1,2 @@
+"""Small helpers that know nothing of WhatsApp: escaping, masking, times, trusted file
+access, forked workers, errors and exit codes."""
