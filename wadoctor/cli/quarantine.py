@@ -85,6 +85,7 @@ def restore(
     """
     if (entry_id is None) == (not last):
         raise UsageError("name one RUN-OR-ENTRY, or --last")
+    from wadoctor.repair.quarantine import new_run
     from wadoctor.repair.quarantine import restore as restore_entry
 
     problems: list[str] = []
@@ -95,12 +96,13 @@ def restore(
     if not chosen:
         raise WadoctorError(f"no quarantine entry or run {entry_id or ''} found (see `wadoctor quarantine list`)")
     report = []
+    run = new_run()
     for entry in reversed(chosen):  # newest first: undo in the opposite order of the run
         if dry_run:
             report.append({"entry": entry.id, "session": entry.session,
                            "restored": [i.original for i in entry.items], "refused": [], "missing": []})
             continue
-        result = restore_entry(entry, force)
+        result = restore_entry(entry, run, force)
         report.append({"entry": entry.id, "session": entry.session, "restored": result.restored,
                        "refused": result.refused, "missing": result.missing})
     refused = any(r["refused"] for r in report)

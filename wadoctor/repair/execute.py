@@ -8,7 +8,7 @@ from pathlib import Path
 
 from wadoctor.repair.backups import restored_creds
 from wadoctor.repair.plan import Action
-from wadoctor.repair.quarantine import STATE_DIR, quarantine, state_root
+from wadoctor.repair.quarantine import STATE_DIR, new_run, quarantine, state_root
 from wadoctor.repair.safety import file_safe, write_synced
 from wadoctor.repair.salvage import salvage
 from wadoctor.repair.terminate import NotAllowed, recheck, terminate
@@ -33,7 +33,7 @@ def _same_owner(new: Path, like: Path) -> None:
     os.chmod(new, st.st_mode & 0o666 if like.is_file() else 0o600)
 
 
-def _restore_creds(action: Action) -> str:
+def _restore_creds(action: Action, run: str) -> str:
     assert action.backup is not None
     creds = action.session.path / CREDS
     temp = write_synced(action.session.path / f".{CREDS}.wadoctor.tmp",
@@ -42,7 +42,7 @@ def _restore_creds(action: Action) -> str:
         _same_owner(temp, creds)
         if os.path.lexists(creds):
             entry = quarantine(_root(action), action.session.id, ",".join(action.codes),
-                               [(creds, f"{action.codes[0]}: replaced by {action.backup.path.name}")],
+                               [(creds, f"{action.codes[0]}: replaced by {action.backup.path.name}")], run,
                                replacements={creds: temp})
             action.quarantine_id = entry.id
         else:
@@ -53,7 +53,7 @@ def _restore_creds(action: Action) -> str:
     return f"creds.json restored from {action.backup.path.name}, pre-key counters brought forward"
 
 
-def _restore_stored_creds(action: Action) -> str:
+def _restore_stored_creds(action: Action, run: str) -> str:
     """Put a backup back into the database, compare-and-set; the value replaced goes to the
     quarantine (beside the config) before the transaction commits."""
     backup, state_root = action.backup, action.state_root
@@ -70,14 +70,14 @@ def _restore_stored_creds(action: Action) -> str:
         old = write_synced(folder / f".{file_safe(session.id)}-creds.json", session.creds_raw)
         entry = quarantine(state_root, session.id, ",".join(action.codes),
                            [(old, f"{action.codes[0]}: the creds {session.creds_source} held, replaced by "
-                                  f"{backup.path.name}")])
+                                  f"{backup.path.name}")], run)
         action.quarantine_id = entry.id
 
     adapter.replace_creds(session, session.creds_raw, new, keep_old)
     return f"creds restored in {session.creds_source} from {action.backup.path.name}"
 
 
-def _salvage_store(action: Action) -> str:
+def _salvage_store(action: Action, run: str) -> str:
     db = action.session.path
     target = db.with_name(f".{db.name}.salvage")
     rows = salvage(db, target)
@@ -86,7 +86,7 @@ def _salvage_store(action: Action) -> str:
         paths = [(db, "store-corrupt: replaced by a salvaged copy")] + [
             (db.with_name(db.name + s), "journal of the damaged store") for s in JOURNALS
             if os.path.lexists(db.with_name(db.name + s))]
-        entry = quarantine(_root(action), action.session.id, "store-corrupt", paths, replacements={db: target})
+        entry = quarantine(_root(action), action.session.id, "store-corrupt", paths, run, replacements={db: target})
         action.quarantine_id = entry.id
     finally:
         target.unlink(missing_ok=True)
@@ -98,17 +98,18 @@ def execute(actions: Sequence[Action], force: bool, journal: Callable[[Action, b
     `journal(action, started)` is told before each action starts and once it has ended, so a
     log names every destructive step before it happens."""
     salvaged: set[Path] = set()
+    run = new_run()
     for action in actions:
         if action.status != "planned":
             continue
         if journal is not None:
             journal(action, True)
-        _run(action, force, salvaged)
+        _run(action, force, salvaged, run)
         if journal is not None:
             journal(action, False)
 
 
-def _run(action: Action, force: bool, salvaged: set[Path]) -> None:
+def _run(action: Action, force: bool, salvaged: set[Path], run: str) -> None:
     """One action; whatever fails, it fails alone and says why."""
     if action.kind == "restore-stored-creds":
         pass  # a database row: no path of the session is touched
@@ -121,19 +122,19 @@ def _run(action: Action, force: bool, salvaged: set[Path]) -> None:
             recheck(action.session, action.victims, in_duplicate="duplicate-holder" in action.codes)
             action.result = "; ".join(terminate(victim, force) for victim in action.victims)
         elif action.kind in ("quarantine", "quarantine-session"):
-            entry = quarantine(_root(action), action.session.id, ",".join(action.codes), action.paths)
+            entry = quarantine(_root(action), action.session.id, ",".join(action.codes), action.paths, run)
             action.quarantine_id = entry.id
             action.result = f"moved {len(entry.items)} path(s) to quarantine {entry.id}"
         elif action.kind == "restore-creds":
-            action.result = _restore_creds(action)
+            action.result = _restore_creds(action, run)
         elif action.kind == "restore-stored-creds":
-            action.result = _restore_stored_creds(action)
+            action.result = _restore_stored_creds(action, run)
         elif action.kind == "salvage-store":
             if action.session.path in salvaged:  # one store, several device sessions
                 action.status, action.result = "skipped", "salvaged with another device of this store"
                 return
             salvaged.add(action.session.path)
-            action.result = _salvage_store(action)
+            action.result = _salvage_store(action, run)
         action.status = "done"
     except (WadoctorError, NotAllowed, OSError) as exc:
         action.status = "failed"

@@ -24,7 +24,6 @@ import stat
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -139,9 +138,9 @@ class Entry:
         replace_private(MANIFEST, folder, tomli_w.dumps(self.to_toml()).encode())
 
 
-@cache
-def this_run() -> str:
-    """The id every entry this process makes shares: one fix, clean or clean-all run."""
+def new_run() -> str:
+    """The id every entry of one run shares (one fix, clean, clean-all or restore), made once
+    per run, not per process: a long-lived process (a test, `watch`) makes many runs."""
     return f"run-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{os.urandom(3).hex()}"
 
 
@@ -171,7 +170,7 @@ def _below(root: Path, path: Path) -> tuple[str, ...]:
     return Path(path).parent.relative_to(root).parts
 
 
-def quarantine(root: Path, session: str, reason: str, paths: list[tuple[Path, str]],
+def quarantine(root: Path, session: str, reason: str, paths: list[tuple[Path, str]], run: str,
                replacements: dict[Path, Path] | None = None) -> Entry:
     """Move `paths` (each with its reason) from under `root` into a new quarantine entry.
 
@@ -183,7 +182,7 @@ def quarantine(root: Path, session: str, reason: str, paths: list[tuple[Path, st
         check_inside(root, path)
     stamp = datetime.now(UTC)
     entry_id = f"{stamp:%Y%m%dT%H%M%SZ}-{file_safe(session)}-{os.urandom(3).hex()}"
-    entry = Entry(root, entry_id, stamp, session, reason, "pending", this_run())
+    entry = Entry(root, entry_id, stamp, session, reason, "pending", run)
     try:
         with walk(root, (STATE_DIR, "quarantine"), private=True, create=True) as quarantined:
             os.mkdir(entry_id, 0o700, dir_fd=quarantined)
@@ -268,10 +267,10 @@ class RestoreResult:
     missing: list[str] = field(default_factory=list)  # never moved (an interrupted entry)
 
 
-def restore(entry: Entry, force: bool = False) -> RestoreResult:
+def restore(entry: Entry, run: str, force: bool = False) -> RestoreResult:
     """Put an entry's paths back, folder by folder from its root without following a link. A
     path that has reappeared is left alone unless `force` (then the newcomer is quarantined in
-    turn, so nothing is lost either way)."""
+    turn, in the restore's own `run`, so nothing is lost either way)."""
     result = RestoreResult()
     with walk(entry.root, (STATE_DIR, "quarantine", entry.id, "files"), private=True) as files:
         for item in reversed(entry.items):
@@ -286,7 +285,7 @@ def restore(entry: Entry, force: bool = False) -> RestoreResult:
                             result.refused.append(item.original)
                             continue
                         quarantine(entry.root, entry.session, f"replaced by restore of {entry.id}",
-                                   [(original, "was in the way of a restore")])
+                                   [(original, "was in the way of a restore")], run)
                     rename_noreplace(stored, files, original.name, parent)
                     os.fsync(parent)
             except OSError as exc:
