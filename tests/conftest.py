@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -43,10 +46,8 @@ def write(real_baileys: None, tmp_path: Path):
 
 
 class Run:
-    def __init__(self, result: subprocess.CompletedProcess[str]) -> None:
-        self.code = result.returncode
-        self.out = result.stdout
-        self.err = result.stderr
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
 
     def json(self) -> dict[str, Any]:
         return json.loads(self.out)
@@ -55,18 +56,67 @@ class Run:
         return f"<exit {self.code}\nstdout:\n{self.out}\nstderr:\n{self.err}>"
 
 
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGALRM, signal.SIGPIPE)
+
+
+def _in_process(args: list[str], cwd: Path | None, env: dict[str, str]) -> Run:
+    """The command run in this process, as `wadoctor` runs it (its own main, its exit status),
+    with its own environment, working folder and streams, each put back afterwards. Standard
+    input is empty and not a terminal, as under cron."""
+    from wadoctor.cli import main
+
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    saved_signals = {number: signal.getsignal(number) for number in _SIGNALS}
+    out, err = io.BytesIO(), io.BytesIO()
+    streams = (io.TextIOWrapper(io.BytesIO(), encoding="utf-8"),
+               io.TextIOWrapper(out, encoding="utf-8", write_through=True),
+               io.TextIOWrapper(err, encoding="utf-8", write_through=True))
+    sys.stdin, sys.stdout, sys.stderr = streams
+    os.environ.clear()
+    os.environ.update(env)
+    time.tzset()  # TZ, as a new process would read it
+    code: int = 0
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        main(args)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        for stream in streams[1:]:
+            stream.flush()
+        written = out.getvalue().decode(), err.getvalue().decode()
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        time.tzset()
+        for number, handler in saved_signals.items():
+            signal.signal(number, handler)
+    return Run(code, *written)
+
+
 def run_cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
-            unprivileged: bool = False, timeout: float = 60) -> Run:
-    """Run the real command in a child process, as a user would (`unprivileged`: file
-    permissions apply even when the tests run as root)."""
+            unprivileged: bool = False, timeout: float | None = None, process: bool = False) -> Run:
+    """Run the command as a user would. In this process, unless the test needs a process of
+    its own: `unprivileged` (file permissions apply even when the tests run as root), a
+    `timeout` (a hang must not hang the suite) or `process` (signals, start-up imports, the
+    process table a holder test reads)."""
     full_env = {k: v for k, v in os.environ.items() if k != "WADOCTOR_CONFIG"}
     full_env.update(env or {})
-    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [(env or {}).get("PYTHONPATH"), str(REPO)]))
-    prefix = AS_USER if unprivileged else []
-    result = subprocess.run([*prefix, sys.executable, "-m", "wadoctor", *map(str, args)], cwd=cwd,
-                            env=full_env, capture_output=True, text=True, timeout=timeout)
-    assert "Traceback" not in result.stderr, result.stderr
-    return Run(result)
+    argv = list(map(str, args))
+    process = process or argv[:1] == ["guard"]  # its COMMAND writes to the descriptors, not sys.stdout
+    if not (unprivileged or timeout or process):
+        run = _in_process(argv, cwd, full_env)
+    else:
+        full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [(env or {}).get("PYTHONPATH"), str(REPO)]))
+        prefix = AS_USER if unprivileged else []
+        result = subprocess.run([*prefix, sys.executable, "-m", "wadoctor", *argv], cwd=cwd, env=full_env,
+                                capture_output=True, text=True, timeout=timeout or 60)
+        run = Run(result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in run.err, run.err
+    return run
 
 
 @pytest.fixture

@@ -201,7 +201,7 @@ def test_missing_psycopg_says_which_extra(tmp_path, cli):
     shim.mkdir()
     (shim / "psycopg.py").write_text("raise ImportError('simulated: not installed')\n")
     run = cli("check", "--no-backup", "--registry", "postgresql://x@127.0.0.1/db", EXAMPLES / "shop-main",
-              env={"PYTHONPATH": str(shim)})
+              env={"PYTHONPATH": str(shim)}, process=True)  # an interpreter that starts with the shim
     assert run.code == 78 and "pip install 'wadoctor[fleet]'" in run.err
 
 
