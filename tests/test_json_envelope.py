@@ -52,3 +52,49 @@ def test_a_missing_path_is_exit_3_in_json_too(tmp_path, cli):
         doc = _check_envelope(run, command)
         assert run.code == 3 and doc["problems"], run
     assert json.loads(cli("check", "--json", EXAMPLES).out)["summary"]["sessions"] > 0
+
+
+def test_what_is_not_there_is_exit_3_in_every_command(tmp_path, cli):
+    """A missing path, an unknown session or entry, a folder named as a session that holds
+    none: one decision everywhere, the command could not complete (3), said in one line."""
+    gone = tmp_path / "nowhere"
+    sessions = fixable_tree(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    runs = {
+        "fix": cli("fix", gone),
+        "logs": cli("logs", tmp_path / "nope.log"),
+        "quarantine list": cli("quarantine", "list", gone),
+        "clean unknown": cli("clean", "no-such", "--root", sessions, "--yes", cwd=tmp_path),
+        "clean empty folder": cli("clean", empty, "--yes", cwd=tmp_path),
+        "clean a root": cli("clean", sessions, "--yes", cwd=tmp_path),
+        "restore unknown": cli("restore", "no-such-entry", "--root", sessions),
+    }
+    for what, run in runs.items():
+        assert run.code == 3 and run.err.count("\n") == 1, (what, run)
+    assert "a folder of 2 sessions, not one" in runs["clean a root"].err
+    assert sorted(p.name for p in sessions.iterdir()) == ["marketing", "shop-main"]  # nothing was taken
+
+
+def test_a_reader_that_leaves_early_never_turns_the_verdict_into_exit_1(tmp_path):
+    """`check | head`: wadoctor exits with its own code when all was written, or dies by
+    SIGPIPE, as any filter does; never the 1 of a 'Broken pipe' error (a warning to cron)."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    for n in range(200):
+        shutil.copytree(EXAMPLES / "support-bot", tmp_path / "many" / f"s{n}")
+    for args in (["check", "--json"], ["check"], ["list"]):
+        reader = subprocess.Popen([sys.executable, "-m", "wadoctor", *args, tmp_path / "many"], cwd=REPO,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert reader.stdout is not None and reader.stderr is not None
+        reader.stdout.readline()
+        reader.stdout.close()
+        code = reader.wait(timeout=60)
+        expected = 0 if args == ["list"] else 2
+        assert code in (expected, -signal.SIGPIPE), (args, code, reader.stderr.read())
+        assert b"Broken pipe" not in reader.stderr.read()

@@ -186,7 +186,7 @@ def test_check_joins_log_figures_on_session_ids(conflict_loop, cli, tmp_path):
 
 def test_missing_log_file_is_one_line(cli, tmp_path):
     run = cli("logs", tmp_path / "nope.log")
-    assert run.code == 64 and run.err.count("\n") == 1 and "No such file" in run.err
+    assert run.code == 3 and run.err.count("\n") == 1 and "No such file" in run.err
 
 
 def reference_analysis(files: list[Path]):

@@ -34,7 +34,7 @@ def test_clean_by_id_and_by_path_then_restore(tmp_path, cli):
     assert run.code == 0, run
     assert sorted(p.name for p in sessions.iterdir() if not p.name.startswith(".")) == ["shop-main"]
     assert lost_bytes(before, tmp_path) == []
-    assert cli("clean", "--yes", "no-such-session", cwd=tmp_path).code == 64
+    assert cli("clean", "--yes", "no-such-session", cwd=tmp_path).code == 3
     undo = cli("restore", "--last", "--root", sessions, cwd=tmp_path / "sessions" / "shop-main")
     assert undo.code == 0 and undo.out.count("restored ") == 2, undo  # one clean, one run, from anywhere
     assert inventory(tmp_path) == before

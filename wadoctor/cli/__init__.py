@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, NoReturn, TextIO
 
 from wadoctor import __version__
 from wadoctor.util.errors import WadoctorError
@@ -16,9 +18,64 @@ from wadoctor.util.escape import visible
 from wadoctor.util.exitcodes import ExitCode
 
 
-def _fail(message: str, code: ExitCode) -> None:
+def _fail(message: str, code: ExitCode) -> NoReturn:
     print(f"wadoctor: error: {visible(message)}", file=sys.stderr)
-    sys.exit(int(code))
+    _exit(int(code))
+
+
+class ReaderGone(BaseException):
+    """Standard output's reader has gone (EPIPE). Not an OSError, so neither Click (which
+    turns a broken pipe into exit 1) nor a handler of failed actions can swallow it."""
+
+
+class _Stdout:
+    """Standard output, raising ReaderGone where a write or flush meets a broken pipe."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise ReaderGone from None
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise ReaderGone from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _exit(code: int) -> NoReturn:
+    """Exit with `code`, even when the reader of standard output left after reading all it
+    wanted (`check | head`): what was decided stands, no 'Broken pipe' is added."""
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ReaderGone):
+        _stdout_to_devnull()
+    sys.exit(code)
+
+
+def _stdout_to_devnull() -> None:
+    """So that the interpreter's own last flush finds nowhere to fail."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _die_by_sigpipe() -> NoReturn:
+    """The reader left while the output was still being written: end as any Unix filter
+    does, by SIGPIPE, never with an exit status a script would take for a verdict."""
+    _stdout_to_devnull()
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGPIPE)
+    sys.exit(128 + signal.SIGPIPE)  # not reached
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -26,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args == ["--version"]:
         print(f"wadoctor {__version__}")
-        sys.exit(int(ExitCode.OK))
+        _exit(int(ExitCode.OK))
     import typer
 
     # Typer vendors Click (>= 0.26); its UsageError is what a bad command line raises.
@@ -36,8 +93,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     from wadoctor.cli.app import build_app
 
     app = build_app(args[0] if args else None)  # a completion or `--help` run names none: all
+    sys.stdout = _Stdout(sys.stdout)
     try:
         code = app(args=args, prog_name="wadoctor", standalone_mode=False)
+    except (BrokenPipeError, ReaderGone):
+        _die_by_sigpipe()
     except NoArgsIsHelpError as exc:  # bare `wadoctor` or a bare group: its help, as written
         print(exc.ctx.get_help() if exc.ctx else exc.message, file=sys.stderr)
         sys.exit(int(ExitCode.USAGE))
@@ -58,4 +118,4 @@ def main(argv: Sequence[str] | None = None) -> None:
             traceback.print_exc()
         _fail(f"internal error: {type(exc).__name__}: {exc} (set WADOCTOR_DEBUG=1 for the traceback "
               "and please report it)", ExitCode.INCOMPLETE)
-    sys.exit(int(code or 0))
+    _exit(int(code or 0))

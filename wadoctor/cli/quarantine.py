@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -15,14 +15,13 @@ from wadoctor.cli import completion
 from wadoctor.cli.options import ConfigFile, Json, Paths, Roots
 from wadoctor.util.errors import UsageError, WadoctorError
 from wadoctor.util.exitcodes import ExitCode, outcome
+from wadoctor.util.times import AGE_EXAMPLES, parse_age
 
 if TYPE_CHECKING:
     from wadoctor.config import Config
     from wadoctor.repair.quarantine import Entry
 
 app = typer.Typer(help="List and purge quarantined sessions and files.", no_args_is_help=True)
-_AGE = re.compile(r"^(\d+)([smhdw])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def _roots(paths: Paths, config: Config) -> list[Path]:
@@ -41,7 +40,9 @@ def _entries(paths: Paths, config_file: ConfigFile, problems: list[str]) -> list
     from wadoctor.repair.quarantine import entries, state_roots
 
     config = load_config(config_file)
-    return entries(state_roots(_roots(paths, config), config.max_depth), problems)
+    roots = _roots(paths, config)
+    problems += [f"{root}: no such file or directory" for root in roots if not os.path.lexists(root)]
+    return entries(state_roots([r for r in roots if os.path.lexists(r)], config.max_depth), problems)
 
 
 def _warn_refused(problems: list[str]) -> None:
@@ -175,14 +176,14 @@ def purge_entries(
     \b
     Example: wadoctor quarantine purge --older-than 30d --dry-run
     """
-    match = _AGE.match(older_than)
-    if not match:
-        raise UsageError(f"--older-than takes an age such as 30d, 12h or 2w, not {older_than!r}")
+    age = parse_age(older_than)
+    if age is None:
+        raise UsageError(f"--older-than takes an age such as {AGE_EXAMPLES}, not {older_than!r}")
     from wadoctor.cli.output import Output
     from wadoctor.repair.quarantine import purge
 
     problems: list[str] = []
-    cutoff = datetime.now(UTC).timestamp() - int(match[1]) * _UNITS[match[2]]
+    cutoff = datetime.now(UTC).timestamp() - age
     chosen = [e for e in _entries([*(paths or []), *(root or [])] or None, config_file, problems)
               if e.created.timestamp() < cutoff]
     _warn_refused(problems)

@@ -25,7 +25,7 @@ from wadoctor.cli.options import (
     Verbose,
     output_mode,
 )
-from wadoctor.util.errors import UsageError
+from wadoctor.util.errors import NotFound, UsageError
 from wadoctor.util.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -253,8 +253,14 @@ def clean(
     chosen = [s for s in report.sessions if s.id in wanted or any(s.path == p.absolute() or s.path == p for p in named)]
     missing = wanted - {s.id for s in chosen}
     if missing:
-        raise UsageError(f"no session named {sorted(missing)[0]!r} under {', '.join(map(str, searched))} "
-                         "and no such path")
+        raise NotFound(f"no session named {sorted(missing)[0]!r} under {', '.join(map(str, searched))} "
+                       "and no such path")
+    for path in named:
+        if any(s.path == path.absolute() or s.path == path for s in chosen):
+            continue
+        under = [s for s in report.sessions if s.path.is_relative_to(path.absolute())]
+        raise NotFound(f"{path}: a folder of {len(under)} sessions, not one: name them, or use clean-all"
+                       if under else f"{path}: holds no session")
     _clean("clean", report, chosen, yes, force, stop_holders, signal_managed, dry_run, output, wait, roots, config)
 
 

@@ -12,21 +12,19 @@ from wadoctor.logs.report import LogReport, build_report
 from wadoctor.logs.scanner import LogScan
 from wadoctor.util.cores import available_cores
 from wadoctor.util.errors import UsageError
-
-_RELATIVE = re.compile(r"^(\d+)([smhd])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+from wadoctor.util.times import AGE_EXAMPLES, parse_age
 
 
 def parse_when(value: str | None, option: str) -> float | None:
     """`--since 2h` (ago) or an ISO 8601 time."""
     if value is None:
         return None
-    match = _RELATIVE.match(value)
-    if match:
-        return time.time() - int(match[1]) * _UNITS[match[2]]
+    age = parse_age(value)
+    if age is not None:
+        return time.time() - age
     stamp = parse_time(value)
     if stamp is None:
-        raise UsageError(f"{option} takes an ISO time (2026-11-21T10:00:00Z) or an age (30m, 2h, 1d), not {value!r}")
+        raise UsageError(f"{option} takes an ISO time (2026-11-21T10:00:00Z) or an age ({AGE_EXAMPLES}), not {value!r}")
     return stamp
 
 

@@ -25,7 +25,7 @@ from typing import BinaryIO
 
 from wadoctor.logs.events import KEYWORDS, Event, LineParser
 from wadoctor.logs.sources import oldest_first
-from wadoctor.util.errors import UsageError
+from wadoctor.util.errors import NotFound
 from wadoctor.util.escape import visible
 from wadoctor.util.forked import ordered_map
 
@@ -208,7 +208,7 @@ def _jobs(name: str, parser: LineParser, workers: int) -> list[Range | str]:
         with open(name, "rb") as probe:
             gzipped = probe.read(2) == GZIP_MAGIC
     except OSError as exc:
-        raise UsageError(f"{name}: {exc.strerror}") from None
+        raise NotFound(f"{name}: {exc.strerror}") from None
     if gzipped:
         return [name]
     return [(name, start, end, parser) for start, end in _ranges(name, workers * 8)]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from wadoctor.util.errors import UsageError
+from wadoctor.util.errors import NotFound
 
 POLL_SECONDS = 0.25
 
@@ -27,7 +27,7 @@ def _open(name: str) -> TextIO:
             return gzip.open(path, "rt", encoding="utf-8", errors="replace")
         return open(path, encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise UsageError(f"{name}: {exc.strerror}") from None
+        raise NotFound(f"{name}: {exc.strerror}") from None
 
 
 def oldest_first(names: list[str]) -> list[str]:

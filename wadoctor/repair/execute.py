@@ -74,7 +74,7 @@ def _restore_stored_creds(action: Action, run: str) -> str:
         action.quarantine_id = entry.id
 
     adapter.replace_creds(session, session.creds_raw, new, keep_old)
-    return f"creds restored in {session.creds_source} from {action.backup.path.name}"
+    return f"creds restored in {session.creds_source} from {backup.path.name}"
 
 
 def _salvage_store(action: Action, run: str) -> str:

@@ -9,6 +9,11 @@ class WadoctorError(Exception):
     exit_code: ExitCode = ExitCode.INCOMPLETE
 
 
+class NotFound(WadoctorError):
+    """A path, session or entry named that is not there: the command cannot complete (3),
+    whichever command it is."""
+
+
 class ConfigError(WadoctorError):
     exit_code = ExitCode.CONFIG
 

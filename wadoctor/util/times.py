@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 
@@ -9,3 +10,15 @@ def iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+_AGE = re.compile(r"^(\d+)([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+AGE_EXAMPLES = "30m, 12h, 30d or 2w"
+
+
+def parse_age(text: str) -> float | None:
+    """An age as people write it on a command line (`30m`, `2h`, `1d`, `2w`) in seconds;
+    None when it is not one. The one parser of ages: --since and --older-than alike."""
+    match = _AGE.match(text.strip())
+    return int(match[1]) * _UNITS[match[2]] if match else None
