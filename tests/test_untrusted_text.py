@@ -158,8 +158,9 @@ def hostile_tree(tmp_path: Path) -> Path:
 
 def test_real_folders_with_hostile_names_on_a_terminal(tmp_path):
     root = hostile_tree(tmp_path)
-    for command in (["list"], ["check", "-v"], ["check", "-q"], ["fix", "--dry-run"], ["clean", "--dry-run",
-                                                                                       *map(str, root.iterdir())]):
+    sessions = [str(p) for p in root.iterdir()]
+    for command in (["list"], ["check", "-v"], ["check", "-q"], ["fix", "--dry-run"],
+                    ["clean", "--dry-run", *sessions, "--root"]):  # the root comes last, as --root's value
         code, output = run_in_terminal(*command, root)
         assert code in (0, 1, 2), (command, output)
         assert_only_own_sequences(output)

@@ -33,8 +33,7 @@ from wadoctor.util.errors import UsageError, WadoctorError
 from wadoctor.util.exitcodes import ExitCode
 from wadoctor.util.masking import mask_args
 
-LOCK_NAME = ".wadoctor.lock"
-LOCK_SUFFIX = ".wadoctor.lock"
+LOCK_NAME = ".wadoctor.lock"  # inside a session folder; beside a store file, after its name
 START_TOLERANCE = 1.0  # seconds: process start times are recorded with clock-tick precision
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
@@ -70,7 +69,7 @@ def boot_id() -> str | None:
 
 def lock_path(target: Path) -> Path:
     """Where the lock for a session folder, a sessions root or a store file lives."""
-    return target / LOCK_NAME if target.is_dir() else target.with_name(target.name + LOCK_SUFFIX)
+    return target / LOCK_NAME if target.is_dir() else target.with_name(target.name + LOCK_NAME)
 
 
 def read_record(path: Path) -> GuardRecord | None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -52,19 +51,6 @@ def _warn_refused(problems: list[str]) -> None:
     output = Output()
     for problem in problems:
         output.warn(problem)
-
-
-def _entry_dict(entry: Entry) -> dict[str, Any]:
-    return {"id": entry.id, "run": entry.run, "session": entry.session, "root": str(entry.root),
-            "reason": entry.reason, "state": entry.state, "created": entry.created.isoformat().replace("+00:00", "Z"),
-            "items": [vars(i) for i in entry.items], "bytes": entry.bytes, "path": str(entry.path)}
-
-
-def age_text(created: datetime) -> str:
-    """How long ago, as every table says it (40s ago, 7m ago, 3h ago, 12d ago)."""
-    from wadoctor.render.table import human_age
-
-    return human_age(created.timestamp(), time.time())
 
 
 def restore(
@@ -138,27 +124,20 @@ def list_entries(paths: Paths = None, root: Roots = None, config_file: ConfigFil
     code = outcome(incomplete=bool(problems))
     if json:
         from wadoctor.render.envelope import document, write_json
+        from wadoctor.render.quarantine import entry_dict
 
-        write_json(document("quarantine list", {"entries": [_entry_dict(e) for e in found], "problems": problems},
+        write_json(document("quarantine list", {"entries": [entry_dict(e) for e in found], "problems": problems},
                             int(code), {"entries": len(found)}))
         raise typer.Exit(int(code))
-    from rich.table import Table
-
     from wadoctor.cli.output import Output
-    from wadoctor.render.table import human_size
+    from wadoctor.render.quarantine import entries_table
 
     _warn_refused(problems)
     output = Output()
     if not found:
         output.out.print("The quarantine is empty.")
         raise typer.Exit(int(code))
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("ID", "RUN", "SESSION", "REASON", "ITEMS", "SIZE", "AGE", "STATE"):
-        table.add_column(column, overflow="fold")
-    for e in found:
-        table.add_row(e.id, e.run, e.session, e.reason, str(len(e.items)), human_size(e.bytes), age_text(e.created),
-                      e.state)
-    output.out.print(table)
+    output.out.print(entries_table(found))
     raise typer.Exit(int(code))
 
 
@@ -180,6 +159,7 @@ def purge_entries(
     if age is None:
         raise UsageError(f"--older-than takes an age such as {AGE_EXAMPLES}, not {older_than!r}")
     from wadoctor.cli.output import Output
+    from wadoctor.render.quarantine import age_text
     from wadoctor.repair.quarantine import purge
 
     problems: list[str] = []

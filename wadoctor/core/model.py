@@ -24,6 +24,16 @@ class SessionState(str, Enum):
     UNKNOWN = "unknown"
 
 
+def identity_label(device_key: str | None, noise_fingerprint: str | None) -> str | None:
+    """What names an identity in messages, locks and the registry: its device, else its
+    noise key. The one key two places are compared on, on one host or across the fleet."""
+    if device_key:
+        return f"device {device_key}"
+    if noise_fingerprint:
+        return f"noise key {noise_fingerprint}"
+    return None
+
+
 @dataclass
 class Identity:
     """Who a session is to WhatsApp; two live sessions with one identity conflict."""
@@ -47,12 +57,7 @@ class Identity:
 
     @property
     def label(self) -> str | None:
-        """What names this identity in messages and locks: its device, else its noise key."""
-        if self.device_key:
-            return f"device {self.device_key}"
-        if self.noise_fingerprint:
-            return f"noise key {self.noise_fingerprint}"
-        return None
+        return identity_label(self.device_key, self.noise_fingerprint)
 
     @staticmethod
     def fingerprint(public_key: bytes) -> str:

@@ -113,7 +113,3 @@ def json_chunks(report: Report) -> Iterator[str]:
         yield separator + json.dumps(session_dict(session), default=str)
         separator = ",\n    "
     yield ("\n  ]," if separator != "\n    " else "],") + tail + "\n"
-
-
-def render_json(report: Report) -> str:
-    return "".join(json_chunks(report))

@@ -66,6 +66,3 @@ def check_inside(root: Path, path: Path) -> None:
         if folder.is_symlink():
             raise Refused(f"{folder} is a symbolic link; wadoctor does not act through links")
 
-
-def same_filesystem(a: Path, b: Path) -> bool:
-    return os.stat(a).st_dev == os.stat(b).st_dev

@@ -34,7 +34,7 @@ REDIS_MODULE = "instance"  # the CacheService the auth state writes through: new
 # Both sides of the join, one row per instance of a linked device (a Session row without
 # its Instance is shown too), WHERE_ONE picks one instance.
 QUERY = """
-SELECT coalesce(i.id, s."sessionId"), i.name, i."connectionStatus"::text, i."ownerJid", i.number, i.integration,
+SELECT coalesce(i.id, s."sessionId"), i.name, i."connectionStatus"::text, i."ownerJid", i.number,
        extract(epoch FROM coalesce(i."updatedAt", i."createdAt"))::float8, s."sessionId" IS NOT NULL, s.creds,
        extract(epoch FROM s."createdAt")::float8
 FROM "Instance" i FULL JOIN "Session" s ON s."sessionId" = i.id
@@ -53,7 +53,6 @@ class Instance:
     status: str | None
     owner_jid: str | None
     number: str | None
-    integration: str | None
     updated: float | None
     has_row: bool
     creds: str | None

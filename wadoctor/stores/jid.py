@@ -11,10 +11,6 @@ class Jid:
     device: int | None
     server: str
 
-    @property
-    def is_phone(self) -> bool:
-        return self.server in ("s.whatsapp.net", "c.us")
-
 
 def parse_jid(text: object) -> Jid | None:
     """Split a JID into its parts, or None when it is not one (never raises)."""

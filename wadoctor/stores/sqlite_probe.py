@@ -20,8 +20,6 @@ from urllib.parse import quote
 
 MAGIC = b"SQLite format 3\x00"
 PENDING_BYTE = 0x40000000
-RESERVED_BYTE = PENDING_BYTE + 1
-SHARED_FIRST = PENDING_BYTE + 2
 SHARED_SIZE = 510
 WAL_DMS_BYTE = 128  # the -shm byte every open WAL connection holds a read lock on
 _FLOCK = "hhqqi"  # struct flock on Linux x86-64/aarch64: type, whence, start, len, pid
