@@ -27,7 +27,7 @@ def test_a_crashing_check_is_a_finding_and_other_checks_still_run(tmp_path):
     found = {f.code: f for f in session.findings}
     assert set(found) == {"check-crashed", "unpaired", "pairing-abandoned"}
     assert "ZeroDivisionError: boom" in found["check-crashed"].message
-    assert found["check-crashed"].evidence["check"] == "explodes"
+    assert found["check-crashed"].evidence.as_dict()["check"] == "explodes"
     report = Report("check", [session])
     assert not report.complete and report.exit_code() is ExitCode.INCOMPLETE
 

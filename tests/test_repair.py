@@ -292,6 +292,7 @@ def test_no_remedy_acts_on_a_session_whose_state_is_unknown(tmp_path):
     code at once, because no real store carries them all; each code's remedy is the real
     planner's. (Stopping duplicate holders is about processes, not the state: not walked.)"""
     from wadoctor.config import Config
+    from wadoctor.core.evidence import GuardLock, Holders
     from wadoctor.core.findings import CODES, Finding
     from wadoctor.core.model import Session, SessionState
     from wadoctor.repair.plan import FixOptions, plan_session
@@ -299,7 +300,8 @@ def test_no_remedy_acts_on_a_session_whose_state_is_unknown(tmp_path):
     session = Session("shop", copy("shop-main", tmp_path / "sessions" / "shop"), "baileys", state=SessionState.UNKNOWN)
     lock = session.path / ".wadoctor.lock"
     lock.write_text("{}")
-    session.findings = [Finding(code, c.severity, "as found", c.hint, False, {"lock": str(lock)})
+    shaped = {"lock-stale": GuardLock(str(lock), 1, "gw"), "duplicate-holder": Holders((1, 2), "proven")}
+    session.findings = [Finding(code, c.severity, "as found", c.hint, False, shaped.get(code))
                         for code, c in CODES.items()]
     everything = FixOptions(force=True, deep=True, foreign_locks=True, purge_abandoned=True, purge_unrecoverable=True)
     for options in (FixOptions(), everything):

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import EXAMPLES, REPO
+from wadoctor.core.evidence import DamagedFiles
 from wadoctor.core.findings import Finding, Severity
 from wadoctor.core.model import Container, Holder, Identity, Session, SessionState
 from wadoctor.logs.analysis import SessionLog
@@ -86,7 +87,7 @@ def sample_report(name: str, other: str) -> tuple[Report, list[Action], LogRepor
                               container=Container("0123456789ab", name=other, image=other),
                               evidence=[f"open descriptor on {name}"])]
     session.findings = [Finding("key-file-corrupt", Severity.WARNING, f"1 key file(s) damaged: {name}", "hint",
-                                False, {"files": [name, other]})]
+                                False, DamagedFiles(2, (name, other)))]
     report = Report(command="check", sessions=[session])
     actions = [Action(session, "quarantine", ["key-file-corrupt"], f"quarantine {name}", result=f"moved {other}")]
     log = LogReport(sessions=[(SessionLog(name, counts={"conflict": 4}),

@@ -6,9 +6,12 @@ config may override their severity, so a code is never renamed or reused once sh
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wadoctor.core.evidence import Evidence
 
 
 class Severity(str, Enum):
@@ -42,7 +45,7 @@ class Finding:
     message: str
     hint: str
     fixable: bool
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: Evidence | None = None
 
 
 _CODES = [

@@ -8,6 +8,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from wadoctor.core.evidence import EVIDENCE, Evidence
 from wadoctor.core.findings import Finding, Severity
 
 SAMPLE_SIZE = 20  # names kept per kind of problem file; counts stay exact, memory stays flat
@@ -85,8 +86,12 @@ class Observation:
 
     code: str
     message: str
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: Evidence | None = None
     severity: Severity | None = None
+
+    def __post_init__(self) -> None:
+        if self.evidence is not None and type(self.evidence) is not EVIDENCE.get(self.code):
+            raise TypeError(f"{self.code} carries {EVIDENCE.get(self.code)}, not {type(self.evidence).__name__}")
 
 
 @dataclass(frozen=True)
@@ -209,5 +214,6 @@ class Session:
         live = [self.connection.label] if self.connection is not None and self.connection.live else []
         return [h.label for h in self.holders] + live
 
-    def observe(self, code: str, message: str, severity: Severity | None = None, **evidence: Any) -> None:
+    def observe(self, code: str, message: str, evidence: Evidence | None = None,
+                severity: Severity | None = None) -> None:
         self.observations.append(Observation(code, message, evidence, severity))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wadoctor.core.evidence import Copies, SilentHost
 from wadoctor.core.findings import Severity
 from wadoctor.core.model import Observation, Session
 from wadoctor.fleet.registry import (
@@ -84,16 +85,17 @@ class FleetLink:
             live = bool(session.holders) and (bool(guards) or any(r["held"] for r in same))
             state = "live on two hosts: split brain" if live else "it will conflict once both run"
             session.observe("duplicate-identity", f"{session.identity.label} is also {', '.join(places[:3])}; "
-                            f"{state}", severity=Severity.CRITICAL if live else None,
-                            hosts=sorted({r["host"] for r in same} | {g.host for g in guards}),
-                            others=[f"{r['host']}:{r['path']}" for r in same],
-                            guards=[{"host": g.host, "pid": g.pid, "since": iso(g.since.timestamp())} for g in guards])
+                            f"{state}",
+                            Copies(tuple(f"{r['host']}:{r['path']}" for r in same),
+                                   hosts=tuple(sorted({r["host"] for r in same} | {g.host for g in guards})),
+                                   guards=tuple({"host": g.host, "pid": g.pid, "since": iso(g.since.timestamp())}
+                                                for g in guards)),
+                            severity=Severity.CRITICAL if live else None)
         for host in self.hosts:
             if host.host != self.host and host.age_seconds > self.stale_minutes * 60:
                 self.observations.append((f"host {host.host}", Observation(
                     "fleet-host-silent", f"host {host.host} has not reported for {host.age_seconds / 60:.0f} min "
-                    f"(threshold {self.stale_minutes:g})",
-                    {"host": host.host, "minutes": round(host.age_seconds / 60)})))
+                    f"(threshold {self.stale_minutes:g})", SilentHost(host.host, round(host.age_seconds / 60)))))
 
     def publish(self, sessions: list[Session]) -> None:
         if self.conn is None:

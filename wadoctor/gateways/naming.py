@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from wadoctor.core.evidence import File
 from wadoctor.core.model import GatewayRef, Session
 from wadoctor.gateways.detect import AppFolder
 from wadoctor.gateways.known import GATEWAYS
@@ -109,13 +110,13 @@ def _read_companion(session: Session, ref: GatewayRef, path: Path) -> None:
         ref.details["tokens"] = None
         return
     except OSError as exc:
-        session.observe("gateway-tokens-corrupt", f"{path.name}: {describe_os_error(exc)}", file=str(path))
+        session.observe("gateway-tokens-corrupt", f"{path.name}: {describe_os_error(exc)}", File(str(path)))
         return
     except ValueError as exc:
-        session.observe("gateway-tokens-corrupt", f"{path.name} is not valid JSON ({exc})", file=str(path))
+        session.observe("gateway-tokens-corrupt", f"{path.name} is not valid JSON ({exc})", File(str(path)))
         return
     if not isinstance(data, dict):
-        session.observe("gateway-tokens-corrupt", f"{path.name} holds no object of tokens", file=str(path))
+        session.observe("gateway-tokens-corrupt", f"{path.name} holds no object of tokens", File(str(path)))
         return
     browser_id = data.get("WABrowserId")
     ref.details["tokens"] = {

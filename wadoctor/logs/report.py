@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wadoctor.config import Config, Thresholds
+from wadoctor.core.evidence import Count, LogConflicts, Storms
 from wadoctor.core.findings import Finding, Severity
 from wadoctor.core.model import Observation
 from wadoctor.logs.analysis import HOUR, SUMMARY_KINDS, SessionLog
@@ -24,18 +25,18 @@ def log_observations(log: SessionLog, thresholds: Thresholds) -> list[Observatio
         found.append(Observation("log-conflicts", f"{log.conflicts} stream conflicts, up to {rate} within one hour "
                                  f"(warning at {thresholds.conflicts_warning_per_hour}, critical at "
                                  f"{thresholds.conflicts_critical_per_hour})",
-                                 {"conflicts": log.conflicts, "worst_hourly": rate},
+                                 LogConflicts(log.conflicts, rate),
                                  Severity.CRITICAL if critical else None))
     if log.storms:
         found.append(Observation("log-reconnect-storm", f"{log.storms} reconnect storm(s), up to {log.worst_burst} "
                                  f"reconnects within {thresholds.storm_seconds:g}s",
-                                 {"storms": log.storms, "worst_burst": log.worst_burst}))
+                                 Storms(log.storms, log.worst_burst)))
     for kind, code, what in ((LOGOUT, "log-logged-out", "logged out (401 / device_removed)"),
                              (PROFILE_IN_USE, "log-profile-in-use", "Chromium refused the profile as in use"),
                              (DB_LOCKED, "log-db-locked", "'database is locked' errors"),
                              (DECRYPT_FAILURE, "log-decrypt-failures", "decryption failures (Bad MAC, no session)")):
         if log.count(kind):
-            found.append(Observation(code, f"{log.count(kind)}x {what}", {"count": log.count(kind)}))
+            found.append(Observation(code, f"{log.count(kind)}x {what}", Count(log.count(kind))))
     return found
 
 

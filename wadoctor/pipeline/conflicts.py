@@ -13,6 +13,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Sequence
 
+from wadoctor.core.evidence import Copies, GuardLock, Holders, ProfileLock
 from wadoctor.core.findings import Severity
 from wadoctor.core.model import SAMPLE_SIZE, Holder, Session
 from wadoctor.holders.duplicates import distinct_trees, duplicate, independent
@@ -28,24 +29,24 @@ def attach_holders(session: Session, index: HolderIndex) -> None:
         named = " and ".join(h.label for h in found.holders)
         why = "each proven to hold it" if found.basis == "proven" else "two instances of one program"
         session.observe("duplicate-holder", f"held {_times(len(found.holders))}: {named} ({why})",
-                        pids=[h.pid for h in found.holders], basis=found.basis)
+                        Holders(tuple(h.pid for h in found.holders), found.basis))
     else:
         trees = independent(session.holders)
         if len(trees) >= 2:
             session.observe("holders-unproven", f"{len(trees)} processes may hold it, none proven and not one "
                                                 f"program twice: {_possible(trees)}",
-                            pids=[h.pid for h in trees])
+                            Holders(tuple(h.pid for h in trees)))
     _claim_container_locks(session, index)
     own = index.guard_state(session.path)
     if own is None or own.holder is not None or own.record is None:
         return
     if own.stale:
         session.observe("lock-stale", f"guard lock left by a holder that is gone: {own.stale}",
-                        lock=str(own.path), pid=own.record.pid, host=own.record.host)
+                        GuardLock(str(own.path), own.record.pid, own.record.host))
     elif own.record.host != socket.gethostname():
         session.observe("lock-unproven", f"guard lock recorded by pid {own.record.pid} on host "
                                          f"{own.record.host!r}; its holder cannot be checked from here",
-                        lock=str(own.path), pid=own.record.pid, host=own.record.host)
+                        GuardLock(str(own.path), own.record.pid, own.record.host))
 
 
 def _possible(holders: list[Holder]) -> str:
@@ -65,19 +66,22 @@ def _claim_container_locks(session: Session, index: HolderIndex) -> None:
     for observation in list(session.observations):
         if observation.code != "profile-lock-foreign":
             continue
-        host, pid = observation.evidence.get("host"), observation.evidence.get("pid")
+        found = observation.evidence
+        if not isinstance(found, ProfileLock):
+            continue
+        host, pid = found.host, found.pid
         members = index.hostname_holders(host) if host else []
         if not members:
             continue
         browser = next((p for p in members if namespace_pid(p) == pid), None)
         session.observations.remove(observation)
-        evidence = {**observation.evidence, "container_host": host, "host_pid": browser}
+        evidence = found.but(container_host=host, host_pid=browser)
         if browser is not None:
             session.observe("profile-lock-live", f"held by Chromium pid {pid} of container host {host!r} "
-                                                 f"(pid {browser} here)", **evidence)
+                                                 f"(pid {browser} here)", evidence)
         else:
             session.observe("profile-lock-stale", f"left by pid {pid} of container host {host!r}, which is "
-                                                  "gone (the container still runs)", **evidence)
+                                                  "gone (the container still runs)", evidence)
 
 
 def find_duplicate_identities(sessions: Sequence[Session]) -> None:
@@ -108,6 +112,6 @@ def find_duplicate_identities(sessions: Sequence[Session]) -> None:
             named = ", ".join(others[:3]) + (f" and {more} more" if more > 0 else "")
             session.observe(
                 "duplicate-identity", f"{session.identity.label} is also in {named}; {state}",  # type: ignore[union-attr]
+                Copies(tuple(others), copies=len(group), held=held),
                 severity=Severity.CRITICAL if held >= 2 else None,
-                others=others, copies=len(group), held=held,
             )

@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from wadoctor.config import Config
+from wadoctor.core.evidence import Age, Bloat, Crash
 from wadoctor.core.findings import CODES, Finding
 from wadoctor.core.model import Observation, Session, SessionState
 
@@ -30,7 +30,7 @@ def _pairing_abandoned(session: Session, config: Config, now: float) -> Iterator
         yield Observation(
             "pairing-abandoned",
             f"{session.state.value} for {_age(minutes)} (threshold {config.pairing_abandoned_minutes:g} min)",
-            {"minutes": round(minutes, 1), "threshold_minutes": config.pairing_abandoned_minutes},
+            Age(round(minutes, 1), config.pairing_abandoned_minutes),
         )
 
 
@@ -41,7 +41,7 @@ def _bloat(session: Session, config: Config, now: float) -> Iterator[Observation
         yield Observation(
             "bloat",
             f"{session.files} files (threshold {config.bloat_files}){most}",
-            {"files": session.files, "threshold": config.bloat_files, "by_type": session.key_types},
+            Bloat(session.files, config.bloat_files, dict(session.key_types)),
         )
 
 
@@ -55,7 +55,7 @@ def _stuck_connecting(session: Session, config: Config, now: float) -> Iterator[
             "instance-stuck-connecting",
             f"{connection.reported_by} reports connecting for {_age(minutes)} "
             f"(threshold {config.connecting_minutes:g} min)",
-            {"minutes": round(minutes, 1), "threshold_minutes": config.connecting_minutes},
+            Age(round(minutes, 1), config.connecting_minutes),
         )
 
 
@@ -83,7 +83,7 @@ def finding_of(observation: Observation, config: Config) -> Finding | None:
 
 
 def _crash(check: str, exc: Exception) -> Observation:
-    evidence: dict[str, Any] = {"check": check, "traceback": traceback.format_exc(limit=-3).splitlines()}
+    evidence = Crash(tuple(traceback.format_exc(limit=-3).splitlines()), check)
     return Observation("check-crashed", f"check {check} failed: {type(exc).__name__}: {exc}", evidence)
 
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from wadoctor.core.evidence import Crash
 from wadoctor.core.model import Session
 from wadoctor.gateways.detect import AppFolder, detect
 from wadoctor.gateways.naming import HIDDEN_DIRS, Namer, gateway_file
@@ -179,6 +180,6 @@ def _guarded(adapter: StoreAdapter, path: Path, read: Callable[[], list[Session]
         session.observe(
             "check-crashed",
             f"reading the {adapter.format} store failed: {type(exc).__name__}: {exc}",
-            traceback=traceback.format_exc(limit=-3).splitlines(),
+            Crash(tuple(traceback.format_exc(limit=-3).splitlines())),
         )
         return [session]

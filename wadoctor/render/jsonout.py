@@ -72,10 +72,14 @@ def session_dict(session: Session) -> dict[str, Any]:
     }
 
 
+def _evidence(finding: Finding) -> dict[str, Any]:
+    return finding.evidence.as_dict() if finding.evidence is not None else {}
+
+
 def finding_dict(finding: Finding) -> dict[str, Any]:
     """A finding as check's and logs' documents give it."""
     return {"code": finding.code, "severity": finding.severity.value, "message": finding.message,
-            "hint": finding.hint, "fixable": finding.fixable, "evidence": finding.evidence}
+            "hint": finding.hint, "fixable": finding.fixable, "evidence": _evidence(finding)}
 
 
 def report_dict(report: Report, sessions: bool = True) -> dict[str, Any]:
@@ -89,7 +93,7 @@ def report_dict(report: Report, sessions: bool = True) -> dict[str, Any]:
         "fleet": None if report.fleet is None else {
             **report.fleet,
             "findings": [{"subject": subject, "code": f.code, "severity": f.severity.value, "message": f.message,
-                          "hint": f.hint, "evidence": f.evidence} for subject, f in report.fleet_findings],
+                          "hint": f.hint, "evidence": _evidence(f)} for subject, f in report.fleet_findings],
         },
     }, int(report.exit_code()), {
         "sessions": len(report.sessions),

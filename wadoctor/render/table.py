@@ -177,8 +177,8 @@ def finding_lines(findings: list[Finding], verbose: bool) -> list[RenderableType
         lines.append(hanging("  ", Text.assemble(text(f"{_SEVERITY_MARK[finding.severity]} {finding.code}", style),
                                                  text(f"  {finding.message}"))))
         lines.append(hanging("      → ", text(finding.hint, "dim")))
-        if verbose and finding.evidence:
-            for key, value in finding.evidence.items():
+        if verbose and finding.evidence is not None:
+            for key, value in finding.evidence.as_dict().items():
                 shown = value if isinstance(value, str) else json.dumps(value, default=str)
                 lines.append(hanging("      ", text(f"{key}: {shown}", "dim")))
     return lines

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wadoctor.config import Config
+from wadoctor.core.evidence import GuardLock, Holders
 from wadoctor.core.model import Holder, Session
 from wadoctor.repair.backups import Backup, database_state_root, newest_backup
 from wadoctor.repair.quarantine import whole
@@ -60,7 +61,8 @@ def _holder_names(holders: list[Holder]) -> str:
 
 def _victims(session: Session, keep: str) -> list[Holder]:
     """The members of the session's duplicate but the one kept: nothing outside it."""
-    pids = next(f.evidence["pids"] for f in session.findings if f.code == "duplicate-holder")
+    pids = next(f.evidence.pids for f in session.findings
+                if f.code == "duplicate-holder" and isinstance(f.evidence, Holders))
     ordered = sorted((h for h in session.holders if h.pid in pids), key=lambda h: (h.started or 0.0, h.pid))
     kept = ordered[0] if keep == "keep-oldest" else ordered[-1]
     return [h for h in ordered if h is not kept]
@@ -205,7 +207,8 @@ def _folder_repairs(session: Session, codes: set[str], options: FixOptions, conf
                               status="skipped", result="written by another host: use --foreign-locks (or [fix] "
                               "foreign_locks = true) once no browser on any host uses this profile"))
     if "lock-stale" in codes:
-        lock = next(f.evidence["lock"] for f in session.findings if f.code == "lock-stale")
+        lock = next(f.evidence.lock for f in session.findings
+                    if f.code == "lock-stale" and isinstance(f.evidence, GuardLock))
         actions.append(Action(session, "quarantine", ["lock-stale"], "remove the stale guard lock file",
                               paths=[(Path(lock), "guard lock whose holder is gone")]))
     if session.format == "wwebjs-remote-backup" and codes & {"remote-backup-leftover", "store-corrupt"}:

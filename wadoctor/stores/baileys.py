@@ -12,6 +12,7 @@ from itertools import compress, repeat
 from pathlib import Path
 from typing import NamedTuple
 
+from wadoctor.core.evidence import Damage, DamagedFiles, KeyFiles
 from wadoctor.core.model import Sample, Session, SessionState
 from wadoctor.stores.baileys_creds import apply_creds, parse_json_bytes
 from wadoctor.stores.baileys_keys import (
@@ -168,7 +169,7 @@ class BaileysMultiFile(StoreAdapter):
         session.key_types = found.key_types
         if at < 0:
             session.state = SessionState.KEYS_ONLY
-            session.observe("creds-missing", f"{key_files} key files but no {CREDS}", key_files=key_files)
+            session.observe("creds-missing", f"{key_files} key files but no {CREDS}", KeyFiles(key_files))
         elif not _read_creds(session, path / CREDS, CredsStat(listing.modes[at], listing.sizes[at],
                                                               listing.mtimes[at]), key_files):
             return None
@@ -213,7 +214,7 @@ def _read_creds(session: Session, path: Path, st: CredsStat, key_files: int) -> 
     if st.size == 0:
         session.state = SessionState.BROKEN
         left = f"; the identity's {key_files} key files are still here" if key_files else ""
-        session.observe("creds-empty", f"{CREDS} is 0 bytes{left}", key_files=key_files)
+        session.observe("creds-empty", f"{CREDS} is 0 bytes{left}", KeyFiles(key_files))
         return True
     try:
         raw = read_capped(path, CREDS_CAP)
@@ -228,7 +229,7 @@ def _read_creds(session: Session, path: Path, st: CredsStat, key_files: int) -> 
     creds, why = parse_json_bytes(raw)
     if why:
         session.state = SessionState.BROKEN
-        session.observe("creds-corrupt", f"{CREDS} is {why}", bytes=len(raw), key_files=key_files)
+        session.observe("creds-corrupt", f"{CREDS} is {why}", Damage(len(raw), key_files))
         return True
     if not key_files and not (isinstance(creds, dict) and any(k in creds for k in _CREDS_MARKERS)):
         return False
@@ -241,8 +242,8 @@ def _observe_samples(session: Session, corrupt: Sample, leftovers: Sample, unrea
                                ("leftover-temp", leftovers, "leftover temp/backup file"),
                                ("path-unreadable", unreadable, "file that could not be read")):
         if sample.count:
-            session.observe(code, f"{_counted(sample.count, what)}: {_named(sample)}", count=sample.count,
-                            files=sample.names)
+            session.observe(code, f"{_counted(sample.count, what)}: {_named(sample)}",
+                            DamagedFiles(sample.count, tuple(sample.names)))
 
 
 def _counted(count: int, what: str) -> str:

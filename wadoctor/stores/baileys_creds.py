@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from wadoctor.core.evidence import Damage, KeyFiles, Problems
 from wadoctor.core.model import Identity, Session, SessionState
 from wadoctor.stores.adv import decode_device_identity
 from wadoctor.stores.buffers import BadBytes, decode_bytes, decode_sized
@@ -142,7 +143,7 @@ def apply_creds(session: Session, creds: object, key_files: int, where: str) -> 
     problems = validation_problems(creds)
     if problems:
         session.state = SessionState.BROKEN
-        session.observe("creds-invalid", f"{where}: {problems[0]}", problems=problems)
+        session.observe("creds-invalid", f"{where}: {problems[0]}", Problems(tuple(problems)))
         return
     assert isinstance(creds, dict) and session.identity is not None
     me, account = creds.get("me"), creds.get("account")
@@ -153,7 +154,7 @@ def apply_creds(session: Session, creds: object, key_files: int, where: str) -> 
         session.observe(
             "creds-reset",
             f"unpaired creds beside {key_files} key files of an earlier identity",
-            key_files=key_files,
+            KeyFiles(key_files),
         )
     elif me:
         session.state = SessionState.HALF_PAIRED
@@ -168,18 +169,18 @@ def apply_stored_creds(session: Session, raw: bytes | None, key_files: int, wher
     if raw is None:
         if key_files:
             session.state = SessionState.KEYS_ONLY
-            session.observe("creds-missing", f"{key_files} keys but no creds in {where}", key_files=key_files)
+            session.observe("creds-missing", f"{key_files} keys but no creds in {where}", KeyFiles(key_files))
         else:
             session.state = SessionState.UNPAIRED
             session.observe("unpaired", f"no creds in {where} yet: never connected")
         return
     if not raw.strip():
         session.state = SessionState.BROKEN
-        session.observe("creds-empty", f"the creds in {where} are empty", key_files=key_files)
+        session.observe("creds-empty", f"the creds in {where} are empty", KeyFiles(key_files))
         return
     creds, why = parse_json_bytes(raw)
     if why:
         session.state = SessionState.BROKEN
-        session.observe("creds-corrupt", f"the creds in {where} are {why}", bytes=len(raw), key_files=key_files)
+        session.observe("creds-corrupt", f"the creds in {where} are {why}", Damage(len(raw), key_files))
         return
     apply_creds(session, creds, key_files, where)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from wadoctor.core.evidence import Damage, DamagedFiles
 from wadoctor.core.model import Sample, Session, SessionState
 from wadoctor.stores.baileys_creds import apply_creds, parse_json_bytes
 from wadoctor.stores.baileys_keys import key_value_problem
@@ -46,7 +47,7 @@ class BaileysSingleFile(StoreAdapter):
         state, why = parse_json_bytes(raw)
         if why:
             session.state = SessionState.BROKEN
-            session.observe("creds-corrupt", f"{path.name} is {why}", bytes=len(raw))
+            session.observe("creds-corrupt", f"{path.name} is {why}", Damage(len(raw)))
         elif not isinstance(state, dict) or not isinstance(state.get("keys", {}), dict):
             session.state = SessionState.BROKEN
             session.observe("creds-invalid", f"{path.name} is not a {{creds, keys}} object")
@@ -70,4 +71,4 @@ def _check_keys(session: Session, keys: dict[str, Any]) -> None:
                 corrupt.add(f"keys.{section}.{key_id} ({problem})")
     if corrupt.count:
         session.observe("key-file-corrupt", f"{corrupt.count} key(s) damaged: {corrupt.names[0]}",
-                        count=corrupt.count, keys=corrupt.names)
+                        DamagedFiles(corrupt.count, keys=tuple(corrupt.names)))

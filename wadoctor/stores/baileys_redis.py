@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wadoctor.core.evidence import DamagedFiles
 from wadoctor.core.model import Sample, Session
 from wadoctor.stores.baileys_creds import apply_stored_creds
 from wadoctor.stores.baileys_keys import KEY_FILE, key_file_problem
@@ -172,7 +173,7 @@ def observe_key_damage(session: Session, client: Any, found: RedisSession) -> No
     session.key_types = types
     if damaged.count:
         session.observe("key-file-corrupt", f"{damaged.count} key(s) damaged: {damaged.names[0]}",
-                        count=damaged.count, files=damaged.names)
+                        DamagedFiles(damaged.count, tuple(damaged.names)))
 
 
 def session_of(source: StoreSource, found: RedisSession, client: Any, deep: bool, format: str) -> Session:

@@ -18,6 +18,7 @@ import socket
 import stat
 from pathlib import Path
 
+from wadoctor.core.evidence import ProfileLock, Reason
 from wadoctor.core.model import Identity, Session, SessionState
 from wadoctor.stores.base import StoreAdapter
 from wadoctor.stores.files import Listing, describe_os_error, tree_footprint
@@ -79,7 +80,7 @@ def _read_identity(session: Session, path: Path) -> None:
     if found.unknown is not None:
         session.state = SessionState.UNKNOWN
         session.observe("state-unknown", f"whether a device is logged in cannot be read: {found.unknown}",
-                        reason=found.unknown)
+                        Reason(found.unknown))
         return
     wid = found.value
     jid = parse_jid(wid.strip('"')) if wid else None
@@ -108,22 +109,23 @@ def _check_lock(session: Session, path: Path) -> None:
         return
     if live is not None:
         session.observe("profile-lock-live", f"held by a live browser (pid {live}: a POSIX lock on the LevelDB)",
-                        pid=live, lock=target)
+                        ProfileLock(lock=target, pid=live))
         return
     if target is None:
         return
     host, _, pid_text = target.rpartition("-")
     if not host or not pid_text.isdigit():
-        session.observe("profile-lock-corrupt", f"{LOCK} points to {target!r}, not <hostname>-<pid>", lock=target)
+        session.observe("profile-lock-corrupt", f"{LOCK} points to {target!r}, not <hostname>-<pid>",
+                        ProfileLock(lock=target))
         return
     pid = int(pid_text)
-    evidence = {"host": host, "pid": pid, "this_host": socket.gethostname()}
+    evidence = ProfileLock(host=host, pid=pid, this_host=socket.gethostname())
     if host != socket.gethostname():
         session.observe("profile-lock-foreign",
                         f"locked by pid {pid} on host {host!r}: Chromium here will refuse this profile (exit 21)",
-                        **evidence)
+                        evidence)
     elif _pid_alive(pid) and _is_chromium(pid):
-        session.observe("profile-lock-live", f"held by Chromium pid {pid}", **evidence)
+        session.observe("profile-lock-live", f"held by Chromium pid {pid}", evidence)
     else:
         why = "is gone" if not _pid_alive(pid) else "is not a Chromium"
-        session.observe("profile-lock-stale", f"left by pid {pid}, which {why}", **evidence)
+        session.observe("profile-lock-stale", f"left by pid {pid}, which {why}", evidence)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wadoctor.core.evidence import Side
 from wadoctor.core.model import Connection, GatewayRef, Session, SessionState
 from wadoctor.stores.baileys_creds import apply_stored_creds
 from wadoctor.stores.baileys_redis import find_sessions, observe_key_damage
@@ -133,7 +134,7 @@ class EvolutionRead(SourceRead):
         apply_stored_creds(session, raw, key_files, where)
         session.creds_raw = raw
         if instance.name is None:
-            session.observe("instance-orphan", "a Session row whose Instance row is gone", side="instance")
+            session.observe("instance-orphan", "a Session row whose Instance row is gone", Side("instance"))
         elif instance.status == "close" and session.state is SessionState.PAIRED:
             session.observe("instance-closed-paired", "Evolution API reports the instance closed while its "
                                                       "creds are paired: it is not connected")
@@ -168,21 +169,21 @@ class EvolutionRead(SourceRead):
             where = self._key_place()
             if stored is None and where and session.state is SessionState.PAIRED:
                 session.observe("instance-orphan", f"paired, but its keys are missing: no {where} for instance "
-                                                   f"{instance.id}", side="keys")
+                                                   f"{instance.id}", Side("keys"))
             yield session
         for stored in hashes.values():
             place = f"{mask_url(self.source.redis or '')} {stored.key}"
             session = Session(id=stored.name, path=Path(place), format="evolution", source=place)
             session.files, session.state = stored.entries + stored.has_creds, SessionState.KEYS_ONLY
             session.observe("instance-orphan", f"keys of instance {stored.name}, which the database does not have",
-                            side="row")
+                            Side("row"))
             yield session
         for session in scanned:
             if (session.format == "baileys" and session.state is SessionState.KEYS_ONLY
                     and os.path.realpath(session.path.parent) in self.parents):
                 session.observations = [o for o in session.observations if o.code != "creds-missing"]
                 session.observe("instance-orphan", f"key files of instance {session.id}, which {self.source.shown} "
-                                                   "does not have", side="row")
+                                                   "does not have", Side("row"))
 
     def close(self) -> None:
         self.conn.close()

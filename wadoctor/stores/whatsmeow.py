@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from wadoctor.core.evidence import Damage, Evidence, LockedBy, Problems, Reason
 from wadoctor.core.model import Identity, Session, SessionState
 from wadoctor.stores.adv import decode_device_identity
 from wadoctor.stores.base import StoreAdapter
@@ -65,7 +66,7 @@ class WhatsmeowSqlite(StoreAdapter):
             head = read_head(path, len(MAGIC))
             if not head.startswith(MAGIC):
                 what = "empty" if st.st_size == 0 else "not a SQLite database"
-                raise StoreUnreadable("store-corrupt", f"{path.name} is {what}", {"bytes": st.st_size})
+                raise StoreUnreadable("store-corrupt", f"{path.name} is {what}", Damage(bytes=st.st_size))
             hot = hot_journal(path)
             if hot:  # what the gateway will read once SQLite rolls the journal back
                 with rolled_back_copy(path, COPY_MAX) as copy:
@@ -75,11 +76,11 @@ class WhatsmeowSqlite(StoreAdapter):
         except TooLargeToCopy as exc:
             yield _store_session(path, "state-unknown", f"{path.name} has a hot journal and {exc}: its devices "
                                                         "cannot be read without rolling it back", SessionState.UNKNOWN,
-                                 reason=str(exc))
+                                 Reason(str(exc)))
             return
         except StoreUnreadable as exc:
             code, message, evidence = exc.args
-            yield _store_session(path, code, message, **evidence)
+            yield _store_session(path, code, message, evidence=evidence)
             return
         except OSError as exc:
             yield _store_session(path, "path-unreadable", f"{path.name}: {describe_os_error(exc)}")
@@ -115,7 +116,7 @@ def _read_devices(path: Path, integrity: bool) -> tuple[list[dict[str, Any]] | N
     try:
         connection = connect_read_only(path, BUSY_SECONDS)
     except sqlite3.Error as exc:
-        raise StoreUnreadable("store-corrupt", f"{path.name} cannot be opened: {exc}", {}) from None
+        raise StoreUnreadable("store-corrupt", f"{path.name} cannot be opened: {exc}", None) from None
     try:
         tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "whatsmeow_device" not in tables:
@@ -124,7 +125,7 @@ def _read_devices(path: Path, integrity: bool) -> tuple[list[dict[str, Any]] | N
             problems = [r[0] for r in connection.execute("PRAGMA quick_check(5)")]
             if problems != ["ok"]:
                 raise StoreUnreadable("store-corrupt", f"{path.name} fails SQLite's quick_check: {problems[0]}",
-                                      {"quick_check": problems})
+                                      Damage(quick_check=tuple(problems)))
         note = _schema_note(connection, tables)
         present = {r[1] for r in connection.execute("PRAGMA table_info(whatsmeow_device)")}
         columns = [c for c in _COLUMNS if c in present]
@@ -135,10 +136,10 @@ def _read_devices(path: Path, integrity: bool) -> tuple[list[dict[str, Any]] | N
             pid = any_lock_pid(path)
             holder = f" by pid {pid}" if pid else ""
             raise StoreUnreadable("store-locked", f"{path.name} is locked{holder} beyond {BUSY_SECONDS}s",
-                                  {"pid": pid}) from None
-        raise StoreUnreadable("store-corrupt", f"{path.name}: {exc}", {}) from None
+                                  LockedBy(pid)) from None
+        raise StoreUnreadable("store-corrupt", f"{path.name}: {exc}", None) from None
     except sqlite3.DatabaseError as exc:
-        raise StoreUnreadable("store-corrupt", f"{path.name}: {exc}", {}) from None
+        raise StoreUnreadable("store-corrupt", f"{path.name}: {exc}", None) from None
     finally:
         connection.close()
 
@@ -158,14 +159,14 @@ def _schema_note(connection: sqlite3.Connection, tables: set[str]) -> str | None
 
 
 def _store_session(path: Path, code: str, message: str, state: SessionState = SessionState.BROKEN,
-                   **evidence: Any) -> Session:
+                   evidence: Evidence | None = None) -> Session:
     session = Session(id=path.stem, path=path, format="whatsmeow", state=state)
     try:
         st = path.stat()
         session.files, session.size, session.last_activity = _footprint(path, st)
     except OSError:
         pass
-    session.observe(code, message, **evidence)
+    session.observe(code, message, evidence)
     return session
 
 
@@ -205,5 +206,5 @@ def _device_session(path: Path, row: dict[str, Any]) -> Session:
     session.identity = identity
     if problems:
         session.state = SessionState.BROKEN
-        session.observe("device-invalid", f"device {row.get('jid')}: {problems[0]}", problems=problems)
+        session.observe("device-invalid", f"device {row.get('jid')}: {problems[0]}", Problems(tuple(problems)))
     return session

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from wadoctor.core.evidence import Damage
 from wadoctor.core.model import Session
 from wadoctor.stores.base import StoreAdapter
 from wadoctor.stores.files import Listing, describe_os_error, tree_footprint
@@ -60,7 +61,7 @@ class RemoteAuthBackup(StoreAdapter):
             problem = _zip_problem(path, deep)
             if problem:
                 session.observe("store-corrupt", f"{path.name} {problem}: a restore from it would fail",
-                                bytes=st.st_size)
+                                Damage(bytes=st.st_size))
         _leftover(session, "archive")
         yield session
 
