@@ -15,6 +15,24 @@ from wadoctor.repair.execute import execute
 from wadoctor.repair.lock import RunLock, lock_targets
 from wadoctor.repair.plan import Action, FixOptions, plan_session
 from wadoctor.stores.sources import StoreSource
+from wadoctor.util.exitcodes import ExitCode
+
+
+@dataclass
+class Acted:
+    """What a command that acts (fix, clean, clean-all) did, and the state it left."""
+
+    command: str
+    actions: list[Action]
+    state: Report
+    dry_run: bool
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """Like check's, on the state left; 3 when an action failed (docs/contracts.md)."""
+        if any(a.status == "failed" for a in self.actions):
+            return ExitCode.INCOMPLETE
+        return self.state.exit_code()
 
 
 @dataclass
@@ -23,6 +41,10 @@ class FixResult:
     actions: list[Action] = field(default_factory=list)
     after: Report | None = None
     dry_run: bool = False
+
+    @property
+    def acted(self) -> Acted:
+        return Acted("fix", self.actions, self.after or self.before, self.dry_run)
 
 
 def wait_until_free(paths: Sequence[Path], config: Config, seconds: float, keep_backups: bool,

@@ -43,12 +43,13 @@ def logs(
     """
     from wadoctor.cli.output import Output
     from wadoctor.config import load_config
-    from wadoctor.logs.run import analyze, report_of
 
     output = Output(output_mode(json, quiet), verbose)
     config = load_config(config_file)
     if not follow:
-        report = report_of(analyze(files, config, since, until, session, pattern), config)
+        from wadoctor.app.logs import read_logs
+
+        report = read_logs(files, config, since, until, session, pattern)
     else:
         if len(files) != 1:
             raise UsageError("--follow reads one file (or -)")
@@ -73,31 +74,30 @@ def logs(
 
 def _follow(name: str, config: Config, output: Output, since: str | None, until: str | None,
             session: str | None, pattern: str | None) -> LogReport:
-    """Until SIGINT or SIGTERM: alerts as they happen, then the final summary."""
-    from rich.live import Live
-
-    from wadoctor.logs.analysis import feed
-    from wadoctor.logs.events import may_matter
-    from wadoctor.logs.run import make_parser, new_analysis, report_of
-    from wadoctor.logs.sources import follow as follow_lines
+    """Until SIGINT or SIGTERM: alerts as they happen (or, on a terminal, the table kept
+    current in place), then the final summary."""
+    from wadoctor.app.logs import follow_log
+    from wadoctor.logs.report import LogReport as Empty
     from wadoctor.render.logsout import logs_view
     from wadoctor.util.escape import visible
 
     stopping = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.append(True))
-    analysis = new_analysis(config, since, until, session)
-    parser = make_parser(config, pattern)
-    lines = ((n, line) for n, line in enumerate(follow_lines(name, lambda: bool(stopping))) if may_matter(line))
-    if output.out.is_terminal and output.mode is Mode.TABLE:
-        with Live(logs_view(report_of(analysis, config)), console=output.out, refresh_per_second=2) as live:
-            for line in lines:
-                feed(analysis, parser, [line])
-                live.update(logs_view(report_of(analysis, config)))
-    else:
-        def alert(text: str) -> None:
-            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            print(f"{stamp} alert {visible(text)}", flush=True)
 
-        feed(analysis, parser, lines, on_alert=alert if output.mode is not Mode.JSON else None)
-    return report_of(analysis, config)
+    def stop() -> bool:
+        return bool(stopping)
+
+    if output.out.is_terminal and output.mode is Mode.TABLE:
+        from rich.live import Live
+
+        with Live(logs_view(Empty()), console=output.out, refresh_per_second=2) as live:
+            return follow_log(name, config, stop, since, until, session, pattern,
+                              on_line=lambda report: live.update(logs_view(report)))
+
+    def alert(text: str) -> None:
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        print(f"{stamp} alert {visible(text)}", flush=True)
+
+    return follow_log(name, config, stop, since, until, session, pattern,
+                      on_alert=alert if output.mode is not Mode.JSON else None)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -12,36 +10,23 @@ import typer
 
 from wadoctor.cli import completion
 from wadoctor.cli.options import ConfigFile, Json, Paths, Roots
-from wadoctor.util.errors import UsageError, WadoctorError
-from wadoctor.util.exitcodes import ExitCode, outcome
+from wadoctor.util.errors import UsageError
+from wadoctor.util.exitcodes import ExitCode
 from wadoctor.util.times import AGE_EXAMPLES, parse_age
 
 if TYPE_CHECKING:
-    from wadoctor.config import Config
-    from wadoctor.repair.quarantine import Entry
+    from wadoctor.app.quarantine import Found
 
 app = typer.Typer(help="List and purge quarantined sessions and files.", no_args_is_help=True)
 
 
-def _roots(paths: Paths, config: Config) -> list[Path]:
-    """The named paths, else the config's roots and, with [[stores]], the folder beside the config
-    that keeps what fix replaced in databases."""
-    from wadoctor.app.targets import default_paths
-    from wadoctor.repair.backups import database_state_root
-
-    if paths:
-        return list(paths)
-    return default_paths(config) + ([database_state_root(config.source)] if config.stores else [])
-
-
-def _entries(paths: Paths, config_file: ConfigFile, problems: list[str]) -> list[Entry]:
+def _found(paths: list[Path] | None, config_file: ConfigFile) -> Found:
+    from wadoctor.app.quarantine import find
     from wadoctor.config import load_config
-    from wadoctor.repair.quarantine import entries, state_roots
 
-    config = load_config(config_file)
-    roots = _roots(paths, config)
-    problems += [f"{root}: no such file or directory" for root in roots if not os.path.lexists(root)]
-    return entries(state_roots([r for r in roots if os.path.lexists(r)], config.max_depth), problems)
+    found = find(paths, load_config(config_file))
+    _warn_refused(found.problems)
+    return found
 
 
 def _warn_refused(problems: list[str]) -> None:
@@ -72,44 +57,21 @@ def restore(
     """
     if (entry_id is None) == (not last):
         raise UsageError("name one RUN-OR-ENTRY, or --last")
-    from wadoctor.repair.quarantine import new_run
-    from wadoctor.repair.quarantine import restore as restore_entry
+    from wadoctor.app.quarantine import restore_run
 
-    problems: list[str] = []
-    found = _entries(root, config_file, problems)
-    run = found[-1].run if last and found else entry_id
-    chosen = [e for e in found if e.run == run] or [e for e in found if e.id == entry_id]
-    _warn_refused(problems)
-    if not chosen:
-        raise WadoctorError(f"no quarantine entry or run {entry_id or ''} found (see `wadoctor quarantine list`)")
-    report = []
-    run = new_run()
-    for entry in reversed(chosen):  # newest first: undo in the opposite order of the run
-        if dry_run:
-            report.append({"entry": entry.id, "session": entry.session,
-                           "restored": [i.original for i in entry.items], "refused": [], "missing": []})
-            continue
-        result = restore_entry(entry, run, force)
-        report.append({"entry": entry.id, "session": entry.session, "restored": result.restored,
-                       "refused": result.refused, "missing": result.missing})
-    refused = any(r["refused"] for r in report)
-    code = outcome(incomplete=bool(problems), warning=refused)
+    result = restore_run(_found(root, config_file), entry_id, force, dry_run)
     if json:
-        from wadoctor.render.envelope import document, write_json
+        from wadoctor.render.envelope import write_json
+        from wadoctor.render.quarantine import restored_document
 
-        write_json(document("restore", {"run": chosen[0].run, "dry_run": dry_run, "entries": report,
-                                        "problems": problems}, int(code), {"entries": len(report)}))
-        raise typer.Exit(int(code))
-    from wadoctor.cli.output import Output
+        write_json(restored_document(result))
+    else:
+        from wadoctor.cli.output import Output
+        from wadoctor.render.quarantine import print_restored
 
-    output = Output()
-    verb = "would restore" if dry_run else "restored"
-    for part in report:
-        for path in part["restored"]:
-            output.out.print(f"{verb} {path}  (entry {part['entry']})", markup=False)
-        for path in part["refused"]:
-            output.warn(f"{path} exists again: left in quarantine (use --force to put it back anyway)")
-    raise typer.Exit(int(code))
+        output = Output()
+        print_restored(output.out, output.warn, result)
+    raise typer.Exit(int(result.exit_code))
 
 
 @app.command("list")
@@ -119,26 +81,19 @@ def list_entries(paths: Paths = None, root: Roots = None, config_file: ConfigFil
     \b
     Example: wadoctor quarantine list /srv/gateway/sessions
     """
-    problems: list[str] = []
-    found = _entries([*(paths or []), *(root or [])] or None, config_file, problems)
-    code = outcome(incomplete=bool(problems))
+    found = _found([*(paths or []), *(root or [])] or None, config_file)
     if json:
-        from wadoctor.render.envelope import document, write_json
-        from wadoctor.render.quarantine import entry_dict
+        from wadoctor.render.envelope import write_json
+        from wadoctor.render.quarantine import entries_document
 
-        write_json(document("quarantine list", {"entries": [entry_dict(e) for e in found], "problems": problems},
-                            int(code), {"entries": len(found)}))
-        raise typer.Exit(int(code))
-    from wadoctor.cli.output import Output
-    from wadoctor.render.quarantine import entries_table
+        write_json(entries_document(found))
+    else:
+        from wadoctor.cli.output import Output
+        from wadoctor.render.quarantine import entries_table
 
-    _warn_refused(problems)
-    output = Output()
-    if not found:
-        output.out.print("The quarantine is empty.")
-        raise typer.Exit(int(code))
-    output.out.print(entries_table(found))
-    raise typer.Exit(int(code))
+        output = Output()
+        output.out.print(entries_table(found.entries) if found.entries else "The quarantine is empty.")
+    raise typer.Exit(int(found.exit_code))
 
 
 @app.command("purge")
@@ -158,15 +113,13 @@ def purge_entries(
     age = parse_age(older_than)
     if age is None:
         raise UsageError(f"--older-than takes an age such as {AGE_EXAMPLES}, not {older_than!r}")
+    from wadoctor.app.quarantine import older_than as chosen_older
+    from wadoctor.app.quarantine import purge_entries
     from wadoctor.cli.output import Output
     from wadoctor.render.quarantine import age_text
-    from wadoctor.repair.quarantine import purge
 
-    problems: list[str] = []
-    cutoff = datetime.now(UTC).timestamp() - age
-    chosen = [e for e in _entries([*(paths or []), *(root or [])] or None, config_file, problems)
-              if e.created.timestamp() < cutoff]
-    _warn_refused(problems)
+    found = _found([*(paths or []), *(root or [])] or None, config_file)
+    chosen = chosen_older(found, age)
     output = Output()
     for entry in chosen:
         verb = "would purge" if dry_run else "purging"
@@ -178,5 +131,5 @@ def purge_entries(
                              err=True):
             raise typer.Exit(int(ExitCode.OK))
     if not dry_run:
-        purge(chosen)
-    raise typer.Exit(int(outcome(incomplete=bool(problems))))
+        purge_entries(chosen)
+    raise typer.Exit(int(found.exit_code))

@@ -25,14 +25,14 @@ from wadoctor.cli.options import (
     Verbose,
     output_mode,
 )
-from wadoctor.util.errors import NotFound, UsageError
+from wadoctor.util.errors import UsageError
 from wadoctor.util.exitcodes import ExitCode
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from wadoctor.app.fix import Acted
     from wadoctor.cli.output import Output
-    from wadoctor.config import Config
-    from wadoctor.core.model import Session
-    from wadoctor.pipeline.report import Report
     from wadoctor.repair.plan import Action
 
 
@@ -93,29 +93,23 @@ class _Journal:
                 self.line(action_line(action))
 
 
-def _exit_code(actions: list[Action], state: Report) -> ExitCode:
-    if any(a.status == "failed" for a in actions):
-        return ExitCode.INCOMPLETE
-    return state.exit_code()
-
-
-def _finish(output: Output, command: str, actions: list[Action], state: Report, dry_run: bool) -> None:
+def _finish(output: Output, acted: Acted) -> None:
     from wadoctor.render.actions import action_line, actions_document, print_actions
 
-    code = _exit_code(actions, state)
+    code = acted.exit_code
     if output.mode is Mode.JSON:
         from wadoctor.render.envelope import write_json
 
-        write_json(actions_document(command, actions, dry_run, state, int(code), time.time()))
+        write_json(actions_document(acted.command, acted.actions, acted.dry_run, acted.state, int(code), time.time()))
     elif output.mode is Mode.QUIET:  # what cron mails: each thing done or failed, else nothing
-        for action in actions:
+        for action in acted.actions:
             if action.status in ("done", "failed"):
                 output.out.print(action_line(action), markup=False)
-    elif actions or code or output.verbose:
-        answered = {(id(a.session), c) for a in actions for c in a.codes}
-        left = [(s.id, codes) for s in state.sessions
+    elif acted.actions or code or output.verbose:
+        answered = {(id(a.session), c) for a in acted.actions for c in a.codes}
+        left = [(s.id, codes) for s in acted.state.sessions
                 if (codes := [f.code for f in s.findings if f.severity.rank and (id(s), f.code) not in answered])]
-        print_actions(output.out, actions, left, output.verbose)
+        print_actions(output.out, acted.actions, left, output.verbose)
     raise typer.Exit(int(code))
 
 
@@ -175,43 +169,28 @@ def fix(
     for problem in result.before.problems:
         output.warn(f"{problem.path}: {problem.message}")
     journal.rest(result.actions)
-    state = result.after or result.before
-    output.prometheus(prometheus, "fix", int(_exit_code(result.actions, state)), config.prometheus_mask_phones,
-                      report=state, actions=result.actions)
-    _finish(output, "fix", result.actions, state, dry_run)
+    acted = result.acted
+    output.prometheus(prometheus, "fix", int(acted.exit_code), config.prometheus_mask_phones,
+                      report=acted.state, actions=result.actions)
+    _finish(output, acted)
 
 
-def _confirm(actions: list[Action], yes: bool, output: Output) -> None:
-    from wadoctor.render.actions import print_actions
+def _confirm(yes: bool, output: Output) -> Callable[[list[Action]], None]:
+    """Ask on the terminal before anything is moved; without one, only --yes goes on."""
+    def confirm(actions: list[Action]) -> None:
+        from wadoctor.render.actions import print_actions
 
-    taking = [a for a in actions if a.status == "planned"]
-    if yes or not taking:
-        return
-    if not sys.stdin.isatty():
-        raise UsageError("refusing to clean without --yes when standard input is not a terminal")
-    print_actions(output.err, actions)
-    if not typer.confirm(f"Move {sum(a.kind == 'quarantine-session' for a in taking)} session(s) to quarantine?",
-                         err=True):
-        output.err.print("nothing was moved")
-        raise typer.Exit(int(ExitCode.OK))
-
-
-def _clean(command: str, report: Report, chosen: list[Session], yes: bool, force: bool, stop_holders: bool,
-           signal_managed: bool, dry_run: bool, output: Output, wait: float, roots: list[Path],
-           config: Config) -> None:
-    from wadoctor.app.check import inspect
-    from wadoctor.repair.execute import execute
-    from wadoctor.repair.lock import RunLock
-    from wadoctor.repair.plan import plan_clean
-
-    actions = plan_clean(chosen, report.sessions, force, stop_holders, signal_managed)
-    if not dry_run:
-        _confirm(actions, yes, output)
-        with RunLock(roots, wait):
-            execute(actions, force)
-    # named sessions are gone now: what is left is what the roots still hold
-    state = report if dry_run else inspect([r for r in roots if os.path.lexists(r)], config, command)
-    _finish(output, command, actions, state, dry_run)
+        taking = [a for a in actions if a.status == "planned"]
+        if yes or not taking:
+            return
+        if not sys.stdin.isatty():
+            raise UsageError("refusing to clean without --yes when standard input is not a terminal")
+        print_actions(output.err, actions)
+        if not typer.confirm(f"Move {sum(a.kind == 'quarantine-session' for a in taking)} session(s) to quarantine?",
+                             err=True):
+            output.err.print("nothing was moved")
+            raise typer.Exit(int(ExitCode.OK))
+    return confirm
 
 
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (required when not on a terminal).")]
@@ -238,30 +217,15 @@ def clean(
     \b
     Example: wadoctor clean --dry-run new-kiosk
     """
-    from wadoctor.app.check import inspect
-    from wadoctor.app.targets import default_paths
+    from wadoctor.app.clean import choose, clean
     from wadoctor.cli.output import Output
     from wadoctor.config import load_config
 
     output = Output(output_mode(json, quiet))
     config = load_config(config_file)
-    named = [Path(s) for s in sessions if Path(s).exists()]
-    searched = [] if len(named) == len(sessions) else root or default_paths(config)  # where ids are looked for
-    roots = named + searched
-    report = inspect(roots, config, "clean")
-    wanted = {s for s in sessions if not Path(s).exists()}
-    chosen = [s for s in report.sessions if s.id in wanted or any(s.path == p.absolute() or s.path == p for p in named)]
-    missing = wanted - {s.id for s in chosen}
-    if missing:
-        raise NotFound(f"no session named {sorted(missing)[0]!r} under {', '.join(map(str, searched))} "
-                       "and no such path")
-    for path in named:
-        if any(s.path == path.absolute() or s.path == path for s in chosen):
-            continue
-        under = [s for s in report.sessions if s.path.is_relative_to(path.absolute())]
-        raise NotFound(f"{path}: a folder of {len(under)} sessions, not one: name them, or use clean-all"
-                       if under else f"{path}: holds no session")
-    _clean("clean", report, chosen, yes, force, stop_holders, signal_managed, dry_run, output, wait, roots, config)
+    chosen = choose(sessions, root, config)
+    _finish(output, clean("clean", chosen, config, force, stop_holders, signal_managed, dry_run, wait,
+                          _confirm(yes, output)))
 
 
 def clean_all(
@@ -281,14 +245,11 @@ def clean_all(
     \b
     Example: wadoctor clean-all --dry-run /srv/old-gateway/sessions
     """
-    from wadoctor.app.check import inspect
-    from wadoctor.app.targets import default_paths
+    from wadoctor.app.clean import choose_all, clean
     from wadoctor.cli.output import Output
     from wadoctor.config import load_config
 
     output = Output(output_mode(json, quiet))
     config = load_config(config_file)
-    roots = root or default_paths(config)
-    report = inspect(roots, config, "clean-all")
-    _clean("clean-all", report, report.sessions, yes, force, stop_holders, signal_managed, dry_run, output, wait,
-           roots, config)
+    _finish(output, clean("clean-all", choose_all(root, config), config, force, stop_holders, signal_managed,
+                          dry_run, wait, _confirm(yes, output)))
