@@ -15,8 +15,8 @@ def fleet(registry: Registry = None, config_file: ConfigFile = None, json: Json 
     \b
     Example: wadoctor fleet --registry postgresql://wadoctor@db.internal/gateways
     """
+    from wadoctor.app.fleet import read_view
     from wadoctor.config import load_config, registry_url
-    from wadoctor.fleet.view import read_view
 
     config = load_config(config_file)
     url = registry_url(config, registry)

@@ -1,4 +1,4 @@
-"""`wadoctor fleet`: the registry's whole picture and the identities present on two hosts."""
+"""The registry's whole picture and the identities present on two hosts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wadoctor.core.model import identity_label
-from wadoctor.fleet.registry import GuardRow, HostRow, connect, ensure_schema, live_guards, read_fleet
+from wadoctor.fleet.registry import GuardRow, HostRow
 from wadoctor.util.exitcodes import ExitCode, outcome
 
 
@@ -23,18 +23,6 @@ class FleetView:
         """2 when an identity is live on two hosts, 1 for other conflicts or silent hosts."""
         return outcome(critical=any(c["severity"] == "critical" for c in self.conflicts),
                        warning=bool(self.conflicts or self.silent))
-
-
-def read_view(url: str, stale_minutes: float) -> FleetView:
-    conn = connect(url)
-    try:
-        ensure_schema(conn)
-        hosts, sessions = read_fleet(conn)
-        guards = live_guards(conn)
-    finally:
-        conn.close()
-    silent = [h.host for h in hosts if h.age_seconds > stale_minutes * 60]
-    return FleetView(hosts, sessions, guards, cross_host(sessions, guards), silent)
 
 
 def cross_host(sessions: list[dict[str, Any]], guards: list[GuardRow]) -> list[dict[str, Any]]:
