@@ -26,6 +26,8 @@ def _fits(setting: Setting, value: object) -> bool:
     """The schema's rule, said independently: what a user may write for the key."""
     if setting.kind is bool:
         return isinstance(value, bool)
+    if setting.kind is str and setting.choices:
+        return value in setting.choices
     if setting.kind is str:
         return isinstance(value, str) and (setting.name != "logs.timezone" or value == "local"
                                            or value.upper() == "UTC" or value in available_timezones())

@@ -134,11 +134,12 @@ def test_systemd_units_verify(tmp_path):
             pytest.fail("CI must verify the systemd units: apt-get install systemd")
         pytest.skip("systemd-analyze is not installed")
     wadoctor = Path(sys.executable).parent / "wadoctor"
-    for unit in ("wadoctor-fix.service", "wadoctor-fix.timer"):
+    units = ("wadoctor-fix.service", "wadoctor-fix.timer", "wadoctor-watch.service")
+    for unit in units:
         text = (CONTRIB / "systemd" / unit).read_text().replace("/usr/local/bin/wadoctor", str(wadoctor))
         (tmp_path / unit).write_text(text)
-    result = subprocess.run([analyze, "verify", str(tmp_path / "wadoctor-fix.service"),
-                             str(tmp_path / "wadoctor-fix.timer")], capture_output=True, text=True)
+    result = subprocess.run([analyze, "verify", *(str(tmp_path / unit) for unit in units)],
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     service = (tmp_path / "wadoctor-fix.service").read_text()
     assert "Type=oneshot" in service

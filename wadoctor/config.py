@@ -39,6 +39,21 @@ class Thresholds:
 
 
 @dataclass
+class WatchPolicy:
+    """[watch]: when a session's conflicts open its circuit, and what is done, per cause."""
+
+    conflicts: int = 3
+    window_seconds: float = 120.0
+    cooldown_seconds: float = 90.0
+    interval_seconds: float = 120.0
+    on_duplicate: str = "notify"
+    on_copy: str = "notify"
+    on_unknown: str = "notify"
+    hook: str | None = None
+    webhook: str | None = None
+
+
+@dataclass
 class Config:
     roots: list[Path] = field(default_factory=list)
     stores: list[StoreSource] = field(default_factory=list)  # [[stores]]: auth state in databases
@@ -54,6 +69,7 @@ class Config:
     prometheus_mask_phones: bool = True  # phone numbers in metric labels, masked unless turned off
     log_session_keys: list[str] = field(default_factory=lambda: list(DEFAULT_SESSION_KEYS))
     log_thresholds: Thresholds = field(default_factory=Thresholds)
+    watch: WatchPolicy = field(default_factory=WatchPolicy)
     log_timezone: str = "local"  # of log times written without a zone: local, UTC or an IANA name
 
     @property
@@ -69,7 +85,6 @@ class Config:
     source: Path | None = None
 
 
-REGISTRY_EXAMPLE = "postgresql://wadoctor@db.internal/gateways"
 
 
 # One row per setting: the parser, the defaults `init` writes and every error message come
@@ -84,6 +99,8 @@ class Setting:
     low: float | None = None  # the least value allowed
     above: bool = False  # `low` itself not allowed: it must be above it
     example: bool = False  # `init` writes it commented out, as an example
+    choices: tuple[str, ...] | None = None  # the only strings it takes
+    sample: str | None = None  # what `init` shows for a setting with no default
 
     @property
     def name(self) -> str:
@@ -94,6 +111,8 @@ class Setting:
         """What the setting takes, as the error message says it."""
         noun = {int: "an integer", float: "a number", bool: "true or false", str: "a string",
                 list: "a list of strings"}[self.kind]
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
         if self.low is None:
             return noun
         return f"{noun} {'>' if self.above else '>='} {self.low:g}"
@@ -122,10 +141,29 @@ SETTINGS: tuple[Setting, ...] = (
             "reconnects within storm_seconds make a storm", low=0, above=True),
     Setting("logs", "storm_seconds", "log_thresholds.storm_seconds", float, "the window of a reconnect storm",
             low=0, above=True),
-    Setting("registry", "url", "registry_url", str, "or $WADOCTOR_REGISTRY", example=True),
+    Setting("registry", "url", "registry_url", str, "or $WADOCTOR_REGISTRY", example=True,
+            sample="postgresql://wadoctor@db.internal/gateways"),
     Setting("registry", "stale_after_minutes", "registry_stale_minutes", float,
             "a host silent for longer is reported", low=0, above=True, example=True),
     Setting("prometheus", "mask_phones", "prometheus_mask_phones", bool, "mask phone numbers in metric labels"),
+    Setting("watch", "conflicts", "watch.conflicts", int, "conflicts of one session within window_seconds open "
+            "its circuit", low=1),
+    Setting("watch", "window_seconds", "watch.window_seconds", float, "the window conflicts are counted in",
+            low=0, above=True),
+    Setting("watch", "cooldown_seconds", "watch.cooldown_seconds", float, "after an action, the least wait before "
+            "the next for that session (doubled on each repeat)", low=0),
+    Setting("watch", "interval_seconds", "watch.interval_seconds", float, "a full check this often, whatever "
+            "changed", low=1),
+    Setting("watch", "on_duplicate", "watch.on_duplicate", str, "a proven second holder here: notify or "
+            "stop-duplicate", choices=("notify", "stop-duplicate")),
+    Setting("watch", "on_copy", "watch.on_copy", str, "a copy of the identity held here or on another host",
+            choices=("notify",)),
+    Setting("watch", "on_unknown", "watch.on_unknown", str, "no cause on this host (another device or server)",
+            choices=("notify",)),
+    Setting("watch", "hook", "watch.hook", str, "a command run with each action's JSON on standard input",
+            example=True, sample="/usr/local/bin/page-oncall"),
+    Setting("watch", "webhook", "watch.webhook", str, "a URL each action's JSON is POSTed to", example=True,
+            sample="https://hooks.example.com/wadoctor"),
 )
 TABLES = tuple(dict.fromkeys(s.section for s in SETTINGS))  # the sections SETTINGS describe
 SECTIONS = ("roots", "stores", "severity", *TABLES)
@@ -141,6 +179,8 @@ def _value(setting: Setting, value: Any, path: Path) -> Any:
     if kind is float and fits:
         value = float(value)
         fits = math.isfinite(value)
+    if fits and setting.choices is not None:
+        fits = value in setting.choices
     if fits and setting.low is not None:
         fits = value > setting.low if setting.above else value >= setting.low
     if not fits:
@@ -304,8 +344,8 @@ def default_config_text(roots: list[str] | None = None, note: str | None = None)
         lines += ["", f"{'# ' if all(s.example for s in settings) else ''}[{section}]"]
         for setting in settings:
             value = _get(defaults, setting.attribute)
-            if setting.name == "registry.url":
-                value = REGISTRY_EXAMPLE
+            if value is None:
+                value = setting.sample
             line = f"{setting.key} = {_toml_value(value)}  # {setting.doc}"
             lines.append(f"# {line}" if setting.example else line)
     lines += ["", "[severity]", "# Override a finding's severity: info, warning, critical or ignore. Defaults:"]

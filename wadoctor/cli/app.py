@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str | None, dict[str, Any]]] = {
     "quarantine": ("quarantine", None, {}),
     "logs": ("logs", "logs", {}),
     "fleet": ("fleet", "fleet", {}),
+    "watch": ("watch", "watch", {}),
     "init": ("init", "init", {}),
     "guard": ("guard", "guard", {"context_settings": {"allow_interspersed_args": False}}),
 }

@@ -40,10 +40,17 @@ def oldest_first(names: list[str]) -> list[str]:
     return sorted(names, key=age)
 
 
-def follow(name: str, stop: Callable[[], bool]) -> Iterator[str]:
-    """Lines of a file as it grows, reopening it when it is rotated or truncated."""
+def follow(name: str, stop: Callable[[], bool], from_end: bool = False,
+           opened: Callable[[], None] | None = None) -> Iterator[str]:
+    """Lines of a file as it grows, reopening it when it is rotated or truncated; with
+    `from_end`, only what is written after it was opened (a file rotated in is read whole).
+    `opened()` is called once it is open: from then on, nothing written is missed."""
     handle = _open(name)
     inode = os.fstat(handle.fileno()).st_ino if name != "-" else None
+    if from_end and name != "-":
+        handle.seek(0, os.SEEK_END)
+    if opened is not None:
+        opened()
     partial = ""
     while not stop():
         chunk = handle.readline()

@@ -1,0 +1,140 @@
+"""`wadoctor watch`: events as the picture changes, and the circuit breaker acting once per
+conflict loop, from real logs, real folders and real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.repair_helpers import copy
+from tests.test_repair_ops import NODE, node_gateway
+
+# A Baileys 7 conflict as pino writes it (the shape tests/test_log_blocks.py reads too)
+CONFLICT = ('{{"level":50,"time":{ms},"pid":4242,"hostname":"gw","session":"{session}","msg":"stream errored out",'
+            '"reasonNode":{{"tag":"conflict","attrs":{{"type":"replaced"}}}}}}\n')
+
+
+def conflicts(log: Path, session: str, count: int) -> None:
+    """`count` conflicts two seconds apart (so none is an echo of another), appended at once."""
+    start = int(time.time() * 1000)
+    with open(log, "a") as out:
+        out.write("".join(CONFLICT.format(ms=start + n * 2000, session=session) for n in range(count)))
+
+
+class Watcher:
+    """`wadoctor watch` as a process, its events read as they come."""
+
+    def __init__(self, *args: str | Path, cwd: Path) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "wadoctor", "watch", *map(str, args)], cwd=cwd,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        env={**os.environ, "PYTHONPATH": str(REPO)})
+        self.events: queue.Queue[dict] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.events.put(json.loads(line))
+
+    def wait_for(self, event: str, seconds: float = 15) -> dict:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                found = self.events.get(timeout=max(0.05, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if found["event"] == event:
+                return found
+        raise AssertionError(f"no {event} event within {seconds}s; stderr: {self.process.stderr.read()[-2000:]}"
+                             if self.process.poll() is not None else f"no {event} event within {seconds}s")
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=20)
+
+
+def test_once_gives_each_session_s_picture_and_check_s_exit_code(tmp_path, cli):
+    sessions = tmp_path / "sessions"
+    copy("shop-main", sessions / "shop-main")
+    copy("support-bot", sessions / "support-bot")  # an emptied creds.json: critical
+    run = cli("watch", "--once", "--history", tmp_path / "h.sqlite", sessions)
+    events = [json.loads(line) for line in run.out.splitlines()]
+    assert run.code == 2, run
+    by_session = {e["session"]: e for e in events if e["event"] == "session"}
+    assert by_session["support-bot"]["new"] == ["creds-empty"] and by_session["support-bot"]["severity"] == "critical"
+    assert by_session["shop-main"]["findings"] == [] and by_session["shop-main"]["state"] == "paired"
+
+
+def test_a_conflict_loop_opens_the_circuit_once_and_a_restart_does_not_act_again(tmp_path):
+    sessions = tmp_path / "sessions"
+    copy("shop-main", sessions / "shop")
+    log, said = tmp_path / "gateway.log", tmp_path / "hook.out"
+    log.write_text("")
+    (tmp_path / "wadoctor.toml").write_text(
+        "[watch]\nconflicts = 3\nwindow_seconds = 600\ncooldown_seconds = 600\n"
+        f"hook = \"sh -c 'cat >> {said}; echo >> {said}'\"\n")
+    history = tmp_path / "watch.sqlite"
+    watcher = Watcher("--log", log, "--history", history, sessions, cwd=tmp_path)
+    try:
+        watcher.wait_for("watching")
+        conflicts(log, "shop", 3)
+        opened = watcher.wait_for("circuit-open", 5)
+        assert opened["session"] == "shop" and opened["conflicts"] == 3
+        assert opened["cause"] == "no-local-cause" and opened["action"] == "notify"  # nothing here holds it
+        action = watcher.wait_for("action", 5)
+        assert action["notified"] == ["hook ran"]
+        conflicts(log, "shop", 2)  # the loop goes on: the cooldown holds the next action back
+        time.sleep(1.5)
+    finally:
+        assert watcher.stop() == 0
+    told = [json.loads(line) for line in said.read_text().splitlines() if line.strip()]
+    assert [t["event"] for t in told] == ["action"] and told[0]["cause"] == "no-local-cause"
+
+    again = Watcher("--log", log, "--history", history, sessions, cwd=tmp_path)
+    try:
+        again.wait_for("watching")
+        conflicts(log, "shop", 1)  # the loop goes on after the restart: the cooldown is remembered too
+        held = again.wait_for("circuit-held", 5)
+        assert held["session"] == "shop" and held["conflicts"] >= 3
+    finally:
+        again.stop()
+    assert len([line for line in said.read_text().splitlines() if line.strip()]) == 1  # never twice
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_stop_duplicate_breaks_a_loop_a_second_local_gateway_causes(tmp_path):
+    """Two real node gateways hold one session (the second started after a deploy); their
+    conflicts open the circuit; the policy stops the newer one, under fix's proof rules."""
+    app = tmp_path / "app"
+    copy("shop-main", app / "sessions" / "shop")
+    log = tmp_path / "gateway.log"
+    log.write_text("")
+    (tmp_path / "wadoctor.toml").write_text("[watch]\nconflicts = 3\non_duplicate = \"stop-duplicate\"\n")
+    old = node_gateway(app)
+    time.sleep(1.1)  # process start times have clock-tick precision
+    new = node_gateway(app)
+    watcher = Watcher("--log", log, "--history", tmp_path / "h.sqlite", app / "sessions", cwd=tmp_path)
+    try:
+        first = watcher.wait_for("session")
+        assert "duplicate-holder" in first["findings"], first
+        watcher.wait_for("watching")
+        started = time.monotonic()
+        conflicts(log, "shop", 3)
+        action = watcher.wait_for("action", 10)
+        assert action["cause"] == "duplicate-here" and action["action"] == "stop-duplicate", action
+        assert new.wait(timeout=10) == -signal.SIGTERM and old.poll() is None
+        assert time.monotonic() - started < 5, "the loop is broken within seconds"
+    finally:
+        watcher.stop()
+        for process in (old, new):
+            process.kill()
+            process.wait()

@@ -1,0 +1,235 @@
+"""`watch`: the doctor's picture kept current from outside the gateway.
+
+One process follows the gateways' logs (each in a thread that only reads and queues), sees
+session folders change through the kernel's notifications (watchfiles, the Rust `notify`
+crate's inotify), re-judges what changed, and runs a full check every interval for what
+notifications miss. Every change is an event. Conflicts feed a per-session circuit breaker;
+when a circuit opens, the cause is read from what the last check proved (a second holder
+here, a copy of the identity, or nothing on this host) and the policy's action for that cause
+is taken: always an event and the notifications; `stop-duplicate` signals only what `fix
+--terminate-duplicates keep-oldest` would, under the same proof and manager rules. Each
+action is recorded in the history before it runs, so none runs twice across restarts.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wadoctor.app.check import inspect
+from wadoctor.app.fix import fix
+from wadoctor.config import Config
+from wadoctor.core.evidence import Copies
+from wadoctor.core.model import Session
+from wadoctor.logs.analysis import LogAnalysis
+from wadoctor.logs.events import CONFLICT, LineParser, may_matter
+from wadoctor.logs.run import make_parser
+from wadoctor.logs.sources import follow
+from wadoctor.pipeline.report import Report
+from wadoctor.repair.plan import FixOptions
+from wadoctor.stores.sources import StoreSource
+from wadoctor.util.masking import mask_url
+from wadoctor.util.times import iso
+from wadoctor.watch.breaker import Breaker, Verdict
+from wadoctor.watch.history import History
+from wadoctor.watch.notify import post_webhook, run_hook
+
+HOUR = 3600.0
+OPEN_SECONDS = 5.0  # how long the first check waits for the logs to be open
+Emit = Callable[[dict[str, Any]], None]
+
+
+def cause_of(session: Session | None) -> str:
+    """Why a session's connection is being replaced, from what the last check proved."""
+    if session is None:
+        return "no-local-cause"
+    codes = {f.code: f for f in session.findings}
+    if "duplicate-holder" in codes:
+        return "duplicate-here"
+    copies = codes.get("duplicate-identity")
+    if copies is not None and isinstance(copies.evidence, Copies):
+        return "other-host" if copies.evidence.hosts else "copy-here"
+    return "no-local-cause"
+
+
+@dataclass
+class _Snapshot:
+    state: str
+    findings: frozenset[str]
+    holders: frozenset[int]
+
+
+class Watch:
+    def __init__(self, paths: Sequence[Path], config: Config, history: History, emit: Emit,
+                 sources: Sequence[StoreSource] = (), dry_run: bool = False) -> None:
+        self.paths, self.config, self.history, self.sources = list(paths), config, history, sources
+        self.policy = config.watch
+        self.dry_run = dry_run
+        self._emit = emit
+        self.breaker = Breaker(self.policy.conflicts, self.policy.window_seconds, self.policy.cooldown_seconds)
+        self.known: dict[str, _Snapshot] = {}
+        self.by_name: dict[str, Session] = {}
+        self.report: Report | None = None
+        self.inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def emit(self, event: str, **fields: Any) -> None:
+        now = time.time()
+        body = {"time": iso(now), "event": event, **fields}
+        self.history.event(now, body)
+        self._emit(body)
+
+    # -- the picture ------------------------------------------------------------------
+
+    def check(self) -> Report:
+        """A whole check, and an event for every session that changed since the last."""
+        report = inspect(self.paths, self.config, "check", sources=self.sources)
+        seen = set()
+        for session in report.sessions:
+            seen.add(session.location)
+            now = _Snapshot(session.state.value, frozenset(f.code for f in session.findings),
+                            frozenset(h.pid for h in session.holders))
+            before = self.known.get(session.location)
+            self.known[session.location] = now
+            for name in (session.id, session.gateway.details.get("logged_as") if session.gateway else None):
+                if name:
+                    self.by_name[name] = session
+            if before == now:
+                continue
+            self.emit("session", session=session.id, path=session.location, state=now.state,
+                      findings=sorted(now.findings), new=sorted(now.findings - (before.findings if before else set())),
+                      gone=sorted((before.findings if before else set()) - now.findings),
+                      holders=sorted(now.holders), severity=max((f.severity.value for f in session.findings),
+                                                                key=_rank, default="ok"))
+        for location in set(self.known) - seen:
+            del self.known[location]
+            self.emit("session-gone", path=location)
+        self.report = report
+        return report
+
+    # -- conflicts and the breaker -------------------------------------------------------
+
+    def remember(self, now: float) -> None:
+        """Put the last hour's actions and the window's conflicts from the history back into
+        the breaker: a restart neither forgets a loop nor acts on it again before its time."""
+        self.history.prune(now)
+        for session, at in self.history.conflicts_since(now - self.policy.window_seconds):
+            self.breaker.record(session, at)  # acted on (or not) before the restart
+        for session, at in self.history.actions_since(now - HOUR):
+            self.breaker.acted(session, at)
+
+    def conflict(self, session: str, at: float) -> None:
+        self.history.conflict(session, at)
+        verdict, count = self.breaker.record(session, at)
+        if verdict is Verdict.OPEN:
+            self.trip(session, count, at)
+        elif verdict is Verdict.HELD:
+            self.emit("circuit-held", session=session, conflicts=count,
+                      until=iso(self.breaker.until(session)), reason="an action was taken; its cooldown runs")
+
+    def trip(self, name: str, count: int, at: float) -> None:
+        session = self.by_name.get(name)
+        cause = cause_of(session)
+        action = {"duplicate-here": self.policy.on_duplicate}.get(cause, "notify")
+        if cause in ("copy-here", "other-host"):
+            action = self.policy.on_copy
+        elif cause == "no-local-cause":
+            action = self.policy.on_unknown
+        key = f"{name}:{action}:{at:.3f}"
+        self.breaker.acted(name, at)
+        body: dict[str, Any] = {"session": name, "conflicts": count, "window_seconds": self.policy.window_seconds,
+                                "cause": cause, "action": action, "dry_run": self.dry_run,
+                                "path": session.location if session else None}
+        if not self.history.claim(key, name, at, action, cause):
+            return  # recorded already: this conflict was acted on before
+        self.emit("circuit-open", **body)
+        result = self._act(action, session) if not self.dry_run else f"would {action}"
+        self.history.done(key, result)
+        notified = self._notify({**body, "event": "action", "result": result})
+        self.emit("action", **body, result=result, notified=notified)
+
+    def _act(self, action: str, session: Session | None) -> str:
+        if action != "stop-duplicate" or session is None or session.source is not None:
+            return "notified"
+        done = fix([session.path], self.config, FixOptions(terminate="keep-oldest"))
+        stops = [a for a in done.actions if a.kind == "terminate"]
+        if not stops:
+            return "no duplicate left to stop"
+        return "; ".join(f"{a.status}: {a.result}" for a in stops)
+
+    def _notify(self, body: dict[str, Any]) -> list[str]:
+        said = []
+        if self.policy.hook:
+            said.append(run_hook(self.policy.hook, body))
+        if self.policy.webhook:
+            said.append(f"{post_webhook(self.policy.webhook, body)} ({mask_url(self.policy.webhook)})")
+        return said
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def run(self, logs: Sequence[str], stop: threading.Event, once: bool = False) -> Report:
+        """Check, then (unless `once`) follow logs and folders until `stop` is set."""
+        self.remember(time.time())
+        if once:
+            return self.check()
+        parser = make_parser(self.config, None)
+        ready = []
+        for name in logs:  # open first: a conflict written during the first check is not missed
+            ready.append(threading.Event())
+            threading.Thread(target=self._read_log, args=(name, parser, stop, ready[-1]), daemon=True).start()
+        folders = [p for p in self.paths if p.is_dir()]
+        if folders:
+            threading.Thread(target=self._watch_folders, args=(folders, stop), daemon=True).start()
+        for opened in ready:
+            opened.wait(OPEN_SECONDS)
+        report = self.check()
+        self.emit("watching", paths=[str(p) for p in self.paths], logs=list(logs),
+                  unopened=[name for name, opened in zip(logs, ready) if not opened.is_set()],
+                  interval_seconds=self.policy.interval_seconds)
+        next_check = time.monotonic() + self.policy.interval_seconds
+        while not stop.is_set():
+            try:
+                kind, value = self.inbox.get(timeout=max(0.0, min(1.0, next_check - time.monotonic())))
+            except queue.Empty:
+                kind, value = "tick", None
+            if kind == "conflict":
+                self.conflict(*value)
+            elif kind == "changed":
+                self.check()  # whole: duplicate identities are found across sessions
+            if time.monotonic() >= next_check:
+                report = self.check()
+                next_check = time.monotonic() + self.policy.interval_seconds
+        return self.report or report
+
+    def _read_log(self, name: str, parser: LineParser, stop: threading.Event, opened: threading.Event) -> None:
+        """A thread: the log's counted conflicts (echoes of one conflict merged, as `logs`
+        counts them) go to the inbox; everything else stays in this thread."""
+        analysis = LogAnalysis(self.config.log_thresholds)
+        for line in follow(name, stop.is_set, from_end=True, opened=opened.set):
+            if not may_matter(line):
+                continue
+            for event in parser.parse(line):
+                log = analysis.sessions.get(event.session or "(unknown)")
+                before = log.conflicts if log else 0
+                analysis.lines += 1
+                analysis.add(event)
+                after = analysis.sessions[event.session or "(unknown)"].conflicts
+                if event.kind == CONFLICT and after > before and event.session:
+                    self.inbox.put(("conflict", (event.session, time.time())))
+
+    def _watch_folders(self, folders: list[Path], stop: threading.Event) -> None:
+        """A thread: a note in the inbox whenever files under the roots change, as the
+        kernel reports them (changes within half a second come as one)."""
+        from watchfiles import watch
+
+        for _ in watch(*folders, stop_event=stop, debounce=500, step=100, rust_timeout=1000,
+                       yield_on_timeout=False, raise_interrupt=False):
+            self.inbox.put(("changed", None))
+
+
+def _rank(severity: str) -> int:
+    return {"info": 0, "warning": 1, "critical": 2}.get(severity, -1)

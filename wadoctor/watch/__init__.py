@@ -1,0 +1,2 @@
+"""`wadoctor watch`'s parts: the circuit breaker, its history on disk, and how an action is
+told to people (a hook command, a webhook)."""
