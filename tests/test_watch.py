@@ -36,8 +36,8 @@ class Watcher:
 
     def __init__(self, *args: str | Path, cwd: Path) -> None:
         self.process = subprocess.Popen([sys.executable, "-m", "wadoctor", "watch", *map(str, args)], cwd=cwd,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                        env={**os.environ, "PYTHONPATH": str(REPO)})
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
         self.events: queue.Queue[dict] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -138,3 +138,67 @@ def test_stop_duplicate_breaks_a_loop_a_second_local_gateway_causes(tmp_path):
         for process in (old, new):
             process.kill()
             process.wait()
+
+
+def test_a_gateway_piped_in_and_a_folder_change_keep_events_and_metrics_current(tmp_path):
+    """`node app.js 2>&1 | wadoctor watch -`: conflicts from standard input open the circuit;
+    a creds.json emptied by a crash is seen through inotify, re-judged, and in the metrics."""
+    sessions = tmp_path / "sessions"
+    copy("shop-main", sessions / "shop")
+    prom = tmp_path / "wadoctor.prom"
+    (tmp_path / "wadoctor.toml").write_text("[watch]\nconflicts = 2\n")
+    watcher = Watcher("--log", "-", "--history", tmp_path / "h.sqlite", "--prometheus", prom, sessions, cwd=tmp_path)
+    try:
+        watcher.wait_for("watching")
+        start = int(time.time() * 1000)
+        watcher.process.stdin.write("".join(CONFLICT.format(ms=start + n * 2000, session="shop") for n in range(2)))
+        watcher.process.stdin.flush()
+        assert watcher.wait_for("circuit-open", 5)["session"] == "shop"
+        assert 'wadoctor_sessions{state="paired"} 1' in prom.read_text()
+        (sessions / "shop" / "creds.json").write_bytes(b"")  # what a kill during writeFile leaves
+        changed = watcher.wait_for("session", 10)
+        assert changed["new"] == ["creds-empty"] and changed["state"] == "broken", changed
+        deadline = time.monotonic() + 5  # the metrics are written once the check that said so ends
+        while 'wadoctor_sessions{state="broken"} 1' not in prom.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert 'wadoctor_sessions{state="broken"} 1' in prom.read_text()
+    finally:
+        watcher.stop()
+
+
+def test_killed_at_random_moments_it_never_acts_twice_and_loses_no_event(tmp_path):
+    """SIGKILL while loops are being acted on, then a restart, again and again: per conflict
+    loop at most one action is recorded and at most one hook call made, every hook call has
+    its recorded action, and every event printed is in the history. The seed is printed."""
+    import random
+    import sqlite3
+
+    from tests.test_crash import SEED
+
+    rng = random.Random(SEED)
+    sessions = tmp_path / "sessions"
+    copy("shop-main", sessions / "shop")
+    log, said, history = tmp_path / "gateway.log", tmp_path / "hook.out", tmp_path / "h.sqlite"
+    log.write_text("")
+    (tmp_path / "wadoctor.toml").write_text(
+        "[watch]\nconflicts = 2\nwindow_seconds = 600\ncooldown_seconds = 600\n"
+        f"hook = \"sh -c 'cat >> {said}; echo >> {said}'\"\n")
+    printed: list[dict] = []
+    for trial in range(4):
+        watcher = Watcher("--log", log, "--history", history, sessions, cwd=tmp_path)
+        watcher.wait_for("watching")
+        conflicts(log, f"loop{trial}", 2)
+        time.sleep(rng.uniform(0.0, 1.0))
+        watcher.process.kill()
+        watcher.process.wait()
+        time.sleep(0.2)  # the reader thread takes what was printed before the kill
+        while not watcher.events.empty():
+            printed.append(watcher.events.get())
+    db = sqlite3.connect(history)
+    actions = list(db.execute("SELECT session, count(*) FROM actions GROUP BY session"))
+    assert all(count == 1 for _, count in actions), (SEED, actions)
+    told = [json.loads(line) for line in said.read_text().splitlines() if line.strip()] if said.exists() else []
+    assert len({t["session"] for t in told}) == len(told), (SEED, told)  # never twice for one loop
+    assert {t["session"] for t in told} <= {session for session, _ in actions}, SEED
+    kept = {(event, json.loads(body)["time"]) for event, body in db.execute("SELECT event, body FROM events")}
+    assert {(e["event"], e["time"]) for e in printed} <= kept, SEED

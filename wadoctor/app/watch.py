@@ -66,11 +66,13 @@ class _Snapshot:
 
 class Watch:
     def __init__(self, paths: Sequence[Path], config: Config, history: History, emit: Emit,
-                 sources: Sequence[StoreSource] = (), dry_run: bool = False) -> None:
+                 sources: Sequence[StoreSource] = (), dry_run: bool = False,
+                 on_check: Callable[[Report], None] | None = None) -> None:
         self.paths, self.config, self.history, self.sources = list(paths), config, history, sources
         self.policy = config.watch
         self.dry_run = dry_run
         self._emit = emit
+        self.on_check = on_check  # each whole check, for metrics kept current
         self.breaker = Breaker(self.policy.conflicts, self.policy.window_seconds, self.policy.cooldown_seconds)
         self.known: dict[str, _Snapshot] = {}
         self.by_name: dict[str, Session] = {}
@@ -109,6 +111,8 @@ class Watch:
             del self.known[location]
             self.emit("session-gone", path=location)
         self.report = report
+        if self.on_check is not None:
+            self.on_check(report)
         return report
 
     # -- conflicts and the breaker -------------------------------------------------------

@@ -7,11 +7,14 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from wadoctor.cli.options import ConfigFile, Targets
+from wadoctor.cli.options import ConfigFile, Prometheus, Targets
+
+if TYPE_CHECKING:
+    from wadoctor.pipeline.report import Report
 
 
 def watch(
@@ -24,6 +27,7 @@ def watch(
     history: Annotated[Optional[Path], typer.Option("--history", metavar="FILE", dir_okay=False, help="The "
                                                     "SQLite file of what was seen and done (default: beside the "
                                                     "config, else wadoctor's state folder).")] = None,
+    prometheus: Prometheus = None,
     config_file: ConfigFile = None,
 ) -> None:
     """Follow the gateways' logs and session folders, re-check what changes, and break conflict
@@ -36,6 +40,7 @@ def watch(
     """
     from wadoctor.app.targets import targets
     from wadoctor.app.watch import Watch
+    from wadoctor.cli.output import Output
     from wadoctor.config import load_config
     from wadoctor.repair.backups import database_state_root
     from wadoctor.repair.quarantine import STATE_DIR
@@ -55,12 +60,17 @@ def watch(
         sys.stdout.write(json.dumps(body, default=str) + "\n")
         sys.stdout.flush()
 
+    output = Output()
+
+    def metrics(report: Report) -> None:
+        output.prometheus(prometheus, "watch", int(report.exit_code()), config.prometheus_mask_phones, report=report)
+
     stop = threading.Event()
     if not once:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
     try:
-        report = Watch(roots, config, kept, emit, sources, dry_run).run(log or [], stop, once)
+        report = Watch(roots, config, kept, emit, sources, dry_run, metrics).run(log or [], stop, once)
     finally:
         kept.close()
     raise typer.Exit(int(report.exit_code()))
