@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from fleet import build_fleet  # noqa: E402
-from timing import byte_compile  # noqa: E402
+from fleet import build_fleet
+from timing import byte_compile
 
 CONFLICT = ('{{"level":50,"time":{ms},"session":"{session}","msg":"stream errored out",'
             '"reasonNode":{{"tag":"conflict","attrs":{{"type":"replaced"}}}}}}\n')

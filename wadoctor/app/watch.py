@@ -90,30 +90,63 @@ class Watch:
     def check(self) -> Report:
         """A whole check, and an event for every session that changed since the last."""
         report = inspect(self.paths, self.config, "check", sources=self.sources)
-        seen = set()
         for session in report.sessions:
-            seen.add(session.location)
-            now = _Snapshot(session.state.value, frozenset(f.code for f in session.findings),
-                            frozenset(h.pid for h in session.holders))
-            before = self.known.get(session.location)
-            self.known[session.location] = now
-            for name in (session.id, session.gateway.details.get("logged_as") if session.gateway else None):
-                if name:
-                    self.by_name[name] = session
-            if before == now:
-                continue
-            self.emit("session", session=session.id, path=session.location, state=now.state,
-                      findings=sorted(now.findings), new=sorted(now.findings - (before.findings if before else set())),
-                      gone=sorted((before.findings if before else set()) - now.findings),
-                      holders=sorted(now.holders), severity=max((f.severity.value for f in session.findings),
-                                                                key=_rank, default="ok"))
-        for location in set(self.known) - seen:
+            self._see(session)
+        for location in set(self.known) - {s.location for s in report.sessions}:
             del self.known[location]
             self.emit("session-gone", path=location)
+        return self._checked(report)
+
+    def recheck(self, changed: set[str]) -> Report:
+        """Re-judge only the sessions whose files changed. A whole check instead where that
+        could change another session's verdict or where the change is not one session's own:
+        an identity the changed session shares (or shared) with another, a session appearing
+        or going, a path no known session owns."""
+        report = self.report
+        found = [self._owner(path) for path in changed]
+        owners = {owner for owner in found if owner is not None}
+        if report is None or len(owners) < len(set(found)):
+            return self.check()
+        old = [s for s in report.sessions if s.location in owners]
+        new = inspect([Path(o) for o in sorted(owners)], self.config, "check").sessions
+        others = {key for s in report.sessions if s.location not in owners for key in _identity_keys(s)}
+        mine = {key for s in old + new for key in _identity_keys(s)}
+        if sorted(s.location for s in new) != sorted(s.location for s in old) or mine & others:
+            return self.check()
+        for session in new:
+            self._see(session)
+        report.sessions = [s for s in report.sessions if s.location not in owners] + new
+        return self._checked(report)
+
+    def _see(self, session: Session) -> None:
+        """Take in a session's verdict; an event when it differs from the last one."""
+        now = _Snapshot(session.state.value, frozenset(f.code for f in session.findings),
+                        frozenset(h.pid for h in session.holders))
+        before = self.known.get(session.location)
+        self.known[session.location] = now
+        for name in (session.id, session.gateway.details.get("logged_as") if session.gateway else None):
+            if name:
+                self.by_name[name] = session
+        if before == now:
+            return
+        self.emit("session", session=session.id, path=session.location, state=now.state,
+                  findings=sorted(now.findings), new=sorted(now.findings - (before.findings if before else set())),
+                  gone=sorted((before.findings if before else set()) - now.findings),
+                  holders=sorted(now.holders), severity=max((f.severity.value for f in session.findings),
+                                                            key=_rank, default="ok"))
+
+    def _checked(self, report: Report) -> Report:
         self.report = report
         if self.on_check is not None:
             self.on_check(report)
         return report
+
+    def _owner(self, path: str) -> str | None:
+        """The known session a changed path belongs to: its folder or store file."""
+        for location in self.known:
+            if path == location or path.startswith(location.rstrip("/") + "/"):
+                return location
+        return None
 
     # -- conflicts and the breaker -------------------------------------------------------
 
@@ -203,7 +236,7 @@ class Watch:
             if kind == "conflict":
                 self.conflict(*value)
             elif kind == "changed":
-                self.check()  # whole: duplicate identities are found across sessions
+                self.recheck(value)
             if time.monotonic() >= next_check:
                 report = self.check()
                 next_check = time.monotonic() + self.policy.interval_seconds
@@ -226,13 +259,18 @@ class Watch:
                     self.inbox.put(("conflict", (event.session, time.time())))
 
     def _watch_folders(self, folders: list[Path], stop: threading.Event) -> None:
-        """A thread: a note in the inbox whenever files under the roots change, as the
-        kernel reports them (changes within half a second come as one)."""
+        """A thread: the paths that changed under the roots, as the kernel reports them
+        (changes within 200 ms come as one batch)."""
         from watchfiles import watch
 
-        for _ in watch(*folders, stop_event=stop, debounce=500, step=100, rust_timeout=1000,
-                       yield_on_timeout=False, raise_interrupt=False):
-            self.inbox.put(("changed", None))
+        for changes in watch(*folders, stop_event=stop, debounce=200, step=50, rust_timeout=1000,
+                             yield_on_timeout=False, raise_interrupt=False):
+            self.inbox.put(("changed", {path for _, path in changes}))
+
+
+def _identity_keys(session: Session) -> set[str]:
+    identity = session.identity
+    return {k for k in (identity.device_key, identity.noise_fingerprint) if k} if identity else set()
 
 
 def _rank(severity: str) -> int:
