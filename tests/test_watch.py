@@ -202,3 +202,26 @@ def test_killed_at_random_moments_it_never_acts_twice_and_loses_no_event(tmp_pat
     assert {t["session"] for t in told} <= {session for session, _ in actions}, SEED
     kept = {(event, json.loads(body)["time"]) for event, body in db.execute("SELECT event, body FROM events")}
     assert {(e["event"], e["time"]) for e in printed} <= kept, SEED
+
+
+def test_a_session_copied_while_watched_makes_both_copies_a_duplicate(tmp_path):
+    """A change that touches another session's verdict (a new session with the identity of
+    an old one) is judged across all sessions, not only where the files changed."""
+    import shutil
+
+    sessions = tmp_path / "sessions"
+    copy("shop-main", sessions / "shop")
+    copy("marketing", sessions / "marketing")
+    watcher = Watcher("--history", tmp_path / "h.sqlite", sessions, cwd=tmp_path)
+    try:
+        watcher.wait_for("watching")
+        shutil.copytree(sessions / "shop", tmp_path / "staging", copy_function=shutil.copy)
+        (tmp_path / "staging").rename(sessions / "shop-copy")  # as a deploy copies a volume
+        seen: dict[str, dict] = {}
+        while {"shop", "shop-copy"} - set(seen):
+            event = watcher.wait_for("session", 10)
+            seen[event["session"]] = event
+        assert all("duplicate-identity" in seen[name]["new"] for name in ("shop", "shop-copy")), seen
+        assert "marketing" not in seen  # its verdict did not change: no event
+    finally:
+        watcher.stop()
