@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,70 @@ def test_a_session_copied_while_watched_makes_both_copies_a_duplicate(tmp_path):
         assert "marketing" not in seen  # its verdict did not change: no event
     finally:
         watcher.stop()
+
+
+class _Gateway:
+    """A small local HTTP server answering as the gateway's API is documented to (WAHA's
+    Sessions API; wppconnect-server's generate-token, close-session and start-session), a
+    hand-made stand-in for the gateway that records every request it is sent."""
+
+    def __init__(self, key: str) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        seen = self.requests = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                seen.append((self.path, dict(self.headers)))
+                body = {"token": "tok-123"} if self.path.endswith("/generate-token") else {"status": "ok"}
+                wanted = key in urllib.parse.unquote(self.path) or self.headers.get("X-Api-Key") == key or \
+                    self.headers.get("Authorization") == "Bearer tok-123"
+                self.send_response(201 if wanted else 401)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps(body).encode())
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.mark.parametrize("gateway, pause, resume", [
+    ("waha", "/api/sessions/shop%20one/stop", "/api/sessions/shop%20one/start"),
+    ("wppconnect-server", "/api/shop%20one/close-session", "/api/shop%20one/start-session"),
+])
+def test_pause_session_stops_it_through_the_gateway_api_and_resumes_it_after_the_cooldown(tmp_path, gateway, pause,
+                                                                                         resume):
+    key = "K3y/with?odd&chars"
+    api = _Gateway(key)
+    sessions = tmp_path / "sessions"
+    copy("shop-main", sessions / "shop one")
+    log = tmp_path / "gateway.log"
+    log.write_text("")
+    (tmp_path / "wadoctor.toml").write_text(
+        f'[watch]\nconflicts = 2\ncooldown_seconds = 1\non_unknown = "pause-session"\ngateway_api = "{gateway}"\n'
+        f'api_url = "{api.url}"\napi_key_env = "GATEWAY_KEY"\n')
+    os.environ["GATEWAY_KEY"] = key
+    try:
+        watcher = Watcher("--log", log, "--history", tmp_path / "h.sqlite", sessions, cwd=tmp_path)
+    finally:
+        del os.environ["GATEWAY_KEY"]
+    printed = []
+    try:
+        watcher.wait_for("watching")
+        conflicts(log, "shop one", 2)
+        action = watcher.wait_for("action", 5)
+        assert action["action"] == "pause-session" and action["result"].startswith("paused through"), action
+        resumed = watcher.wait_for("resumed", 5)
+        assert resumed["result"] == f"resumed through {gateway}'s API", resumed
+        printed = [action, resumed]
+    finally:
+        watcher.stop()
+        api.server.shutdown()
+    paths = [path for path, _ in api.requests]
+    assert [p for p in paths if not p.endswith("/generate-token")] == [pause, resume]
+    assert key not in json.dumps(printed)

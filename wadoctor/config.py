@@ -49,6 +49,9 @@ class WatchPolicy:
     on_duplicate: str = "notify"
     on_copy: str = "notify"
     on_unknown: str = "notify"
+    gateway_api: str = "none"
+    api_url: str | None = None
+    api_key_env: str | None = None
     hook: str | None = None
     webhook: str | None = None
 
@@ -154,12 +157,18 @@ SETTINGS: tuple[Setting, ...] = (
             "the next for that session (doubled on each repeat)", low=0),
     Setting("watch", "interval_seconds", "watch.interval_seconds", float, "a full check this often, whatever "
             "changed", low=1),
-    Setting("watch", "on_duplicate", "watch.on_duplicate", str, "a proven second holder here: notify or "
-            "stop-duplicate", choices=("notify", "stop-duplicate")),
+    Setting("watch", "on_duplicate", "watch.on_duplicate", str, "a proven second holder here: notify, "
+            "stop-duplicate or pause-session", choices=("notify", "stop-duplicate", "pause-session")),
     Setting("watch", "on_copy", "watch.on_copy", str, "a copy of the identity held here or on another host",
-            choices=("notify",)),
+            choices=("notify", "pause-session")),
     Setting("watch", "on_unknown", "watch.on_unknown", str, "no cause on this host (another device or server)",
-            choices=("notify",)),
+            choices=("notify", "pause-session")),
+    Setting("watch", "gateway_api", "watch.gateway_api", str, "whose API pause-session calls: none, waha or "
+            "wppconnect-server", choices=("none", "waha", "wppconnect-server")),
+    Setting("watch", "api_url", "watch.api_url", str, "the gateway API's base URL", example=True,
+            sample="http://127.0.0.1:3000"),
+    Setting("watch", "api_key_env", "watch.api_key_env", str, "the environment variable holding its key "
+            "(WAHA's WHATSAPP_API_KEY, wppconnect-server's secret key)", example=True, sample="WAHA_API_KEY"),
     Setting("watch", "hook", "watch.hook", str, "a command run with each action's JSON on standard input",
             example=True, sample="/usr/local/bin/page-oncall"),
     Setting("watch", "webhook", "watch.webhook", str, "a URL each action's JSON is POSTed to", example=True,

@@ -36,6 +36,7 @@ from wadoctor.stores.sources import StoreSource
 from wadoctor.util.masking import mask_url
 from wadoctor.util.times import iso
 from wadoctor.watch.breaker import Breaker, Verdict
+from wadoctor.watch.gateway_api import ApiFailed, call
 from wadoctor.watch.history import History
 from wadoctor.watch.notify import post_webhook, run_hook
 
@@ -184,12 +185,14 @@ class Watch:
         if not self.history.claim(key, name, at, action, cause):
             return  # recorded already: this conflict was acted on before
         self.emit("circuit-open", **body)
-        result = self._act(action, session) if not self.dry_run else f"would {action}"
+        result = self._act(action, session, name) if not self.dry_run else f"would {action}"
         self.history.done(key, result)
         notified = self._notify({**body, "event": "action", "result": result})
         self.emit("action", **body, result=result, notified=notified)
 
-    def _act(self, action: str, session: Session | None) -> str:
+    def _act(self, action: str, session: Session | None, name: str) -> str:
+        if action == "pause-session":
+            return self._pause(name)
         if action != "stop-duplicate" or session is None or session.source is not None:
             return "notified"
         done = fix([session.path], self.config, FixOptions(terminate="keep-oldest"))
@@ -197,6 +200,29 @@ class Watch:
         if not stops:
             return "no duplicate left to stop"
         return "; ".join(f"{a.status}: {a.result}" for a in stops)
+
+    def _pause(self, name: str) -> str:
+        """Stop the session through its gateway's API; it is resumed when the cooldown ends."""
+        policy = self.policy
+        if policy.gateway_api == "none" or not policy.api_url:
+            return "not paused: no [watch] gateway_api and api_url; notified only"
+        try:
+            said = call(policy.gateway_api, policy.api_url.rstrip("/"), policy.api_key_env, name, "pause")
+        except ApiFailed as exc:
+            return f"pause failed: {exc}"
+        self.history.resume_at(name, self.breaker.until(name))
+        return f"{said}; resumed at {iso(self.breaker.until(name))}"
+
+    def resume_due(self, now: float) -> None:
+        """Resume each paused session whose cooldown has ended (also after a restart)."""
+        for name in self.history.due(now):
+            self.history.resumed(name)
+            try:
+                said = call(self.policy.gateway_api, (self.policy.api_url or "").rstrip("/"), self.policy.api_key_env,
+                            name, "resume")
+            except (ApiFailed, KeyError) as exc:
+                said = f"resume failed: {exc}"
+            self.emit("resumed", session=name, result=said)
 
     def _notify(self, body: dict[str, Any]) -> list[str]:
         said = []
@@ -233,6 +259,7 @@ class Watch:
                 kind, value = self.inbox.get(timeout=max(0.0, min(1.0, next_check - time.monotonic())))
             except queue.Empty:
                 kind, value = "tick", None
+            self.resume_due(time.time())
             if kind == "conflict":
                 self.conflict(*value)
             elif kind == "changed":

@@ -20,6 +20,7 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS actions (key TEXT PRIMARY KEY, session TEXT NOT NULL, at REAL NOT NULL, "
     "action TEXT NOT NULL, cause TEXT NOT NULL, result TEXT)",
     "CREATE TABLE IF NOT EXISTS events (at REAL NOT NULL, event TEXT NOT NULL, body TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS resumes (session TEXT PRIMARY KEY, at REAL NOT NULL)",
 )
 KEEP_SECONDS = 7 * 86400  # events and conflicts older than this are dropped at start
 
@@ -60,6 +61,16 @@ class History:
 
     def actions_since(self, since: float) -> list[tuple[str, float]]:
         return list(self.db.execute("SELECT session, at FROM actions WHERE at >= ? ORDER BY at", (since,)))
+
+    def resume_at(self, session: str, at: float) -> None:
+        """A paused session, to be resumed at `at` (whether or not watch is running then)."""
+        self.db.execute("INSERT OR REPLACE INTO resumes VALUES (?, ?)", (session, at))
+
+    def due(self, now: float) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT session FROM resumes WHERE at <= ?", (now,))]
+
+    def resumed(self, session: str) -> None:
+        self.db.execute("DELETE FROM resumes WHERE session = ?", (session,))
 
     def event(self, at: float, body: dict[str, Any]) -> None:
         self.db.execute("INSERT INTO events VALUES (?, ?, ?)", (at, body["event"], json.dumps(body, default=str)))
