@@ -293,3 +293,30 @@ def test_pause_session_stops_it_through_the_gateway_api_and_resumes_it_after_the
     paths = [path for path, _ in api.requests]
     assert [p for p in paths if not p.endswith("/generate-token")] == [pause, resume]
     assert key not in json.dumps(printed)
+
+
+def test_with_a_registry_a_loop_is_blamed_on_the_host_that_has_the_same_identity(tmp_path, cli, registry):
+    """The same session copied to two hosts (real PostgreSQL registry): host b has checked in;
+    on host a, watch reads the fleet with every check, so its conflicts are `other-host`."""
+    b = tmp_path / "b" / "sessions"
+    copy("shop-main", b / "shop")
+    assert cli("check", "--registry", registry, b, env={"WADOCTOR_HOSTNAME": "gw-b"}).code in (0, 1, 2)
+    a = tmp_path / "a" / "sessions"
+    copy("shop-main", a / "shop")
+    log = tmp_path / "gateway.log"
+    log.write_text("")
+    (tmp_path / "wadoctor.toml").write_text("[watch]\nconflicts = 2\n")
+    os.environ["WADOCTOR_HOSTNAME"] = "gw-a"
+    try:
+        watcher = Watcher("--log", log, "--registry", registry, "--history", tmp_path / "h.sqlite", a, cwd=tmp_path)
+    finally:
+        del os.environ["WADOCTOR_HOSTNAME"]
+    try:
+        first = watcher.wait_for("session")
+        assert "duplicate-identity" in first["findings"], first
+        watcher.wait_for("watching")
+        conflicts(log, "shop", 2)
+        opened = watcher.wait_for("circuit-open", 5)
+        assert opened["cause"] == "other-host", opened
+    finally:
+        watcher.stop()

@@ -68,12 +68,13 @@ class _Snapshot:
 class Watch:
     def __init__(self, paths: Sequence[Path], config: Config, history: History, emit: Emit,
                  sources: Sequence[StoreSource] = (), dry_run: bool = False,
-                 on_check: Callable[[Report], None] | None = None) -> None:
+                 on_check: Callable[[Report], None] | None = None, registry: str | None = None) -> None:
         self.paths, self.config, self.history, self.sources = list(paths), config, history, sources
         self.policy = config.watch
         self.dry_run = dry_run
         self._emit = emit
         self.on_check = on_check  # each whole check, for metrics kept current
+        self.registry = registry  # with one, each whole check reads and publishes the fleet
         self.breaker = Breaker(self.policy.conflicts, self.policy.window_seconds, self.policy.cooldown_seconds)
         self.known: dict[str, _Snapshot] = {}
         self.by_name: dict[str, Session] = {}
@@ -89,8 +90,14 @@ class Watch:
     # -- the picture ------------------------------------------------------------------
 
     def check(self) -> Report:
-        """A whole check, and an event for every session that changed since the last."""
-        report = inspect(self.paths, self.config, "check", sources=self.sources)
+        """A whole check (compared with the fleet, with a registry), and an event for every
+        session that changed since the last."""
+        fleet = None
+        if self.registry:
+            from wadoctor.fleet.link import FleetLink
+
+            fleet = FleetLink(self.registry, self.config.registry_stale_minutes)
+        report = inspect(self.paths, self.config, "check", sources=self.sources, fleet=fleet)
         for session in report.sessions:
             self._see(session)
         for location in set(self.known) - {s.location for s in report.sessions}:

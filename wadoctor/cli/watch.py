@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from wadoctor.cli.options import ConfigFile, Prometheus, Targets
+from wadoctor.cli.options import ConfigFile, Prometheus, Registry, Targets
 
 if TYPE_CHECKING:
     from wadoctor.pipeline.report import Report
@@ -28,6 +28,7 @@ def watch(
                                                     "SQLite file of what was seen and done (default: beside the "
                                                     "config, else wadoctor's state folder).")] = None,
     prometheus: Prometheus = None,
+    registry: Registry = None,
     config_file: ConfigFile = None,
 ) -> None:
     """Follow the gateways' logs and session folders, re-check what changes, and break conflict
@@ -41,7 +42,7 @@ def watch(
     from wadoctor.app.targets import targets
     from wadoctor.app.watch import Watch
     from wadoctor.cli.output import Output
-    from wadoctor.config import load_config
+    from wadoctor.config import load_config, registry_url
     from wadoctor.repair.backups import database_state_root
     from wadoctor.repair.quarantine import STATE_DIR
     from wadoctor.util.errors import ConfigError
@@ -70,7 +71,8 @@ def watch(
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
     try:
-        report = Watch(roots, config, kept, emit, sources, dry_run, metrics).run(log or [], stop, once)
+        report = Watch(roots, config, kept, emit, sources, dry_run, metrics,
+                       registry_url(config, registry)).run(log or [], stop, once)
     finally:
         kept.close()
     raise typer.Exit(int(report.exit_code()))
