@@ -3,6 +3,7 @@ conflict loop, from real logs, real folders and real processes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -320,3 +321,69 @@ def test_with_a_registry_a_loop_is_blamed_on_the_host_that_has_the_same_identity
         assert opened["cause"] == "other-host", opened
     finally:
         watcher.stop()
+
+
+class _Engine:
+    """A unix socket answering `GET /containers/{id}/logs?follow=true` as the Docker Engine
+    API documents it (a hand-made stand-in: no engine runs here): 200, the multiplexed stream
+    content type, chunked, each write an 8-byte frame header (stream 1 = stdout, then the
+    length big-endian) and its payload. Lines put in `lines` are sent as they come."""
+
+    def __init__(self, path: Path, container: str) -> None:
+        import socketserver
+        import struct
+
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.asked: list[str] = []
+        lines, asked = self.lines, self.asked
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                request = self.rfile.readline().decode()
+                while self.rfile.readline().strip():
+                    pass
+                asked.append(request)
+                if not request.startswith(f"GET /containers/{container}/logs?"):
+                    self.wfile.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                    return
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\n"
+                                 b"Transfer-Encoding: chunked\r\n\r\n")
+                self.wfile.flush()
+                while (line := lines.get()) is not None:
+                    data = line.encode()
+                    frame = struct.pack(">BxxxI", 1, len(data)) + data
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
+                    self.wfile.flush()
+                with contextlib.suppress(OSError):  # the reader may be gone already
+                    self.wfile.write(b"0\r\n\r\n")
+
+        self.server = socketserver.ThreadingUnixStreamServer(str(path), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_a_container_s_log_is_followed_through_the_engine_socket(tmp_path):
+    sessions = tmp_path / "sessions"
+    copy("shop-main", sessions / "shop")
+    engine = _Engine(tmp_path / "engine.sock", "gw-1")
+    (tmp_path / "wadoctor.toml").write_text("[watch]\nconflicts = 2\n")
+    os.environ["DOCKER_HOST"] = f"unix://{tmp_path / 'engine.sock'}"
+    try:
+        watcher = Watcher("--log", "docker:gw-1", "--log", "docker:gone", "--history", tmp_path / "h.sqlite",
+                          sessions, cwd=tmp_path)
+    finally:
+        del os.environ["DOCKER_HOST"]
+    try:
+        watching = watcher.wait_for("watching", 10)
+        assert watching["unopened"] == ["docker:gone"], watching
+        failed = watcher.wait_for("source-failed", 5)
+        assert failed["source"] == "docker:gone" and "404" in failed["reason"]  # the other source goes on
+        start = int(time.time() * 1000)
+        for n in range(2):
+            engine.lines.put(CONFLICT.format(ms=start + n * 2000, session="shop"))
+        assert watcher.wait_for("circuit-open", 5)["session"] == "shop"
+        assert any("follow=true" in line for line in engine.asked)
+    finally:
+        engine.lines.put(None)
+        watcher.stop()
+        engine.server.shutdown()

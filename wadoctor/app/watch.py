@@ -27,6 +27,7 @@ from wadoctor.config import Config
 from wadoctor.core.evidence import Copies
 from wadoctor.core.model import Session
 from wadoctor.logs.analysis import LogAnalysis
+from wadoctor.logs.containers import PREFIX, follow_container
 from wadoctor.logs.events import CONFLICT, LineParser, may_matter
 from wadoctor.logs.run import make_parser
 from wadoctor.logs.sources import follow
@@ -269,6 +270,8 @@ class Watch:
             self.resume_due(time.time())
             if kind == "conflict":
                 self.conflict(*value)
+            elif kind == "source-failed":
+                self.emit("source-failed", source=value[0], reason=value[1])
             elif kind == "changed":
                 self.recheck(value)
             if time.monotonic() >= next_check:
@@ -278,19 +281,27 @@ class Watch:
 
     def _read_log(self, name: str, parser: LineParser, stop: threading.Event, opened: threading.Event) -> None:
         """A thread: the log's counted conflicts (echoes of one conflict merged, as `logs`
-        counts them) go to the inbox; everything else stays in this thread."""
+        counts them) go to the inbox; everything else stays in this thread. A source that
+        fails (a file gone, an engine that refuses) is said, and the others go on."""
         analysis = LogAnalysis(self.config.log_thresholds)
-        for line in follow(name, stop.is_set, from_end=True, opened=opened.set):
-            if not may_matter(line):
-                continue
-            for event in parser.parse(line):
-                log = analysis.sessions.get(event.session or "(unknown)")
-                before = log.conflicts if log else 0
-                analysis.lines += 1
-                analysis.add(event)
-                after = analysis.sessions[event.session or "(unknown)"].conflicts
-                if event.kind == CONFLICT and after > before and event.session:
-                    self.inbox.put(("conflict", (event.session, time.time())))
+        try:
+            if name.startswith(PREFIX):
+                lines = follow_container(name.removeprefix(PREFIX), stop.is_set, opened.set)
+            else:
+                lines = follow(name, stop.is_set, from_end=True, opened=opened.set)
+            for line in lines:
+                if not may_matter(line):
+                    continue
+                for event in parser.parse(line):
+                    log = analysis.sessions.get(event.session or "(unknown)")
+                    before = log.conflicts if log else 0
+                    analysis.lines += 1
+                    analysis.add(event)
+                    after = analysis.sessions[event.session or "(unknown)"].conflicts
+                    if event.kind == CONFLICT and after > before and event.session:
+                        self.inbox.put(("conflict", (event.session, time.time())))
+        except Exception as exc:  # noqa: BLE001 - one source failing never stops the others
+            self.inbox.put(("source-failed", (name, f"{type(exc).__name__}: {exc}")))
 
     def _watch_folders(self, folders: list[Path], stop: threading.Event) -> None:
         """A thread: the paths that changed under the roots, as the kernel reports them
