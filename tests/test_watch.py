@@ -387,3 +387,49 @@ def test_a_container_s_log_is_followed_through_the_engine_socket(tmp_path):
         engine.lines.put(None)
         watcher.stop()
         engine.server.shutdown()
+
+
+NAMESPACED = """
+mount -t tmpfs none /run && mkdir -p /run/systemd/journal /run/log/journal
+/lib/systemd/systemd-journald >/dev/null 2>&1 &
+sleep 0.5
+(while [ ! -e {trigger} ]; do sleep 0.1; done
+ for line in {lines}; do
+   printf 'MESSAGE=%s\\nOBJECT_SYSTEMD_UNIT=gw.service\\n' "$(cat $line)" | logger --journald
+ done) &
+exec "$@"
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not Path("/lib/systemd/systemd-journald").exists(),
+                    reason="needs root and systemd's journald to run a private journal")
+def test_a_unit_s_journal_is_followed(tmp_path):
+    """A real journald of its own (a private /run in a mount and PID namespace), the gateway's
+    conflicts logged for gw.service as a root process logs them (OBJECT_SYSTEMD_UNIT): watch
+    --log journal:gw.service reads them through journalctl."""
+    sessions = tmp_path / "sessions"
+    copy("shop-main", sessions / "shop")
+    (tmp_path / "wadoctor.toml").write_text("[watch]\nconflicts = 2\n")
+    start = int(time.time() * 1000)
+    lines = []
+    for n in range(2):
+        lines.append(tmp_path / f"line{n}")
+        lines[-1].write_text(CONFLICT.format(ms=start + n * 2000, session="shop").strip())
+    trigger = tmp_path / "go"
+    script = NAMESPACED.format(trigger=trigger, lines=" ".join(map(str, lines)))
+    watcher = Watcher.__new__(Watcher)
+    watcher.process = subprocess.Popen(
+        ["unshare", "--mount", "--pid", "--fork", "--mount-proc", "sh", "-c", script, "sh", sys.executable, "-m",
+         "wadoctor", "watch", "--log", "journal:gw.service", "--history", str(tmp_path / "h.sqlite"), str(sessions)],
+        cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)})
+    watcher.events = queue.Queue()
+    threading.Thread(target=watcher._read, daemon=True).start()
+    try:
+        assert watcher.wait_for("watching", 20)["unopened"] == []
+        time.sleep(0.5)  # journalctl seeks to the journal's end
+        trigger.touch()
+        assert watcher.wait_for("circuit-open", 10)["session"] == "shop"
+    finally:
+        watcher.process.kill()
+        watcher.process.wait()

@@ -29,6 +29,8 @@ from wadoctor.core.model import Session
 from wadoctor.logs.analysis import LogAnalysis
 from wadoctor.logs.containers import PREFIX, follow_container
 from wadoctor.logs.events import CONFLICT, LineParser, may_matter
+from wadoctor.logs.journal import PREFIX as JOURNAL
+from wadoctor.logs.journal import follow_journal
 from wadoctor.logs.run import make_parser
 from wadoctor.logs.sources import follow
 from wadoctor.pipeline.report import Report
@@ -287,6 +289,8 @@ class Watch:
         try:
             if name.startswith(PREFIX):
                 lines = follow_container(name.removeprefix(PREFIX), stop.is_set, opened.set)
+            elif name.startswith(JOURNAL):
+                lines = follow_journal(name.removeprefix(JOURNAL), stop, opened.set)
             else:
                 lines = follow(name, stop.is_set, from_end=True, opened=opened.set)
             for line in lines:
