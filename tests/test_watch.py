@@ -433,3 +433,49 @@ def test_a_unit_s_journal_is_followed(tmp_path):
     finally:
         watcher.process.kill()
         watcher.process.wait()
+
+
+def test_real_baileys_lines_across_a_rotation_open_the_circuit(tmp_path, real_baileys):
+    """Lines Baileys' own logger writes through pino (tests/node/make_baileys_logs.mjs; one
+    conflict is logged twice and counted once), the log rotated by rename between them, as
+    logrotate's default does: the conflicts on both sides of the rotation count together."""
+    from tests.test_logs import baileys_log
+
+    made = baileys_log(tmp_path / "made.log", {"session": "shop", "start": int(time.time()), "every": 2, "count": 3,
+                                               "kind": "conflict"})
+    lines = made.read_text().splitlines(keepends=True)
+    sessions = tmp_path / "sessions"
+    copy("shop-main", sessions / "shop")
+    log = tmp_path / "gateway.log"
+    log.write_text("")
+    (tmp_path / "wadoctor.toml").write_text("[watch]\nconflicts = 3\n")
+    watcher = Watcher("--log", log, "--history", tmp_path / "h.sqlite", sessions, cwd=tmp_path)
+    try:
+        watcher.wait_for("watching")
+        half = len(lines) // 2
+        with open(log, "a") as out:
+            out.writelines(lines[:half])
+        time.sleep(0.6)
+        log.rename(tmp_path / "gateway.log.1")  # logrotate's default: rename, then a new file
+        with open(log, "w") as out:
+            out.writelines(lines[half:])
+        opened = watcher.wait_for("circuit-open", 5)
+        assert opened["session"] == "shop" and opened["conflicts"] == 3, opened
+    finally:
+        watcher.stop()
+
+
+def test_abandoned_sessions_are_purged_only_by_explicit_policy_and_restorably(tmp_path, cli):
+    sessions = tmp_path / "sessions"
+    copy("new-kiosk", sessions / "new-kiosk")  # never paired
+    copy("shop-main", sessions / "shop-main")
+    (tmp_path / "wadoctor.toml").write_text("[thresholds]\npairing_abandoned_minutes = 0\n")
+    kept = cli("watch", "--once", "--history", tmp_path / "h.sqlite", sessions, cwd=tmp_path)
+    assert "purged" not in kept.out and (sessions / "new-kiosk").exists(), "never by default"
+    (tmp_path / "wadoctor.toml").write_text("[thresholds]\npairing_abandoned_minutes = 0\n"
+                                            "[watch]\npurge_abandoned = true\n")
+    run = cli("watch", "--once", "--history", tmp_path / "h.sqlite", sessions, cwd=tmp_path)
+    purged, = [json.loads(line) for line in run.out.splitlines() if '"purged"' in line]
+    assert purged["session"] == "new-kiosk" and purged["result"].startswith("done"), purged
+    assert not (sessions / "new-kiosk").exists() and (sessions / "shop-main").exists()
+    assert cli("restore", "--last", "--root", sessions).code == 0 and (sessions / "new-kiosk").exists()

@@ -49,6 +49,7 @@ class WatchPolicy:
     on_duplicate: str = "notify"
     on_copy: str = "notify"
     on_unknown: str = "notify"
+    purge_abandoned: bool = False
     gateway_api: str = "none"
     api_url: str | None = None
     api_key_env: str | None = None
@@ -163,6 +164,8 @@ SETTINGS: tuple[Setting, ...] = (
             choices=("notify", "pause-session")),
     Setting("watch", "on_unknown", "watch.on_unknown", str, "no cause on this host (another device or server)",
             choices=("notify", "pause-session")),
+    Setting("watch", "purge_abandoned", "watch.purge_abandoned", bool, "quarantine (restorably) sessions that "
+            "cross pairing_abandoned_minutes unpaired, and logged-out profiles; never by default"),
     Setting("watch", "gateway_api", "watch.gateway_api", str, "whose API pause-session calls: none, waha or "
             "wppconnect-server", choices=("none", "waha", "wppconnect-server")),
     Setting("watch", "api_url", "watch.api_url", str, "the gateway API's base URL", example=True,

@@ -34,7 +34,7 @@ from wadoctor.logs.journal import follow_journal
 from wadoctor.logs.run import make_parser
 from wadoctor.logs.sources import follow
 from wadoctor.pipeline.report import Report
-from wadoctor.repair.plan import FixOptions
+from wadoctor.repair.plan import ABANDONED, FixOptions
 from wadoctor.stores.sources import StoreSource
 from wadoctor.util.masking import mask_url
 from wadoctor.util.times import iso
@@ -106,7 +106,28 @@ class Watch:
         for location in set(self.known) - {s.location for s in report.sessions}:
             del self.known[location]
             self.emit("session-gone", path=location)
+        if self.policy.purge_abandoned:
+            self._purge(report)
         return self._checked(report)
+
+    def _purge(self, report: Report) -> None:
+        """The seeds' cleanup loop, as an explicit policy: each session that crossed the
+        abandoned line (and that no process holds) goes to the quarantine through fix's
+        purge, once; `wadoctor restore` undoes it."""
+        for session in report.sessions:
+            if not {f.code for f in session.findings} & ABANDONED or session.holders or session.source:
+                continue
+            key = f"purge:{session.location}:{session.creds_mtime or session.last_activity}"
+            if not self.history.claim(key, session.id, time.time(), "purge", "abandoned"):
+                continue
+            if self.dry_run:
+                result = "would quarantine it"
+            else:
+                done = fix([session.path], self.config, FixOptions(purge_abandoned=True))
+                result = "; ".join(f"{a.status}: {a.result}" for a in done.actions
+                                   if a.kind == "quarantine-session") or "nothing to purge"
+            self.history.done(key, result)
+            self.emit("purged", session=session.id, path=session.location, result=result)
 
     def recheck(self, changed: set[str]) -> Report:
         """Re-judge only the sessions whose files changed. A whole check instead where that

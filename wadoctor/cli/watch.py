@@ -19,11 +19,10 @@ if TYPE_CHECKING:
 
 def watch(
     paths: Targets = None,
-    log: Annotated[Optional[list[str]], typer.Option("--log", metavar="FILE", help="A gateway log to follow "
-                                                     "(repeatable): a file (rotation and truncation are followed), "
-                                                     "- for standard input, journal:UNIT for a systemd unit's journal, or "
-                                                     "docker:CONTAINER through the engine's socket ($DOCKER_HOST, "
-                                                     "/var/run/docker.sock, podman's).")] = None,
+    log: Annotated[Optional[list[str]], typer.Option(
+        "--log", metavar="FILE", help="A gateway log to follow (repeatable): a file (rotation and truncation are "
+        "followed), - for standard input, journal:UNIT for a systemd unit's journal, or docker:CONTAINER through "
+        "the engine's socket ($DOCKER_HOST, /var/run/docker.sock, podman's).")] = None,
     once: Annotated[bool, typer.Option("--once", help="One check, its events, and exit with check's code.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say each action the policy would take; take "
                                           "none (notifications included).")] = False,
