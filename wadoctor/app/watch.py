@@ -83,6 +83,7 @@ class Watch:
         self.by_name: dict[str, Session] = {}
         self.report: Report | None = None
         self.inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.failed: set[str] = set()  # log sources that could not be read
 
     def emit(self, event: str, **fields: Any) -> None:
         now = time.time()
@@ -282,7 +283,7 @@ class Watch:
             opened.wait(OPEN_SECONDS)
         report = self.check()
         self.emit("watching", paths=[str(p) for p in self.paths], logs=list(logs),
-                  unopened=[name for name, opened in zip(logs, ready) if not opened.is_set()],
+                  unopened=[name for name, opened in zip(logs, ready) if not opened.is_set() or name in self.failed],
                   interval_seconds=self.policy.interval_seconds)
         next_check = time.monotonic() + self.policy.interval_seconds
         while not stop.is_set():
@@ -326,7 +327,10 @@ class Watch:
                     if event.kind == CONFLICT and after > before and event.session:
                         self.inbox.put(("conflict", (event.session, time.time())))
         except Exception as exc:  # noqa: BLE001 - one source failing never stops the others
+            self.failed.add(name)
             self.inbox.put(("source-failed", (name, f"{type(exc).__name__}: {exc}")))
+        finally:
+            opened.set()  # a source that failed does not hold the first check back
 
     def _watch_folders(self, folders: list[Path], stop: threading.Event) -> None:
         """A thread: the paths that changed under the roots, as the kernel reports them
