@@ -118,6 +118,8 @@ def test_stop_duplicate_breaks_a_loop_a_second_local_gateway_causes(tmp_path):
     conflicts open the circuit; the policy stops the newer one, under fix's proof rules."""
     app = tmp_path / "app"
     copy("shop-main", app / "sessions" / "shop")
+    leftover = app / "sessions" / "shop" / "pre-key-9.json.tmp"
+    leftover.write_text("{")  # what a plain fix would quarantine: not this action's business
     log = tmp_path / "gateway.log"
     log.write_text("")
     (tmp_path / "wadoctor.toml").write_text("[watch]\nconflicts = 3\non_duplicate = \"stop-duplicate\"\n")
@@ -135,6 +137,7 @@ def test_stop_duplicate_breaks_a_loop_a_second_local_gateway_causes(tmp_path):
         assert action["cause"] == "duplicate-here" and action["action"] == "stop-duplicate", action
         assert new.wait(timeout=10) == -signal.SIGTERM and old.poll() is None
         assert time.monotonic() - started < 5, "the loop is broken within seconds"
+        assert leftover.exists(), "stop-duplicate stops the duplicate and repairs nothing else"
     finally:
         watcher.stop()
         for process in (old, new):

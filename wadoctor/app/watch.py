@@ -26,6 +26,7 @@ from wadoctor.app.fix import fix
 from wadoctor.config import Config
 from wadoctor.core.evidence import Copies
 from wadoctor.core.model import Session
+from wadoctor.guard import GuardBusy
 from wadoctor.logs.analysis import LogAnalysis
 from wadoctor.logs.containers import PREFIX, follow_container
 from wadoctor.logs.events import CONFLICT, LineParser, may_matter
@@ -34,7 +35,9 @@ from wadoctor.logs.journal import follow_journal
 from wadoctor.logs.run import make_parser
 from wadoctor.logs.sources import follow
 from wadoctor.pipeline.report import Report
-from wadoctor.repair.plan import ABANDONED, FixOptions
+from wadoctor.repair.execute import execute
+from wadoctor.repair.lock import RunLock
+from wadoctor.repair.plan import ABANDONED, FixOptions, plan_session
 from wadoctor.stores.sources import StoreSource
 from wadoctor.util.masking import mask_url
 from wadoctor.util.times import iso
@@ -204,11 +207,9 @@ class Watch:
     def trip(self, name: str, count: int, at: float) -> None:
         session = self.by_name.get(name)
         cause = cause_of(session)
-        action = {"duplicate-here": self.policy.on_duplicate}.get(cause, "notify")
-        if cause in ("copy-here", "other-host"):
-            action = self.policy.on_copy
-        elif cause == "no-local-cause":
-            action = self.policy.on_unknown
+        policy = self.policy
+        action = {"duplicate-here": policy.on_duplicate, "copy-here": policy.on_copy, "other-host": policy.on_copy,
+                  "no-local-cause": policy.on_unknown}[cause]
         key = f"{name}:{action}:{at:.3f}"
         self.breaker.acted(name, at)
         body: dict[str, Any] = {"session": name, "conflicts": count, "window_seconds": self.policy.window_seconds,
@@ -227,11 +228,23 @@ class Watch:
             return self._pause(name)
         if action != "stop-duplicate" or session is None or session.source is not None:
             return "notified"
-        done = fix([session.path], self.config, FixOptions(terminate="keep-oldest"))
-        stops = [a for a in done.actions if a.kind == "terminate"]
-        if not stops:
+        return self._stop_duplicate(session)
+
+    def _stop_duplicate(self, session: Session) -> str:
+        """What `fix --terminate-duplicates keep-oldest` would do to this session's duplicate
+        holders, and nothing else a fix would (this action is not a repair): the same plan,
+        proof, manager rules and re-check just before the signal, under the run lock."""
+        now = inspect([session.path], self.config, "fix")
+        actions = [a for s in now.sessions for a in plan_session(s, FixOptions(terminate="keep-oldest"), self.config)
+                   if "duplicate-holder" in a.codes]
+        if not actions:
             return "no duplicate left to stop"
-        return "; ".join(f"{a.status}: {a.result}" for a in stops)
+        try:
+            with RunLock([session.path], 0):
+                execute([a for a in actions if a.kind == "terminate"], force=False)
+        except GuardBusy as exc:
+            return f"not stopped: {exc}"
+        return "; ".join(f"{a.status}: {a.result}" for a in actions)
 
     def _pause(self, name: str) -> str:
         """Stop the session through its gateway's API; it is resumed when the cooldown ends."""
