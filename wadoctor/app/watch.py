@@ -329,15 +329,13 @@ class Watch:
             else:
                 lines = follow(name, stop.is_set, from_end=True, opened=opened.set)
             for line in lines:
+                analysis.lines += 1  # echoes without a time are told apart by lines, as `logs` does
                 if not may_matter(line):
                     continue
                 for event in parser.parse(line):
-                    log = analysis.sessions.get(event.session or "(unknown)")
-                    before = log.conflicts if log else 0
-                    analysis.lines += 1
+                    counted = analysis.events
                     analysis.add(event)
-                    after = analysis.sessions[event.session or "(unknown)"].conflicts
-                    if event.kind == CONFLICT and after > before and event.session:
+                    if event.kind == CONFLICT and event.session and analysis.events > counted:
                         self.inbox.put(("conflict", (event.session, time.time())))
         except Exception as exc:  # noqa: BLE001 - one source failing never stops the others
             self.failed.add(name)

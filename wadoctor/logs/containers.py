@@ -8,6 +8,7 @@ with one it sends the raw stream. Either way the lines come out as they were wri
 from __future__ import annotations
 
 import http.client
+import os
 import socket
 import struct
 import time
@@ -36,8 +37,6 @@ class _UnixConnection(http.client.HTTPConnection):
 def engine_socket(candidates: tuple[str, ...] = SOCKETS) -> str:
     """$DOCKER_HOST where it names a unix socket (as the docker CLI reads it), else the first
     of the usual places that exists."""
-    import os
-
     named = os.environ.get("DOCKER_HOST", "")
     if named.startswith("unix://"):
         return named.removeprefix("unix://")
