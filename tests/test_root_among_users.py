@@ -236,3 +236,18 @@ def test_a_root_that_is_the_admin_s_link_is_followed_and_a_tenant_s_is_not(base,
     run = cli("check", "--json", app / "sessions")
     assert run.code == 3 and any("refused" in p["message"] for p in run.json()["problems"])
     assert not (real / ".wadoctor").exists()
+
+
+def test_watch_never_makes_its_history_where_a_tenant_could_swap_it(base, cli, tenant):
+    """--history pointed into a folder the gateway user owns, through a link they planted:
+    refused (78) before root creates anything there."""
+    mine = base / "mine" / "sessions"
+    copy("shop-main", mine / "shop")
+    give(tenant, mine)
+    target = base / "elsewhere"
+    target.mkdir()
+    as_tenant(tenant, "sh", "-c", f"ln -s {target} {mine}/.wadoctor")
+    for history in (mine / ".wadoctor" / "watch.sqlite", mine / "watch.sqlite"):
+        run = cli("watch", "--once", "--history", history, mine)
+        assert run.code == 78 and "refused" in run.err, run
+    assert list(target.iterdir()) == [] and not (mine / "watch.sqlite").exists()

@@ -27,10 +27,14 @@ KEEP_SECONDS = 7 * 86400  # events and conflicts older than this are dropped at 
 
 class History:
     def __init__(self, path: Path) -> None:
+        # every folder on the way is checked before anything is made in it: a link or a folder
+        # another user could write never gets root's file (Untrusted, a config error)
+        check_file_and_folders(next(p for p in Path(os.path.abspath(path)).parents if p.exists()))
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not path.exists():
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW, 0o600))
-        check_file_and_folders(path)  # raises Untrusted: another user's file is never opened
+        check_file_and_folders(path.parent)
+        if not os.path.lexists(path):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600))
+        check_file_and_folders(path)
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         for statement in SCHEMA:
