@@ -246,7 +246,9 @@ def _process(pid: int, boot: float, ticks: int) -> ProcessInfo | None:
     head, _, rest = raw.rpartition(b")")
     fields = rest.split()
     name = head.partition(b"(")[2].decode(errors="replace")
-    cmdline = [a.decode(errors="replace") for a in (_read(f"/proc/{pid}/cmdline") or b"").split(b"\0")[:-1]]
+    # a title set over argv (`process.title`, as PM2 does) leaves the rest of the old area as NULs
+    args = (_read(f"/proc/{pid}/cmdline") or b"").rstrip(b"\0")
+    cmdline = [a.decode(errors="replace") for a in args.split(b"\0")] if args else []
     if len(name) == 15 and cmdline:  # the kernel cuts names at 15 characters
         if os.path.basename(cmdline[0]).startswith(name):
             name = os.path.basename(cmdline[0])
