@@ -10,8 +10,7 @@ import pytest
 
 from tests.conftest import EXAMPLES, REPO
 from wadoctor.core.evidence import EVIDENCE, GuardLock, KeyFiles
-from wadoctor.core.findings import CODES
-from wadoctor.core.model import Observation
+from wadoctor.core.findings import CODES, Observation
 
 
 def test_the_contract_lists_each_code_s_evidence_fields_as_the_table_declares() -> None:

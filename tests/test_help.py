@@ -82,21 +82,21 @@ def test_version_and_help_import_no_core_rich_psutil_or_fleet(args):
     assert not heavy, sorted(heavy)
 
 
-def test_logs_json_imports_neither_rich_nor_the_session_scan(tmp_path):
+def test_logs_json_imports_neither_typer_rich_nor_the_session_scan(tmp_path):
     log = tmp_path / "gw.log"
     log.write_text('{"level":50,"time":1795300000000,"session":"shop","msg":"stream errored out",'
                    '"reasonNode":{"tag":"conflict","attrs":{"type":"replaced"}}}\n')
     loaded = loaded_modules(["logs", "--json", str(log)])
-    heavy = {m for m in loaded if m.split(".")[0] in ("rich", "psutil", "psycopg")
+    heavy = {m for m in loaded if m.split(".")[0] in ("typer", "rich", "psutil", "psycopg")
              or m.startswith(("wadoctor.pipeline.scan", "wadoctor.pipeline.discovery", "wadoctor.holders",
                               "wadoctor.stores.baileys"))}
     assert not heavy, sorted(heavy)
     assert "wadoctor.logs.scanner" in loaded
 
 
-def test_check_json_of_folders_imports_neither_rich_nor_database_or_log_code(tmp_path):
+def test_check_json_of_folders_imports_neither_typer_rich_nor_database_or_log_code(tmp_path):
     loaded = loaded_modules(["check", "--json", str(tmp_path)])
-    heavy = {m for m in loaded if m.split(".")[0] in ("rich", "psycopg", "redis")
+    heavy = {m for m in loaded if m.split(".")[0] in ("typer", "rich", "psycopg", "redis")
              or m.startswith(("wadoctor.logs", "wadoctor.fleet", "wadoctor.stores.evolution",
                               "wadoctor.stores.baileys_redis"))}
     assert not heavy, sorted(heavy)

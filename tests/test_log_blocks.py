@@ -1,7 +1,8 @@
 """A log scan's byte loops, in C and in Python: the same answers.
 
-wadoctor/logs/_blocks.c lower-cases each block into a reused buffer and counts its line ends;
-where it was not built, bytes.lower and bytes.count do. Both must agree byte for byte, on any
+wadoctor/logs/_blocks.c lower-cases each block into a reused buffer and counts its line ends,
+numbering the lines that matter on the way; where it was not built, bytes.lower and
+bytes.count do. Both must agree byte for byte, on any
 bytes (not only ASCII) and any slice bounds, and a scan must give the same events either way.
 """
 
@@ -21,7 +22,7 @@ _bytes = st.binary(max_size=300) | st.lists(st.sampled_from([b"A", b"z", b"\n", 
 
 
 def _native() -> None:
-    assert scanner._lower_into is not None and scanner._count_newlines is not None, (
+    assert scanner._lower_into is not None and scanner._newline_counts is not None, (
         "wadoctor/logs/_blocks.c was not built: reinstall with a C compiler (pip install -e .)")
 
 
@@ -33,10 +34,28 @@ def test_lower_into_lowers_as_bytes_lower_does(blocks: list[tuple[bytes, int, in
         assert bytes(scanner._lowered(block, start, end)[start:end]) == block[start:end].lower()
 
 
-@given(_bytes, st.integers(-400, 400), st.integers(-400, 400))
-def test_count_newlines_counts_as_bytes_count_does(data: bytes, start: int, end: int) -> None:
+@given(_bytes, st.data())
+def test_newline_counts_count_as_bytes_count_does(data: bytes, draw: st.DataObject) -> None:
+    """Every count, at every position, in one call; past 16 * 255 bytes the vector lanes of
+    one-byte counters are summed and start again, so long inputs are drawn too."""
     _native()
-    assert scanner._count_newlines(data, start, end) == data.count(b"\n", start, end)
+    data = data * draw.draw(st.sampled_from([1, 17, 300]))
+    start = draw.draw(st.integers(0, len(data)))
+    end = draw.draw(st.integers(start, len(data)))
+    positions = sorted(draw.draw(st.lists(st.integers(start, end), max_size=6)))
+    expected = [data.count(b"\n", start, p) for p in positions] + [data.count(b"\n", start, end)]
+    assert scanner._newline_counts(data, start, end, positions) == expected
+    assert scanner._line_counts(data, start, end, positions) == expected
+
+
+def test_newline_counts_refuse_positions_out_of_order_or_bounds() -> None:
+    _native()
+    for start, end, positions in ((0, 4, [3, 1]), (2, 4, [1]), (0, 4, [5]), (0, 9, [])):
+        try:
+            scanner._newline_counts(b"a\nb\n", start, end, positions)
+        except ValueError:
+            continue
+        raise AssertionError(f"accepted {start}..{end} {positions}")
 
 
 def test_a_scan_finds_the_same_events_with_and_without_the_byte_loops(tmp_path, monkeypatch) -> None:
@@ -56,7 +75,7 @@ def test_a_scan_finds_the_same_events_with_and_without_the_byte_loops(tmp_path, 
 
     native = scan()
     monkeypatch.setattr(scanner, "_lower_into", None)
-    monkeypatch.setattr(scanner, "_count_newlines", None)
+    monkeypatch.setattr(scanner, "_newline_counts", None)
     python = scan()
     assert native == python
     assert native.lines == 20000 and len(native.events) == 15000

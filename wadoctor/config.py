@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wadoctor.core.findings import CODES, Severity
-from wadoctor.stores.sources import StoreSource, parse_source
 from wadoctor.util.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from datetime import tzinfo
+
+    from wadoctor.stores.sources import StoreSource
 
 CONFIG_NAME = "wadoctor.toml"
 SYSTEM_CONFIG = Path("/etc/wadoctor") / CONFIG_NAME
@@ -79,11 +80,13 @@ class Config:
     @property
     def log_zone(self) -> tzinfo | None:
         """The zone of zone-less log times; None for the host's local time."""
-        from zoneinfo import ZoneInfo
-
         if self.log_timezone == "local":
             return None
-        return UTC if self.log_timezone.upper() == "UTC" else ZoneInfo(self.log_timezone)
+        if self.log_timezone.upper() == "UTC":
+            return UTC
+        from zoneinfo import ZoneInfo  # its tz database search path: only for a named zone
+
+        return ZoneInfo(self.log_timezone)
     # code -> severity; None means the code is ignored
     severity: dict[str, Severity | None] = field(default_factory=dict)
     source: Path | None = None
@@ -232,6 +235,8 @@ _STORE_KEYS = {"url", "kind", "instances", "redis", "prefix", "password_env"}
 
 def _store(entry: Any, path: Path) -> StoreSource:
     """One [[stores]] table: a database source, its key folders relative to the config file."""
+    from wadoctor.stores.sources import parse_source  # URL parsing: only for a config that has stores
+
     entry = _expect(entry, (dict,), "each [[stores]] entry", path)
     unknown = sorted(set(entry) - _STORE_KEYS)
     if unknown:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from wadoctor.config import Config
 from wadoctor.core.model import Session
-from wadoctor.pipeline.diagnosis import finding_of
 from wadoctor.pipeline.discovery import Problem
 from wadoctor.pipeline.report import Report
 from wadoctor.pipeline.scan import judge, scan
@@ -54,7 +53,7 @@ def inspect(
         fleet.publish(report.sessions)
         report.fleet = fleet.summary()
         report.fleet_findings = [(subject, f) for subject, o in fleet.observations
-                                 if (f := finding_of(o, config)) is not None]
+                                 if (f := o.finding(config.severity)) is not None]
     return report
 
 

@@ -1,6 +1,8 @@
-"""The console entry point: parses arguments with the Typer app, maps errors to exit codes.
+"""The console entry point: parses arguments, maps errors to exit codes.
 
-`--version` is answered before Typer is even imported: cron jobs and monitoring ask it often.
+`--version`, and plain command lines of `list`, `check` and `logs` (cli/hot.py), are answered
+without importing Typer: cron jobs and monitoring run them often. Everything else goes through
+the Typer app.
 """
 
 from __future__ import annotations
@@ -8,8 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn, TextIO
 
 from wadoctor import __version__
@@ -84,38 +85,58 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args == ["--version"]:
         print(f"wadoctor {__version__}")
         _exit(int(ExitCode.OK))
-    import typer
+    from wadoctor.cli.hot import hot_call
 
+    call = hot_call(args)
+    sys.stdout = _Stdout(sys.stdout)
+    _exit(_guarded(call) if call is not None else _typer(args))
+
+
+def _typer(args: list[str]) -> int:
+    """Any command line the fast path leaves (help, errors, completion, every other command)."""
     # Typer vendors Click (>= 0.26); its UsageError is what a bad command line raises.
+    from typer import Abort
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
     from typer._click.exceptions import UsageError as ClickUsageError
 
     from wadoctor.cli.app import build_app
 
     app = build_app(args[0] if args else None)  # a completion or `--help` run names none: all
-    sys.stdout = _Stdout(sys.stdout)
+
+    def run() -> int:
+        try:
+            return int(app(args=args, prog_name="wadoctor", standalone_mode=False) or 0)
+        except NoArgsIsHelpError as exc:  # bare `wadoctor` or a bare group: its help, as written
+            print(exc.ctx.get_help() if exc.ctx else exc.message, file=sys.stderr)
+            return int(ExitCode.USAGE)
+        except ClickUsageError as exc:
+            exc.message = visible(exc.message)  # it may quote what was typed
+            exc.show()
+            return int(ExitCode.USAGE)
+        except ClickException as exc:
+            exc.message = visible(exc.message)
+            exc.show()
+            return int(ExitCode.INCOMPLETE)
+        except Abort:  # a confirmation prompt answered with ^C or ^D
+            _fail("interrupted", ExitCode.INCOMPLETE)
+
+    return _guarded(run)
+
+
+def _guarded(run: Callable[[], int]) -> int:
+    """The exit code of `run`, whatever it raises: a user's error is one line, never a traceback."""
     try:
-        code = app(args=args, prog_name="wadoctor", standalone_mode=False)
+        return run()
     except (BrokenPipeError, ReaderGone):
         _die_by_sigpipe()
-    except NoArgsIsHelpError as exc:  # bare `wadoctor` or a bare group: its help, as written
-        print(exc.ctx.get_help() if exc.ctx else exc.message, file=sys.stderr)
-        sys.exit(int(ExitCode.USAGE))
-    except ClickUsageError as exc:
-        exc.message = visible(exc.message)  # it may quote what was typed
-        exc.show()
-        sys.exit(int(ExitCode.USAGE))
-    except ClickException as exc:
-        exc.message = visible(exc.message)
-        exc.show()
-        sys.exit(int(ExitCode.INCOMPLETE))
     except WadoctorError as exc:
         _fail(str(exc), exc.exit_code)
-    except (KeyboardInterrupt, typer.Abort):
+    except KeyboardInterrupt:
         _fail("interrupted", ExitCode.INCOMPLETE)
     except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
         if os.environ.get("WADOCTOR_DEBUG"):
+            import traceback
+
             traceback.print_exc()
         _fail(f"internal error: {type(exc).__name__}: {exc} (set WADOCTOR_DEBUG=1 for the traceback "
               "and please report it)", ExitCode.INCOMPLETE)
-    _exit(int(code or 0))

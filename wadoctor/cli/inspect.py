@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from wadoctor.cli import runs
 from wadoctor.cli.options import (
     ConfigFile,
     Json,
@@ -17,48 +17,17 @@ from wadoctor.cli.options import (
     Registry,
     Targets,
     Verbose,
-    output_mode,
 )
 
 
-def _run(command: str, args: Targets, config_file: ConfigFile, json: bool, quiet: bool,
-         verbose: bool, deep: bool = False, backups: bool = False, log_files: list[str] | None = None,
-         registry: str | None = None, nagios: bool = False, prometheus: Path | None = None) -> None:
-    from wadoctor.app.check import inspect
-    from wadoctor.app.targets import targets
-    from wadoctor.cli.output import Output
-    from wadoctor.config import load_config, registry_url
-
-    output = Output(output_mode(json, quiet, nagios), verbose)
-    config = load_config(config_file)
-    if verbose:
-        output.warn(f"config: {config.source or 'none found; defaults'}")
-    logs = fleet = None
-    if log_files:
-        from wadoctor.logs.run import analyze
-
-        logs = analyze(log_files, config)
-    url = registry_url(config, registry) if command == "check" else None
-    if url:
-        from wadoctor.fleet.link import FleetLink
-
-        fleet = FleetLink(url, config.registry_stale_minutes)
-    paths, sources = targets(args, config)
-    report = inspect(paths, config, command, deep=deep, on_session=output.on_session,
-                     keep_backups=backups and config.backups_keep > 0, logs=logs, fleet=fleet, sources=sources)
-    output.prometheus(prometheus, command, int(report.exit_code()), config.prometheus_mask_phones, report=report)
-    output.report(report)
-    raise typer.Exit(int(report.exit_code()))
-
-
 def list_sessions(paths: Targets = None, config_file: ConfigFile = None, json: Json = False,
-                  quiet: Quiet = False, verbose: Verbose = False) -> None:
+                  quiet: Quiet = False, verbose: Verbose = False) -> int:
     """List every session found: identity, state, size and last activity.
 
     \b
     Example: wadoctor list /srv/gateway/sessions
     """
-    _run("list", paths, config_file, json, quiet, verbose)
+    return runs.list_sessions(paths, config_file, json, quiet, verbose)
 
 
 def check(
@@ -74,7 +43,7 @@ def check(
     registry: Registry = None,
     nagios: Nagios = False,
     prometheus: Prometheus = None,
-) -> None:
+) -> int:
     """Diagnose every session found. Exit 0 ok, 1 warnings, 2 critical, 3 incomplete.
 
     Also keeps a few verified backups of each healthy creds.json (under <root>/.wadoctor/backups),
@@ -83,5 +52,5 @@ def check(
     \b
     Example: wadoctor check --deep --logs /var/log/gateway.log /srv/gateway/sessions
     """
-    _run("check", paths, config_file, json, quiet, verbose, deep, backups=not no_backup, log_files=log_files,
-         registry=registry, nagios=nagios, prometheus=prometheus)
+    return runs.check(paths, config_file, json, quiet, verbose, deep, no_backup, log_files, registry, nagios,
+                      prometheus)

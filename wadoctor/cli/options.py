@@ -6,19 +6,10 @@ are imported inside the command that runs, so `--version` and `--help` stay fast
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-
-
-class Mode(str, Enum):
-    TABLE = "table"
-    JSON = "json"
-    QUIET = "quiet"
-    NAGIOS = "nagios"
-
 
 Paths = Annotated[
     Optional[list[Path]],
@@ -61,8 +52,3 @@ Registry = Annotated[
                  "else [registry] url).", show_default=False),
 ]
 
-
-def output_mode(json: bool, quiet: bool, nagios: bool = False) -> Mode:
-    if json + quiet + nagios > 1:
-        raise typer.BadParameter("--json, --quiet and --nagios exclude each other")
-    return Mode.JSON if json else Mode.QUIET if quiet else Mode.NAGIOS if nagios else Mode.TABLE

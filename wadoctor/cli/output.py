@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
+from enum import Enum
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wadoctor.cli.options import Mode
-from wadoctor.util.errors import WadoctorError
+from wadoctor.util.errors import UsageError, WadoctorError
 from wadoctor.util.escape import visible
 
 if TYPE_CHECKING:
@@ -22,6 +22,19 @@ if TYPE_CHECKING:
 PROGRESS_AFTER = 0.3  # seconds before a progress display is worth showing
 PROGRESS_EVERY = 0.1  # seconds between redraws
 PIPE_WIDTH = 200
+
+
+class Mode(str, Enum):
+    TABLE = "table"
+    JSON = "json"
+    QUIET = "quiet"
+    NAGIOS = "nagios"
+
+
+def output_mode(json: bool, quiet: bool, nagios: bool = False) -> Mode:
+    if json + quiet + nagios > 1:
+        raise UsageError("--json, --quiet and --nagios exclude each other")
+    return Mode.JSON if json else Mode.QUIET if quiet else Mode.NAGIOS if nagios else Mode.TABLE
 
 
 class Output:

@@ -15,7 +15,6 @@ from wadoctor.cli import completion
 from wadoctor.cli.options import (
     ConfigFile,
     Json,
-    Mode,
     NoBackup,
     Paths,
     Prometheus,
@@ -23,8 +22,8 @@ from wadoctor.cli.options import (
     Roots,
     Targets,
     Verbose,
-    output_mode,
 )
+from wadoctor.cli.output import Mode, Output, output_mode
 from wadoctor.util.errors import UsageError
 from wadoctor.util.exitcodes import ExitCode
 
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from wadoctor.app.fix import Acted
-    from wadoctor.cli.output import Output
     from wadoctor.repair.plan import Action
 
 
@@ -153,7 +151,6 @@ def fix(
     """
     from wadoctor.app.fix import fix as run_fix
     from wadoctor.app.targets import targets
-    from wadoctor.cli.output import Output
     from wadoctor.config import load_config
     from wadoctor.repair.plan import FixOptions
 
@@ -218,7 +215,6 @@ def clean(
     Example: wadoctor clean --dry-run new-kiosk
     """
     from wadoctor.app.clean import choose, clean
-    from wadoctor.cli.output import Output
     from wadoctor.config import load_config
 
     output = Output(output_mode(json, quiet))
@@ -246,7 +242,6 @@ def clean_all(
     Example: wadoctor clean-all --dry-run /srv/old-gateway/sessions
     """
     from wadoctor.app.clean import choose_all, clean
-    from wadoctor.cli.output import Output
     from wadoctor.config import load_config
 
     output = Output(output_mode(json, quiet))

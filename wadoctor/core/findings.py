@@ -6,12 +6,11 @@ config may override their severity, so a code is never renamed or reused once sh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from wadoctor.core.evidence import Evidence
+from wadoctor.core.evidence import EVIDENCE, Evidence
 
 
 class Severity(str, Enum):
@@ -227,3 +226,29 @@ _CODES = [
 ]
 
 CODES: dict[str, Code] = {c.code: c for c in _CODES}
+
+
+@dataclass
+class Observation:
+    """A raw fact an adapter saw, named by the finding code it becomes. `severity` is set
+    only where a code's severity depends on the case (duplicate-identity held twice)."""
+
+    code: str
+    message: str
+    evidence: Evidence | None = None
+    severity: Severity | None = None
+
+    def __post_init__(self) -> None:
+        if self.evidence is not None and type(self.evidence) is not EVIDENCE.get(self.code):
+            raise TypeError(f"{self.code} carries {EVIDENCE.get(self.code)}, not {type(self.evidence).__name__}")
+
+    def finding(self, overrides: Mapping[str, Severity | None]) -> Finding | None:
+        """The finding this becomes under the config's [severity] (None: its code is ignored)."""
+        code = CODES[self.code]
+        if code.code in overrides:
+            severity = overrides[code.code]
+            if severity is None:
+                return None
+        else:
+            severity = self.severity or code.severity
+        return Finding(code.code, severity, self.message, code.hint, code.fixable, self.evidence)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from wadoctor.core.evidence import EVIDENCE, Evidence
-from wadoctor.core.findings import Finding, Severity
+from wadoctor.core.evidence import Evidence
+from wadoctor.core.findings import Finding, Observation, Severity
 
 SAMPLE_SIZE = 20  # names kept per kind of problem file; counts stay exact, memory stays flat
 
@@ -63,6 +62,8 @@ class Identity:
     @staticmethod
     def fingerprint(public_key: bytes) -> str:
         """A short, non-secret name for a public key, safe to print and to share."""
+        import hashlib  # not at import: a log scan never needs it
+
         return hashlib.sha256(public_key).hexdigest()[:16]
 
 
@@ -77,21 +78,6 @@ class Sample:
         self.count += 1
         if len(self.names) < SAMPLE_SIZE:
             self.names.append(name)
-
-
-@dataclass
-class Observation:
-    """A raw fact an adapter saw, named by the finding code it becomes. `severity` is set
-    only where a code's severity depends on the case (duplicate-identity held twice)."""
-
-    code: str
-    message: str
-    evidence: Evidence | None = None
-    severity: Severity | None = None
-
-    def __post_init__(self) -> None:
-        if self.evidence is not None and type(self.evidence) is not EVIDENCE.get(self.code):
-            raise TypeError(f"{self.code} carries {EVIDENCE.get(self.code)}, not {type(self.evidence).__name__}")
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from wadoctor.core.evidence import Copies, SilentHost
-from wadoctor.core.findings import Severity
-from wadoctor.core.model import Observation, Session
+from wadoctor.core.findings import Observation, Severity
+from wadoctor.core.model import Session
 from wadoctor.fleet.registry import (
     GuardRow,
     RegistryUnavailable,

@@ -8,11 +8,9 @@ from typing import Any
 
 from wadoctor.config import Config, Thresholds
 from wadoctor.core.evidence import Count, LogConflicts, Storms
-from wadoctor.core.findings import Finding, Severity
-from wadoctor.core.model import Observation
+from wadoctor.core.findings import Finding, Observation, Severity
 from wadoctor.logs.analysis import HOUR, SUMMARY_KINDS, SessionLog
 from wadoctor.logs.events import DB_LOCKED, DECRYPT_FAILURE, LOGOUT, PROFILE_IN_USE
-from wadoctor.pipeline.diagnosis import finding_of
 from wadoctor.util.exitcodes import ExitCode, outcome
 from wadoctor.util.times import iso
 
@@ -62,6 +60,6 @@ class LogReport:
 def build_report(logs: list[SessionLog], thresholds: Thresholds, config: Config, lines: int, events: int) -> LogReport:
     report = LogReport(lines=lines, events=events)
     for log in sorted(logs, key=lambda log: (-log.conflicts, log.session)):
-        found = [f for f in (finding_of(o, config) for o in log_observations(log, thresholds)) if f]
+        found = [f for f in (o.finding(config.severity) for o in log_observations(log, thresholds)) if f]
         report.sessions.append((log, sorted(found, key=lambda f: -f.severity.rank)))
     return report

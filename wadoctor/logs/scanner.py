@@ -29,7 +29,7 @@ from wadoctor.util.errors import NotFound
 from wadoctor.util.escape import visible
 from wadoctor.util.forked import ordered_map
 
-BLOCK = 8 << 20
+BLOCK = 1 << 20
 RANGE_MIN = 32 << 20  # a file smaller than this is one range; below it, forking costs more than it saves
 GZIP_MAGIC = b"\x1f\x8b"
 LINE_CAP = 1 << 20  # a longer line (a binary dump, a disk of NULs) is read up to this and counted
@@ -45,10 +45,10 @@ def _finder():  # type: ignore[no-untyped-def]
 
 
 try:  # the byte loops in C (wadoctor/logs/_blocks.c), where they were built
-    from wadoctor.logs._blocks import count_newlines as _count_newlines
     from wadoctor.logs._blocks import lower_into as _lower_into
+    from wadoctor.logs._blocks import newline_counts as _newline_counts
 except ImportError:
-    _count_newlines = _lower_into = None
+    _newline_counts = _lower_into = None
 
 
 _reused: dict[str, bytearray] = {}  # this process's block buffers, by use
@@ -75,8 +75,18 @@ def _lowered(block: bytes | bytearray, start: int, end: int) -> bytes | bytearra
     return lowered
 
 
-def _newlines(block: bytes | bytearray, start: int, end: int) -> int:
-    return block.count(b"\n", start, end) if _count_newlines is None else _count_newlines(block, start, end)
+def _line_counts(block: bytes | bytearray, start: int, end: int, positions: list[int]) -> list[int]:
+    """The line ends in `block[start:p]` for each ascending position p, then in `block[start:end]`."""
+    counts: list[int]
+    if _newline_counts is not None:
+        counts = _newline_counts(block, start, end, positions)
+        return counts
+    counts, found, previous = [], 0, start
+    for position in [*positions, end]:
+        found += block.count(b"\n", previous, position)
+        counts.append(found)
+        previous = position
+    return counts
 
 
 Range = tuple[str, int, int, LineParser]  # a plain file's byte range: name, start, end, parser
@@ -96,19 +106,17 @@ class Scanned:
 def _scan_block(block: bytes | bytearray, parser: LineParser, into: Scanned, start: int = 0,
                 end: int | None = None) -> None:
     """Classify every line of `block[start:end]` (whole lines) that holds a keyword, and count
-    the lines: one pass of counting, in pieces between the candidates."""
+    the lines: one pass of counting, which numbers the candidates on its way."""
     end = len(block) if end is None else end
     lowered = _lowered(block, start, end)
     hits = _finder().find_matches_as_indexes(memoryview(lowered)[start:end])
     starts = sorted({lowered.rfind(b"\n", start, start + at) + 1 or start for _, at, _ in hits})
-    line, previous = into.lines, start
-    for first in starts:
-        line += _newlines(block, previous, first)
-        previous = first
+    counts = _line_counts(block, start, end, starts)
+    for first, before in zip(starts, counts):
         last = block.find(b"\n", first, end)
         for event in parser.parse(block[first:last if last >= 0 else end].decode("utf-8", errors="replace")):
-            into.events.append((line, *event))
-    into.lines = line + _newlines(block, previous, end)
+            into.events.append((into.lines + before, *event))
+    into.lines += counts[-1]
 
 
 def _stream(handle: BinaryIO, parser: LineParser, limit: int | None = None) -> Iterator[Scanned]:

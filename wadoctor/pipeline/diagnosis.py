@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 
 from wadoctor.config import Config
 from wadoctor.core.evidence import Age, Bloat, Crash
-from wadoctor.core.findings import CODES, Finding
-from wadoctor.core.model import Observation, Session, SessionState
+from wadoctor.core.findings import Observation
+from wadoctor.core.model import Session, SessionState
 
 PolicyCheck = Callable[[Session, Config, float], Iterator[Observation]]
 
@@ -70,18 +70,6 @@ def _age(minutes: float) -> str:
     return f"{minutes / 1440:.0f} days"
 
 
-def finding_of(observation: Observation, config: Config) -> Finding | None:
-    """The finding an observation becomes under the config (None: its code is ignored)."""
-    code = CODES[observation.code]
-    if code.code in config.severity:
-        severity = config.severity[code.code]
-        if severity is None:
-            return None
-    else:
-        severity = observation.severity or code.severity
-    return Finding(code.code, severity, observation.message, code.hint, code.fixable, observation.evidence)
-
-
 def _crash(check: str, exc: Exception) -> Observation:
     evidence = Crash(tuple(traceback.format_exc(limit=-3).splitlines()), check)
     return Observation("check-crashed", f"check {check} failed: {type(exc).__name__}: {exc}", evidence)
@@ -97,6 +85,6 @@ def diagnose(session: Session, config: Config, now: float | None = None,
             observations.extend(check(session, config, now))
         except Exception as exc:  # noqa: BLE001 - a bug in one check must not hide the others
             observations.append(_crash(check.__name__.strip("_"), exc))
-    findings = [f for f in (finding_of(o, config) for o in observations) if f is not None]
+    findings = [f for f in (o.finding(config.severity) for o in observations) if f is not None]
     session.findings = sorted(findings, key=lambda f: -f.severity.rank)
     return session

@@ -6,12 +6,12 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from wadoctor.core.findings import Finding
-from wadoctor.core.model import Identity, Session
 from wadoctor.render.envelope import document
 from wadoctor.util.times import iso
 
 if TYPE_CHECKING:
+    from wadoctor.core.findings import Finding
+    from wadoctor.core.model import Identity, Session
     from wadoctor.pipeline.report import Report
 
 

@@ -11,7 +11,6 @@ where it can be reported and a killed worker costs time, never sessions.
 from __future__ import annotations
 
 import os
-import pickle
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from typing import BinaryIO, NoReturn, TypeVar
@@ -63,6 +62,8 @@ def ordered_map(function: Callable[[Job], Result], jobs: Sequence[Job], workers:
 
 def _receive(streams: list[BinaryIO | None], worker: int) -> list[Result] | None:
     """A worker's next chunk of results, or None once it has failed or died."""
+    import pickle  # not at import: a run with nothing to share out forks no worker
+
     stream = streams[worker]
     if stream is None:
         return None
@@ -77,6 +78,8 @@ def _receive(streams: list[BinaryIO | None], worker: int) -> list[Result] | None
 def _work(function: Callable[[Job], Result], parts: list[Sequence[Job]], read: int, write: int,
           mask: set[signal.Signals]) -> NoReturn:
     """The worker: each chunk's results, pickled as soon as done; never returns to the caller."""
+    import pickle
+
     code = 1
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a stop from here on ends this worker only
