@@ -13,10 +13,7 @@ from wadoctor.core.model import Session
 from wadoctor.pipeline.discovery import Problem
 from wadoctor.pipeline.report import Report
 from wadoctor.pipeline.scan import judge, scan
-from wadoctor.repair.backups import database_state_root, keep_backup
-from wadoctor.repair.plan import fixable_codes
 from wadoctor.stores.sources import StoreSource
-from wadoctor.util.trusted import Untrusted
 
 if TYPE_CHECKING:  # loaded only with --registry or --logs
     from wadoctor.fleet.link import FleetLink
@@ -43,12 +40,10 @@ def inspect(
     if fleet is not None:
         fleet.observe(report.sessions)
     judge(report, config)
-    for session in report.sessions:
-        marked = fixable_codes(session, config)
-        for finding in session.findings:
-            finding.fixable = finding.code in marked
-    if keep_backups:
-        back_up(report, config)
+    if report.sessions:  # the repair code loads with the first session: an empty root starts faster
+        mark_fixable(report, config)
+        if keep_backups:
+            back_up(report, config)
     if fleet is not None:
         fleet.publish(report.sessions)
         report.fleet = fleet.summary()
@@ -75,9 +70,22 @@ def _log_name(session: Session, logs: LogAnalysis) -> str | None:
     return next((name for name in (session.id, alias) if name and name in logs.sessions), None)
 
 
+def mark_fixable(report: Report, config: Config) -> None:
+    """Say of each finding whether `fix` would repair it (changing nothing)."""
+    from wadoctor.repair.plan import fixable_codes
+
+    for session in report.sessions:
+        marked = fixable_codes(session, config)
+        for finding in session.findings:
+            finding.fixable = finding.code in marked
+
+
 def back_up(report: Report, config: Config) -> None:
     """Keep a creds backup of each session; a read-only or full root is counted, a backups
     folder wadoctor cannot trust (a link, another owner) is a problem of the run."""
+    from wadoctor.repair.backups import database_state_root, keep_backup
+    from wadoctor.util.trusted import Untrusted
+
     state = database_state_root(config.source)
     for session in report.sessions:
         try:

@@ -8,7 +8,6 @@ raises becomes a `check-crashed` finding and the others still run.
 from __future__ import annotations
 
 import time
-import traceback
 from collections.abc import Callable, Iterator
 
 from wadoctor.config import Config
@@ -71,6 +70,8 @@ def _age(minutes: float) -> str:
 
 
 def _crash(check: str, exc: Exception) -> Observation:
+    import traceback  # only for a crash
+
     evidence = Crash(tuple(traceback.format_exc(limit=-3).splitlines()), check)
     return Observation("check-crashed", f"check {check} failed: {type(exc).__name__}: {exc}", evidence)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,6 +175,8 @@ def _guarded(adapter: StoreAdapter, path: Path, read: Callable[[], list[Session]
     try:
         return read()
     except Exception as exc:  # noqa: BLE001 - any adapter bug must not end the run
+        import traceback  # only for a crash
+
         session = Session(id=path.name, path=path, format=adapter.format)
         session.observe(
             "check-crashed",

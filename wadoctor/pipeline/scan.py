@@ -12,11 +12,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wadoctor.config import Config
 from wadoctor.core.model import Session
-from wadoctor.holders.index import HolderIndex
-from wadoctor.pipeline.conflicts import attach_holders, find_duplicate_identities
 from wadoctor.pipeline.diagnosis import diagnose
 from wadoctor.pipeline.discovery import Discovery, Problem
 from wadoctor.pipeline.report import Report
@@ -25,6 +24,9 @@ from wadoctor.stores.base import SourceRead
 from wadoctor.stores.connect import read_failure, within
 from wadoctor.stores.sources import SourceUnavailable, StoreSource
 from wadoctor.util.cores import available_cores
+
+if TYPE_CHECKING:
+    from wadoctor.holders.index import HolderIndex
 
 
 class _Sources:
@@ -98,6 +100,29 @@ class _Sources:
                 self._fail(source, exc)
 
 
+class _Holders:
+    """The processes that hold folder sessions. The process table is read, and the code that
+    reads it loaded, at the first folder session: a run that finds none (an empty or unmounted
+    root) reads no process table and starts faster."""
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self.paths = paths
+        self.index: HolderIndex | None = None
+
+    def attach(self, session: Session) -> None:
+        from wadoctor.pipeline.conflicts import attach_holders
+
+        if self.index is None:
+            from wadoctor.holders.index import HolderIndex
+
+            self.index = HolderIndex.build(self.paths)
+        attach_holders(session, self.index)
+
+    @property
+    def uninspected(self) -> int:
+        return self.index.table.uninspected if self.index is not None else 0
+
+
 def _empty(paths: Sequence[Path], report: Report) -> list[str]:
     """The folders searched that exist and hold no session at all."""
     found = [os.path.abspath(s.path) for s in report.sessions]
@@ -121,13 +146,13 @@ def scan(
     identities among them; nothing is judged yet (see `judge`)."""
     databases = _Sources(sources, deep)
     folders = [f for f in databases.folders if f not in paths]
-    index = HolderIndex.build([*paths, *folders])
+    holders = _Holders([*paths, *folders])
     discovery = Discovery(ADAPTERS, config.max_depth, deep, workers=available_cores())
-    report = Report(command=command, sessions=[], deep=deep, uninspected=index.table.uninspected)
+    report = Report(command=command, sessions=[], deep=deep)
 
     def add(session: Session, held: bool = True) -> None:
         if held:
-            attach_holders(session, index)
+            holders.attach(session)
         report.sessions.append(session)
         if on_session is not None:
             on_session(session)
@@ -139,7 +164,11 @@ def scan(
             add(session, held=False)  # a database session has no folder for a process to hold
     finally:
         databases.close()
-    find_duplicate_identities(report.sessions)
+    report.uninspected = holders.uninspected
+    if len(report.sessions) > 1:
+        from wadoctor.pipeline.conflicts import find_duplicate_identities
+
+        find_duplicate_identities(report.sessions)
     report.problems = databases.problems + discovery.problems
     report.empty = _empty(paths, report)
     report.apps = discovery.apps

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import errno
 import os
-import socket
 import stat
 from pathlib import Path
 
@@ -119,8 +118,9 @@ def _check_lock(session: Session, path: Path) -> None:
                         ProfileLock(lock=target))
         return
     pid = int(pid_text)
-    evidence = ProfileLock(host=host, pid=pid, this_host=socket.gethostname())
-    if host != socket.gethostname():
+    here = os.uname().nodename  # what gethostname() returns, without loading the socket module
+    evidence = ProfileLock(host=host, pid=pid, this_host=here)
+    if host != here:
         session.observe("profile-lock-foreign",
                         f"locked by pid {pid} on host {host!r}: Chromium here will refuse this profile (exit 21)",
                         evidence)
