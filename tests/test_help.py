@@ -62,11 +62,11 @@ def test_every_document_named_in_help_or_readme_exists():
 
 def loaded_modules(args: list[str]) -> set[str]:
     """The modules a `wadoctor ARGS` run had imported when it ended."""
-    probe = (
-        "import atexit, runpy, sys\n"
+    probe = (  # main(ARGS) ends by SystemExit, so that the probe outlives it (the console script exits at once)
+        "import atexit, sys\n"
         "atexit.register(lambda: print(' '.join(sorted(sys.modules)), file=sys.stderr))\n"
-        f"sys.argv = ['wadoctor', *{args!r}]\n"
-        "runpy.run_module('wadoctor', run_name='__main__')\n"
+        "from wadoctor.cli import main\n"
+        f"main({args!r})\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert result.returncode in (0, 1, 2), result.stderr  # 1: an empty folder is a warning

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.conftest import REPO
 
-MYPY_ERRORS_ELSEWHERE = 34  # the count when strict typing began; only ever lowered
+MYPY_ERRORS_ELSEWHERE = 31  # the count when strict typing began; only ever lowered
 STRICT = re.compile(r"^wadoctor/(core/|app/|config\.py)")
 BIN = Path(sys.executable).parent
 

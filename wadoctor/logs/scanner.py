@@ -22,6 +22,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from sys import intern
 from typing import BinaryIO
 
 from wadoctor.logs.events import KEYWORDS, Event, LineParser
@@ -115,8 +116,10 @@ def _scan_block(block: bytes | bytearray, parser: LineParser, into: Scanned, sta
     counts = _line_counts(block, start, end, starts)
     for first, before in zip(starts, counts):
         last = block.find(b"\n", first, end)
-        for event in parser.parse(block[first:last if last >= 0 else end].decode("utf-8", errors="replace")):
-            into.events.append((into.lines + before, *event))
+        for kind, time, session, detail in parser.parse(block[first:last if last >= 0 else end].decode(
+                "utf-8", errors="replace")):
+            # the same few sessions and details, thousands of times: one string each crosses the pipe
+            into.events.append((into.lines + before, kind, time, session and intern(session), intern(detail)))
     into.lines += counts[-1]
 
 
@@ -244,6 +247,7 @@ class LogScan:
 
     def __iter__(self) -> Iterator[tuple[int, list[Event]]]:
         ranges = [job for job in self.jobs if not isinstance(job, str)]
+        _finder()  # built once, before the workers fork, rather than once in each of them
         results = ordered_map(_scan_range, ranges, self.workers)
         try:
             for job in self.jobs:
@@ -252,8 +256,8 @@ class LogScan:
                 for part in parts:
                     if part.warning:
                         print(f"wadoctor: {part.warning}", file=sys.stderr)
-                    for line, *event in part.events:
-                        yield self.lines + line, [Event(*event)]
+                    for row in part.events:
+                        yield self.lines + row[0], [Event._make(row[1:])]
                     lines = max(lines, part.lines)
                 self.lines += lines
         finally:
