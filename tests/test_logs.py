@@ -359,3 +359,20 @@ def test_a_session_name_megabytes_long_is_cut_for_the_table_and_whole_in_json(tm
     table = cli("logs", log, env={"COLUMNS": "120"})
     assert "… (2,000,000 characters)" in table.out and len(table.out) < 10_000
     assert sessions_of(cli("logs", "--json", log))[name]["conflicts"] == 1
+
+
+# What the libraries throw when a message cannot be decrypted, as their own code words it
+# (libsignal-node session_cipher.js and session_record.js, Baileys' decode-wa-message), each
+# as a gateway logs it: the keyword search must let every one through to the parser.
+DECRYPT_ERRORS = ["No matching sessions found for message", "No session found to decrypt message",
+                  "Bad MAC", "failed to decrypt message"]
+
+
+@pytest.mark.parametrize("error", DECRYPT_ERRORS)
+def test_every_decrypt_failure_passes_the_keyword_search(tmp_path, cli, error):
+    log = tmp_path / "gw.log"
+    log.write_text(json.dumps({"level": 50, "time": 1795300000000, "session": "shop",
+                               "msg": "error in handling message", "err": {"message": error}}) + "\n"
+                   + f"2026-11-21 10:00:00 [shop] {error}\n")
+    found = sessions_of(cli("logs", "--json", log))["shop"]
+    assert found["decrypt_failures"] == 2, found

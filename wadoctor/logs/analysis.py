@@ -69,22 +69,25 @@ class LogAnalysis:
         self._conflict_levels = ((thresholds.conflicts_critical_per_hour, "critical"),
                                  (thresholds.conflicts_warning_per_hour, "warning"))
 
-    def _keep(self, event: Event) -> bool:
-        if self.only is not None and event.session != self.only:
+    def _keep(self, session: str | None, time: float | None) -> bool:
+        if self.only is not None and session != self.only:
             return False
         if self.since is None and self.until is None:
             return True
-        if event.time is None:
+        if time is None:
             return False
-        return (self.since is None or event.time >= self.since) and (self.until is None or event.time <= self.until)
+        return (self.since is None or time >= self.since) and (self.until is None or time <= self.until)
 
     def add(self, event: Event) -> list[str]:
-        """Account for one event; return the alerts it raised (for --follow). Run once per
-        event of a log of gigabytes: written for speed, with no call it can do without."""
-        if self._filtering and not self._keep(event):
+        """Account for one event; return the alerts it raised (for --follow)."""
+        return self.record(*event)
+
+    def record(self, kind: str, time: float | None, session: str | None, detail: str) -> list[str]:
+        """`add` of an event's fields. Run once per event of a log of gigabytes: written for
+        speed, with no call it can do without."""
+        if self._filtering and not self._keep(session, time):
             return []
-        kind, time = event.kind, event.time
-        name = event.session or UNKNOWN
+        name = session or UNKNOWN
         log = self.sessions.get(name)
         if log is None:
             log = self.sessions[name] = SessionLog(name)
@@ -102,7 +105,7 @@ class LogAnalysis:
         self.events += 1
         log.counts[kind] = log.counts.get(kind, 0) + 1
         if time is None:
-            return [f"{name}: logged out ({event.detail})"] if kind == LOGOUT else []
+            return [f"{name}: logged out ({detail})"] if kind == LOGOUT else []
         if log.first_seen is None or time < log.first_seen:
             log.first_seen = time
         if log.last_seen is None or time > log.last_seen:
@@ -112,7 +115,7 @@ class LogAnalysis:
         if kind == RECONNECT:
             return self._storm(log, time)
         if kind == LOGOUT:
-            return [f"{name}: logged out ({event.detail})"]
+            return [f"{name}: logged out ({detail})"]
         return []
 
     def _conflict_rate(self, log: SessionLog, time: float) -> list[str]:
@@ -151,6 +154,14 @@ def feed(analysis: LogAnalysis, parser: LineParser, lines: Iterable[tuple[int, s
          on_alert: Callable[[str], None] | None = None) -> None:
     """Run numbered candidate lines through the parser into the analysis."""
     feed_events(analysis, ((number, parser.parse(line)) for number, line in lines), on_alert)
+
+
+def feed_rows(analysis: LogAnalysis, rows: Iterable[tuple[int, str, float | None, str | None, str]]) -> None:
+    """Account for each event row (line number, kind, time, session, detail) of a scan, in order."""
+    record = analysis.record
+    for line, kind, time, session, detail in rows:
+        analysis.lines = line + 1 if line >= analysis.lines else analysis.lines
+        record(kind, time, session, detail)
 
 
 def feed_events(analysis: LogAnalysis, lines: Iterable[tuple[int, list[Event]]],

@@ -43,9 +43,11 @@ REASON_NAMES = {"connectionReplaced": CONFLICT, "loggedOut": LOGOUT, "restartReq
                 "unavailableService": UNAVAILABLE}
 
 # Lower-case words one of which every line worth parsing contains (each rule below needs at
-# least one; fewer words, fewer passes). Plain substring search, at C speed over whole chunks
-# of the file, is what lets most lines be skipped unparsed.
-KEYWORDS = ("connection", "conflict", "stream err", "decrypt", "bad mac", "sessions found", "device_removed",
+# least one). Plain substring search, at C speed over whole chunks of the file, is what lets
+# most lines be skipped unparsed. The search checks each place where a word's first bytes
+# appear: "matching sessions" rather than "sessions found", since every pino line of a
+# multi-session gateway carries "session".
+KEYWORDS = ("connection", "conflict", "stream err", "decrypt", "bad mac", "matching sessions", "device_removed",
             "database is locked", "reconnect", "disconnect", "in use by another", "code: 21", "logout",
             "logged out", "loggedout", "restart", "failure", "reason")
 
@@ -154,8 +156,8 @@ class LineParser:
 
     def parse(self, line: str) -> list[Event]:
         """Events in a line that passed the keyword filter (`may_matter` or `candidate_lines`)."""
-        stripped = line.lstrip()
-        if stripped.startswith("{"):
+        stripped = line if line[:1] == "{" else line.lstrip()
+        if stripped[:1] == "{":
             try:
                 record = _json_document(stripped)
             except ValueError:
@@ -167,29 +169,34 @@ class LineParser:
     def _pino_session(self, record: dict[str, Any]) -> str | None:
         for key in self.session_keys:
             value = record.get(key)
-            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+            if type(value) is str:  # the usual case first: run once per event of a large log
+                if value:
+                    return value
+            elif isinstance(value, int) and not isinstance(value, bool):
                 return str(value)
         return None
 
     def _pino(self, record: dict[str, Any], line: str) -> list[Event]:
-        time = parse_time(record.get("time"), self.zone)
+        stamp = record.get("time")
+        time = stamp / 1000 if type(stamp) is int and stamp > 1e11 else parse_time(stamp, self.zone)
         session = self._pino_session(record)
         if session is None and self.pattern is not None:
             session = self._text_session(line)
-        msg = str(record.get("msg", ""))
+        msg = record.get("msg", "")
         if msg == "stream errored out":
             node, full = _stream_error_nodes(record)
-            attrs = node.get("attrs") or {}
             tag = node.get("tag")
-            code = (full.get("attrs") or {}).get("code") if isinstance(full.get("attrs"), dict) else None
             if tag == "conflict":
-                kind = LOGOUT if attrs.get("type") == "device_removed" else CONFLICT
-                return [Event(kind, time, session, f"stream:error conflict type={attrs.get('type')}")]
+                attrs = node.get("attrs")
+                kind = attrs.get("type") if isinstance(attrs, dict) else None
+                return [Event(LOGOUT if kind == "device_removed" else CONFLICT, time, session,
+                              f"stream:error conflict type={kind}")]
+            code = (full.get("attrs") or {}).get("code") if isinstance(full.get("attrs"), dict) else None
             if code and str(code).isdigit() and int(code) in STATUS_CODES:
                 return [Event(STATUS_CODES[int(code)], time, session, f"stream:error code {code}")]
             return [Event(BAD_SESSION, time, session, f"stream:error {tag or code}")]
         err = record.get("err") if isinstance(record.get("err"), dict) else {}
-        text = " ".join(str(part) for part in (msg, record.get("trace") or "", err.get("message") or "",
+        text = " ".join(str(part) for part in (str(msg), record.get("trace") or "", err.get("message") or "",
                                                err.get("stack") or "") if part)
         return self._text(text, time, session)
 

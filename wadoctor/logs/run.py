@@ -6,7 +6,7 @@ import re
 import time
 
 from wadoctor.config import Config
-from wadoctor.logs.analysis import LogAnalysis, feed_events
+from wadoctor.logs.analysis import LogAnalysis, feed_rows
 from wadoctor.logs.events import LineParser, parse_time
 from wadoctor.logs.report import LogReport, build_report
 from wadoctor.logs.scanner import LogScan
@@ -49,7 +49,7 @@ def analyze(files: list[str], config: Config, since: str | None = None, until: s
             session: str | None = None, pattern: str | None = None) -> LogAnalysis:
     analysis = new_analysis(config, since, until, session)
     scan = LogScan(files, make_parser(config, pattern), available_cores())
-    feed_events(analysis, scan)
+    feed_rows(analysis, scan)
     analysis.lines = scan.lines
     return analysis
 

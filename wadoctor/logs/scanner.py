@@ -15,17 +15,15 @@ only a block of it and its events are ever held, never a whole file's events."""
 
 from __future__ import annotations
 
-import gzip
 import os
 import sys
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from sys import intern
 from typing import BinaryIO
 
-from wadoctor.logs.events import KEYWORDS, Event, LineParser
+from wadoctor.logs.events import KEYWORDS, LineParser
 from wadoctor.logs.sources import oldest_first
 from wadoctor.util.errors import NotFound
 from wadoctor.util.escape import visible
@@ -94,6 +92,9 @@ def _line_counts(block: bytes | bytearray, start: int, end: int, positions: list
 Range = tuple[str, int, int, LineParser]  # a plain file's byte range: name, start, end, parser
 
 
+Row = tuple[int, str, "float | None", "str | None", str]  # line number, kind, time, session, detail
+
+
 @dataclass
 class Scanned:
     """What one range, file or stream gave: its line count and each event found, as a plain
@@ -101,7 +102,7 @@ class Scanned:
     times faster than pickled objects."""
 
     lines: int = 0
-    events: list[tuple[int, str, float | None, str | None, str]] = field(default_factory=list)
+    events: list[Row] = field(default_factory=list)
     warning: str | None = None
 
 
@@ -111,13 +112,16 @@ def _scan_block(block: bytes | bytearray, parser: LineParser, into: Scanned, sta
     the lines: one pass of counting, which numbers the candidates on its way."""
     end = len(block) if end is None else end
     lowered = _lowered(block, start, end)
-    hits = _finder().find_matches_as_indexes(memoryview(lowered)[start:end])
-    starts = sorted({lowered.rfind(b"\n", start, start + at) + 1 or start for _, at, _ in hits})
-    counts = _line_counts(block, start, end, starts)
-    for first, before in zip(starts, counts):
-        last = block.find(b"\n", first, end)
-        for kind, time, session, detail in parser.parse(block[first:last if last >= 0 else end].decode(
-                "utf-8", errors="replace")):
+    lines: list[tuple[int, int]] = []  # (start, end) of each line holding a keyword, in order
+    line_end = -1
+    for _, at, _ in _finder().find_matches_as_indexes(memoryview(lowered)[start:end]):
+        if start + at >= line_end:  # hits come in order: the rest of a line's hits are passed over
+            first = lowered.rfind(b"\n", start, start + at) + 1 or start
+            line_end = lowered.find(b"\n", start + at, end) + 1 or end + 1
+            lines.append((first, line_end - 1))
+    counts = _line_counts(block, start, end, [first for first, _ in lines])
+    for (first, last), before in zip(lines, counts):
+        for kind, time, session, detail in parser.parse(block[first:last].decode("utf-8", errors="replace")):
             # the same few sessions and details, thousands of times: one string each crosses the pipe
             into.events.append((into.lines + before, kind, time, session and intern(session), intern(detail)))
     into.lines += counts[-1]
@@ -188,6 +192,9 @@ def _scan_gzip(name: str, parser: LineParser) -> Iterator[Scanned]:
     """A gzip file inflated block by block in this process, its events handed on as they are
     found: however far it inflates (a bomb of zeros), memory stays at a block and a line. A
     truncated or corrupt .gz still gives what it had, then a warning."""
+    import gzip  # here: most logs read are plain
+    import zlib
+
     try:
         with gzip.open(name, "rb") as handle:
             yield from _stream(handle, parser)  # type: ignore[arg-type]
@@ -227,10 +234,11 @@ def _jobs(name: str, parser: LineParser, workers: int) -> list[Range | str]:
 
 
 class LogScan:
-    """Iterate for (line number, events) of every line that holds events, over the files
-    oldest first (`-` is standard input), in order; then `lines` is the number of lines read.
-    Plain files are read by the workers, range by range, ahead of the reader; gzip files and
-    standard input are streamed here, a block at a time."""
+    """Iterate for a row (line number, kind, time, session, detail) of each event, over the
+    files oldest first (`-` is standard input), in order; then `lines` is the number of lines
+    read. Plain files are read by the workers, range by range, ahead of the reader; gzip files
+    and standard input are streamed here, a block at a time. Rows, not Events: the reader of a
+    large log makes no object per event."""
 
     def __init__(self, names: list[str], parser: LineParser, workers: int) -> None:
         self.jobs: list[Range | str] = []
@@ -245,7 +253,7 @@ class LogScan:
             return _stream(sys.stdin.buffer, self.parser)
         return _scan_gzip(name, self.parser)
 
-    def __iter__(self) -> Iterator[tuple[int, list[Event]]]:
+    def __iter__(self) -> Iterator[Row]:
         ranges = [job for job in self.jobs if not isinstance(job, str)]
         _finder()  # built once, before the workers fork, rather than once in each of them
         results = ordered_map(_scan_range, ranges, self.workers)
@@ -256,8 +264,8 @@ class LogScan:
                 for part in parts:
                     if part.warning:
                         print(f"wadoctor: {part.warning}", file=sys.stderr)
-                    for row in part.events:
-                        yield self.lines + row[0], [Event._make(row[1:])]
+                    for line, kind, time, session, detail in part.events:
+                        yield self.lines + line, kind, time, session, detail
                     lines = max(lines, part.lines)
                 self.lines += lines
         finally:

@@ -10,6 +10,7 @@ where it can be reported and a killed worker costs time, never sessions.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +34,7 @@ def ordered_map(function: Callable[[Job], Result], jobs: Sequence[Job], workers:
     streams: list[BinaryIO | None] = []
     pids: list[int] = []
     finished = False
+    gc.freeze()  # the collector's passes would touch, so copy, every page the workers share
     try:
         for worker in range(workers):
             read, write = os.pipe()
@@ -80,6 +82,7 @@ def _work(function: Callable[[Job], Result], parts: list[Sequence[Job]], read: i
     """The worker: each chunk's results, pickled as soon as done; never returns to the caller."""
     import pickle
 
+    gc.disable()  # a short life that makes no cycles worth collecting
     code = 1
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a stop from here on ends this worker only
