@@ -376,3 +376,13 @@ def test_every_decrypt_failure_passes_the_keyword_search(tmp_path, cli, error):
                    + f"2026-11-21 10:00:00 [shop] {error}\n")
     found = sessions_of(cli("logs", "--json", log))["shop"]
     assert found["decrypt_failures"] == 2, found
+
+
+def test_a_line_nested_past_the_json_parser_s_depth_is_read_as_text(tmp_path, cli):
+    """A hostile or broken line of 200,000 nested arrays made the JSON parser raise
+    RecursionError, which ended the whole run as an internal error."""
+    log = tmp_path / "gw.log"
+    log.write_text('{"msg":"conflict","a":' + "[" * 200_000 + "]" * 200_000 + "}\n"
+                   "2026-11-21 10:00:00 [shop] Got replaced stream error, sending StreamReplaced event\n")
+    run = cli("logs", "--json", log)
+    assert run.code == 0 and sessions_of(run)["shop"]["conflicts"] == 1, run

@@ -160,7 +160,7 @@ class LineParser:
         if stripped[:1] == "{":
             try:
                 record = _json_document(stripped)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
                 record = None
             if isinstance(record, dict):
                 return self._pino(record, line)
