@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import sys
@@ -24,6 +23,8 @@ def _open(name: str) -> TextIO:
         with open(path, "rb") as probe:
             gzipped = probe.read(2) == b"\x1f\x8b"
         if gzipped:
+            import gzip  # here: most logs followed are plain
+
             return gzip.open(path, "rt", encoding="utf-8", errors="replace")
         return open(path, encoding="utf-8", errors="replace")
     except OSError as exc:
