@@ -17,7 +17,7 @@ def test_the_contract_lists_each_code_s_evidence_fields_as_the_table_declares() 
     section = text.split("### Evidence per code", 1)[1].split("\n## ", 1)[0]
     documented = {code: re.findall(r"`(\w+)`", names)
                   for code, names in re.findall(r"^\| `([\w-]+)` \| (.+) \|$", section, re.M)}
-    assert documented == {code: list(shape.field_names) for code, shape in EVIDENCE.items()}
+    assert documented == {code: list(shape.record_fields) for code, shape in EVIDENCE.items()}
     assert set(EVIDENCE) <= set(CODES)
 
 
@@ -34,7 +34,7 @@ def test_the_evidence_a_check_writes_is_what_the_table_says(cli) -> None:
     seen = 0
     for session in doc["sessions"]:
         for finding in session["findings"]:
-            allowed = set(EVIDENCE[finding["code"]].field_names) if finding["code"] in EVIDENCE else set()
+            allowed = set(EVIDENCE[finding["code"]].record_fields) if finding["code"] in EVIDENCE else set()
             assert set(finding["evidence"]) <= allowed, finding
             seen += bool(finding["evidence"])
     assert seen >= 5

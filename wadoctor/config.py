@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wadoctor.core.findings import CODES, Severity
 from wadoctor.util.errors import ConfigError, UsageError
+from wadoctor.util.records import Record, field
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -29,8 +29,7 @@ IGNORE = "ignore"
 DEFAULT_SESSION_KEYS = ("session", "sessionId", "instance", "instanceName", "clientId", "id")
 
 
-@dataclass
-class Thresholds:
+class Thresholds(Record):
     """When log figures become findings ([logs] in wadoctor.toml)."""
 
     conflicts_warning_per_hour: int = 3
@@ -39,8 +38,7 @@ class Thresholds:
     storm_seconds: float = 60.0
 
 
-@dataclass
-class WatchPolicy:
+class WatchPolicy(Record):
     """[watch]: when a session's conflicts open its circuit, and what is done, per cause."""
 
     conflicts: int = 3
@@ -58,8 +56,7 @@ class WatchPolicy:
     webhook: str | None = None
 
 
-@dataclass
-class Config:
+class Config(Record):
     roots: list[Path] = field(default_factory=list)
     stores: list[StoreSource] = field(default_factory=list)  # [[stores]]: auth state in databases
     pairing_abandoned_minutes: float = 10.0
@@ -96,8 +93,7 @@ class Config:
 
 # One row per setting: the parser, the defaults `init` writes and every error message come
 # from here, so a setting is declared once.
-@dataclass(frozen=True)
-class Setting:
+class Setting(Record, frozen=True):
     section: str
     key: str
     attribute: str  # on Config; dotted into log_thresholds

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 FLAG, VALUE, FILE, REPEAT = "flag", "value", "file", "repeat"  # how an option takes its value
 
 
-@dataclass(frozen=True)
-class Hot:
+class Hot(NamedTuple):
     """One command: its positional parameter, and its options as (names, parameter, kind)."""
 
     run: str  # the body's name in cli/runs.py

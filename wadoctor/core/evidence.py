@@ -5,70 +5,34 @@ table and the document to each other."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, dataclass_transform
+from typing import Any
+
+from wadoctor.util.records import Record
 
 
-@dataclass_transform(frozen_default=True)
-class Evidence:
+class Evidence(Record, frozen=True):
     """A shape: its annotated fields in order, frozen, those given a value in the class body
-    optional. Not a dataclass: dataclasses generates and compiles six methods for each of the
-    twenty shapes, 8 ms of every run's start, where these four serve them all."""
-
-    field_names: ClassVar[tuple[str, ...]] = ()
-    _defaults: ClassVar[dict[str, Any]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.field_names = tuple(cls.__dict__.get("__annotations__", {}))
-        cls._defaults = {name: cls.__dict__[name] for name in cls.field_names if name in cls.__dict__}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kind = type(self).__name__
-        if len(args) > len(self.field_names):
-            raise TypeError(f"{kind} takes {len(self.field_names)} values, not {len(args)}")
-        values = dict(zip(self.field_names, args))
-        for name, value in kwargs.items():
-            if name not in self.field_names or name in values:
-                raise TypeError(f"{kind}: unexpected or repeated {name!r}")
-            values[name] = value
-        for name in self.field_names:
-            if name not in values and name not in self._defaults:
-                raise TypeError(f"{kind} needs {name!r}")
-            object.__setattr__(self, name, values.get(name, self._defaults.get(name)))
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is frozen")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is frozen")
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.field_names)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._values() == self._values()
+    optional (a record: util/records.py)."""
 
     __hash__ = None  # type: ignore[assignment]  # some carry dicts: never a key
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self.field_names)})"
-
     def as_dict(self) -> dict[str, Any]:
         """The fields that are set, as the JSON document writes them."""
-        return {name: list(value) if isinstance(value, tuple) else value
-                for name, value in zip(self.field_names, self._values()) if value is not None}
+        found = ((name, getattr(self, name)) for name in self.record_fields)
+        return {name: list(value) if isinstance(value, tuple) else value for name, value in found
+                if value is not None}
 
     def but(self, **changes: Any) -> Evidence:
-        return type(self)(**{**dict(zip(self.field_names, self._values())), **changes})
+        return type(self)(**{**{name: getattr(self, name) for name in self.record_fields}, **changes})
 
 
-class KeyFiles(Evidence):
+class KeyFiles(Evidence, frozen=True):
     """How many key files lie beside creds that are missing, empty or reset."""
 
     key_files: int
 
 
-class Damage(Evidence):
+class Damage(Evidence, frozen=True):
     """The size of what could not be parsed, and the key files beside it where they matter."""
 
     bytes: int | None = None
@@ -76,15 +40,15 @@ class Damage(Evidence):
     quick_check: tuple[str, ...] | None = None  # what SQLite's quick_check said
 
 
-class LockedBy(Evidence):
+class LockedBy(Evidence, frozen=True):
     pid: int | None = None
 
 
-class Problems(Evidence):
+class Problems(Evidence, frozen=True):
     problems: tuple[str, ...]
 
 
-class DamagedFiles(Evidence):
+class DamagedFiles(Evidence, frozen=True):
     """A count and the first few names (of files, or of keys inside one legacy file)."""
 
     count: int
@@ -92,20 +56,20 @@ class DamagedFiles(Evidence):
     keys: tuple[str, ...] | None = None
 
 
-class Holders(Evidence):
+class Holders(Evidence, frozen=True):
     """The processes, oldest first; `basis` says why a duplicate is one (`proven`, `same program`)."""
 
     pids: tuple[int, ...]
     basis: str | None = None
 
 
-class GuardLock(Evidence):
+class GuardLock(Evidence, frozen=True):
     lock: str
     pid: int
     host: str
 
 
-class ProfileLock(Evidence):
+class ProfileLock(Evidence, frozen=True):
     """A Chromium SingletonLock (or LevelDB lock) and whom it names; `container_host` and
     `host_pid` when the hostname is a live container's."""
 
@@ -117,7 +81,7 @@ class ProfileLock(Evidence):
     host_pid: int | None = None
 
 
-class Copies(Evidence):
+class Copies(Evidence, frozen=True):
     """Where else one identity is: here (`copies`, `held` separate process trees) or on other
     hosts of the fleet (`hosts`, `guards` holding it live)."""
 
@@ -128,51 +92,51 @@ class Copies(Evidence):
     guards: tuple[dict[str, Any], ...] | None = None
 
 
-class Reason(Evidence):
+class Reason(Evidence, frozen=True):
     reason: str
 
 
-class Side(Evidence):
+class Side(Evidence, frozen=True):
     """Which side of an Evolution instance is missing: `row`, `instance` or `keys`."""
 
     side: str
 
 
-class File(Evidence):
+class File(Evidence, frozen=True):
     file: str
 
 
-class Crash(Evidence):
+class Crash(Evidence, frozen=True):
     traceback: tuple[str, ...]
     check: str | None = None
 
 
-class Age(Evidence):
+class Age(Evidence, frozen=True):
     minutes: float
     threshold_minutes: float
 
 
-class Bloat(Evidence):
+class Bloat(Evidence, frozen=True):
     files: int
     threshold: int
     by_type: dict[str, int]
 
 
-class LogConflicts(Evidence):
+class LogConflicts(Evidence, frozen=True):
     conflicts: int
     worst_hourly: int
 
 
-class Storms(Evidence):
+class Storms(Evidence, frozen=True):
     storms: int
     worst_burst: int
 
 
-class Count(Evidence):
+class Count(Evidence, frozen=True):
     count: int
 
 
-class SilentHost(Evidence):
+class SilentHost(Evidence, frozen=True):
     host: str
     minutes: int
 

@@ -7,10 +7,10 @@ config may override their severity, so a code is never renamed or reused once sh
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import Enum
 
 from wadoctor.core.evidence import EVIDENCE, Evidence
+from wadoctor.util.records import Record
 
 
 class Severity(str, Enum):
@@ -26,8 +26,7 @@ class Severity(str, Enum):
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 
 
-@dataclass(frozen=True)
-class Code:
+class Code(Record, frozen=True):
     """What a finding code means and what the operator should do about it."""
 
     code: str
@@ -37,8 +36,7 @@ class Code:
     fixable: bool = False
 
 
-@dataclass
-class Finding:
+class Finding(Record):
     code: str
     severity: Severity
     message: str
@@ -228,8 +226,7 @@ _CODES = [
 CODES: dict[str, Code] = {c.code: c for c in _CODES}
 
 
-@dataclass
-class Observation:
+class Observation(Record):
     """A raw fact an adapter saw, named by the finding code it becomes. `severity` is set
     only where a code's severity depends on the case (duplicate-identity held twice)."""
 

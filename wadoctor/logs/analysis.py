@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from wadoctor.config import Thresholds
 from wadoctor.logs.events import (
@@ -22,6 +21,7 @@ from wadoctor.logs.events import (
     Event,
     LineParser,
 )
+from wadoctor.util.records import Record, field
 
 UNKNOWN = "(unknown)"
 DEDUPE_SECONDS = 1.0
@@ -31,8 +31,7 @@ ECHO_OF = {CONFLICT: (LOGOUT,)}
 _ECHOES = {kind: (kind, *echoes) for kind, echoes in ECHO_OF.items()}  # each kind, then what it may echo
 
 
-@dataclass
-class SessionLog:
+class SessionLog(Record):
     session: str
     counts: dict[str, int] = field(default_factory=dict)
     first_seen: float | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from wadoctor.config import Config, Thresholds
@@ -12,6 +11,7 @@ from wadoctor.core.findings import Finding, Observation, Severity
 from wadoctor.logs.analysis import HOUR, SUMMARY_KINDS, SessionLog
 from wadoctor.logs.events import DB_LOCKED, DECRYPT_FAILURE, LOGOUT, PROFILE_IN_USE
 from wadoctor.util.exitcodes import ExitCode, outcome
+from wadoctor.util.records import Record, field
 from wadoctor.util.times import iso
 
 
@@ -46,8 +46,7 @@ def figures(log: SessionLog) -> dict[str, Any]:
             "first_seen": iso(log.first_seen), "last_seen": iso(log.last_seen)}
 
 
-@dataclass
-class LogReport:
+class LogReport(Record):
     sessions: list[tuple[SessionLog, list[Finding]]] = field(default_factory=list)
     lines: int = 0
     events: int = 0

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import cache
 from sys import intern
 from typing import BinaryIO
@@ -95,15 +94,17 @@ Range = tuple[str, int, int, LineParser]  # a plain file's byte range: name, sta
 Row = tuple[int, str, "float | None", "str | None", str]  # line number, kind, time, session, detail
 
 
-@dataclass
 class Scanned:
     """What one range, file or stream gave: its line count and each event found, as a plain
     (line number within, kind, time, session, detail) row: rows cross from the workers ten
     times faster than pickled objects."""
 
-    lines: int = 0
-    events: list[Row] = field(default_factory=list)
-    warning: str | None = None
+    __slots__ = ("lines", "events", "warning")
+
+    def __init__(self, lines: int = 0, events: list[Row] | None = None, warning: str | None = None) -> None:
+        self.lines = lines
+        self.events: list[Row] = [] if events is None else events
+        self.warning = warning
 
 
 def _scan_block(block: bytes | bytearray, parser: LineParser, into: Scanned, start: int = 0,
