@@ -34,7 +34,6 @@ def ordered_map(function: Callable[[Job], Result], jobs: Sequence[Job], workers:
     streams: list[BinaryIO | None] = []
     pids: list[int] = []
     finished = False
-    gc.freeze()  # the collector's passes would touch, so copy, every page the workers share
     try:
         for worker in range(workers):
             read, write = os.pipe()
@@ -82,7 +81,8 @@ def _work(function: Callable[[Job], Result], parts: list[Sequence[Job]], read: i
     """The worker: each chunk's results, pickled as soon as done; never returns to the caller."""
     import pickle
 
-    gc.disable()  # a short life that makes no cycles worth collecting
+    gc.disable()  # a short life that makes no cycles worth collecting: and a collection would
+    # write to every object it passes, copying each page shared with the parent
     code = 1
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a stop from here on ends this worker only
