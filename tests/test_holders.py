@@ -302,3 +302,45 @@ def test_list_verbose_shows_who_holds_each_session_and_why(tmp_path, cli):
         assert "working folder is the application folder" in verbose.out and verbose.code == 0
     finally:
         stop(gateway)
+
+
+def _hold_open_until_released(job: tuple[str, str]) -> int:
+    """A worker's job (util.forked): keep the session's creds open until the test says."""
+    creds, release = job
+    with open(creds, "rb"):
+        Path(f"{release}.{os.getpid()}").touch()  # open now
+        while not os.path.exists(release):
+            time.sleep(0.01)
+    return os.getpid()
+
+
+def test_wadoctor_s_own_workers_reading_a_session_are_never_its_holders(tmp_path):
+    """The holder index is built at the first session found, when the scan's forked workers
+    may still be reading others: a worker with a creds.json open for a moment is wadoctor
+    itself, not a second gateway (a duplicate-holder that fix would act on)."""
+    import threading
+
+    from wadoctor.core.model import Session
+    from wadoctor.holders.index import HolderIndex
+    from wadoctor.util.forked import ordered_map
+
+    session = tmp_path / "shop"
+    shutil.copytree(EXAMPLES / "sales", session)
+    release = str(tmp_path / "release")
+    results: list[int] = []
+    reader = threading.Thread(target=lambda: results.extend(ordered_map(
+        _hold_open_until_released, [(str(session / "creds.json"), release)] * 2, workers=2)))
+    reader.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(list(tmp_path.glob("release.*"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        workers = {int(p.suffix[1:]) for p in tmp_path.glob("release.*")}
+        assert len(workers) == 2, "the workers did not open the session"
+        index = HolderIndex.build([tmp_path])
+        holders = index.holders(Session(id="shop", path=session, format="baileys-multifile"))
+        assert not workers & {h.pid for h in holders}, holders
+    finally:
+        Path(release).touch()
+        reader.join(timeout=10)
+    assert sorted(results) == sorted(workers)

@@ -28,6 +28,7 @@ from wadoctor.holders.kernel_locks import KernelLock, locks_on, read_locks
 from wadoctor.holders.managers import Role, managers_of, role_of
 from wadoctor.holders.namespaces import FileId, as_seen_by, file_id, hostnames
 from wadoctor.holders.processes import ProcessInfo, ProcessTable, scan_processes
+from wadoctor.util.forked import running_workers
 from wadoctor.util.masking import mask_cmdline
 
 # how far above a session a guard lock or a gateway's working folder may be
@@ -61,7 +62,9 @@ class HolderIndex:
         self._locks: dict[tuple[int, int, int], list[KernelLock]] | None = None
         self._guards: dict[str, GuardState | None] = {}  # by target
         self._hostnames: dict[str, list[int]] | None = None
-        self._own = {os.getpid(), *table.ancestors(os.getpid())}
+        # this process, what started it, and its own workers (the index may be built while
+        # they read the sessions, holding their files open for a moment)
+        self._own = {os.getpid(), *table.ancestors(os.getpid()), *running_workers()}
         self._roles: dict[int, Role | None] = {}
         # inverted indexes by file identity, so a session costs a few stats and look-ups
         self._open: dict[FileId, list[tuple[int, str]]] = {}  # open file -> (pid, seen path)

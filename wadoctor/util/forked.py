@@ -19,6 +19,13 @@ from typing import BinaryIO, NoReturn, TypeVar
 _STOPS = {signal.SIGINT, signal.SIGTERM}
 Job = TypeVar("Job")
 Result = TypeVar("Result")
+_running: set[int] = set()  # this process's workers not yet reaped
+
+
+def running_workers() -> frozenset[int]:
+    """The pids of this process's workers alive now: a holder scan made while they read
+    session files must not take them for gateways holding those files."""
+    return frozenset(_running)
 
 
 def ordered_map(function: Callable[[Job], Result], jobs: Sequence[Job], workers: int,
@@ -48,6 +55,7 @@ def ordered_map(function: Callable[[Job], Result], jobs: Sequence[Job], workers:
                 signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(write)
             pids.append(pid)
+            _running.add(pid)
             streams.append(os.fdopen(read, "rb"))
         for number, part in enumerate(parts):
             results = _receive(streams, number % workers)
@@ -107,3 +115,4 @@ def _reap(pid: int, kill: bool) -> None:
         os.waitpid(pid, 0)
     except ChildProcessError:
         pass
+    _running.discard(pid)
