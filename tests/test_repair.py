@@ -309,3 +309,20 @@ def test_no_remedy_acts_on_a_session_whose_state_is_unknown(tmp_path):
         assert actions and all(a.status == "skipped" for a in actions), [(a.kind, a.codes) for a in actions]
     session.findings = [f for f in session.findings if f.code != "state-unknown"]
     assert any(a.status == "planned" for a in plan_session(session, everything, Config()))  # the walk can fail
+
+
+def test_a_temp_file_a_killed_fix_left_beside_emptied_creds_is_quarantined_not_overwritten(tmp_path, cli):
+    """A fix killed while restoring creds leaves its temp file beside them. The next fix
+    restores the creds through a temp of its own and quarantines the leftover: it used to
+    write its temp at the same name (`.creds.json.wadoctor.tmp`, what fix before this change
+    wrote), truncating the leftover, then failed to quarantine it (found by test_crash)."""
+    sessions = fixable_tree(tmp_path)
+    break_creds_after_backup(cli, sessions)
+    leftover = sessions / "shop-main" / ".creds.json.wadoctor.tmp"
+    leftover.write_bytes(b'{"noiseKey": ')  # cut where the kill came
+    run = cli("fix", "--json", sessions)
+    assert run.code == 0, [a for a in run.json()["actions"] if a["status"] == "failed"]
+    shop = [a for a in run.json()["actions"] if a["session"] == "shop-main"]
+    assert {a["action"] for a in shop} >= {"quarantine", "restore-creds"}, shop
+    assert not leftover.exists() and read_json(sessions / "shop-main" / "creds.json")["me"]
+    assert any(".creds.json.wadoctor.tmp" in manifest.read_text() for manifest in tmp_path.rglob("manifest.toml"))

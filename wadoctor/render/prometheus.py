@@ -180,7 +180,7 @@ def write_metrics(path: Path, text: str) -> None:
             raise WadoctorError(f"{path} is not a regular file: refused")
     except FileNotFoundError:
         pass
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp = path.with_name(f".{path.name}.{os.urandom(3).hex()}.tmp")
     try:
         write_synced(temp, text.encode())
         os.chmod(temp, 0o644)  # node_exporter runs as its own user

@@ -36,7 +36,7 @@ def _same_owner(new: Path, like: Path) -> None:
 def _restore_creds(action: Action, run: str) -> str:
     assert action.backup is not None
     creds = action.session.path / CREDS
-    temp = write_synced(action.session.path / f".{CREDS}.wadoctor.tmp",
+    temp = write_synced(action.session.path / f".{CREDS}.wadoctor-{os.urandom(3).hex()}.tmp",
                         restored_creds(action.backup, action.session.path))
     try:
         _same_owner(temp, creds)
@@ -67,7 +67,7 @@ def _restore_stored_creds(action: Action, run: str) -> str:
             return
         folder = state_root / STATE_DIR
         folder.mkdir(mode=0o700, exist_ok=True)
-        old = write_synced(folder / f".{file_safe(session.id)}-creds.json", session.creds_raw)
+        old = write_synced(folder / f".{file_safe(session.id)}-creds-{os.urandom(3).hex()}.json", session.creds_raw)
         entry = quarantine(state_root, session.id, ",".join(action.codes),
                            [(old, f"{action.codes[0]}: the creds {session.creds_source} held, replaced by "
                                   f"{backup.path.name}")], run)

@@ -42,9 +42,10 @@ def file_safe(name: str) -> str:
 
 
 def write_synced(path: Path, data: bytes) -> Path:
-    """Write a new private (0600) file and fsync it, refusing to follow a link at `path`;
-    the caller renames it into place."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    """Write a new private (0600) file and fsync it; the caller renames it into place. The
+    file must not exist: what a killed run left at a name is never overwritten (callers make
+    each name unique, and the leftover is found and quarantined like any other)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
         handle.flush()
