@@ -3,15 +3,15 @@
 A busy gateway logs gigabytes a day and one line in a hundred matters. Each block (256 KiB as
 read, scanned in place up to its last line end: small enough that the passes over it find it
 in the core's cache) is lower-cased once and searched once for all the keywords at the same
-time with an Aho-Corasick automaton (the Rust `aho-corasick`
-crate that ripgrep uses, through ahocorasick-rs: SIMD prefilters, gigabytes per second,
-where 18 `find` passes gave 110 MB/s); only the lines holding a keyword are decoded and
-classified. A large file is cut into ranges at line ends (at most RANGE_MAX each) and the
-ranges are read by worker processes, one per core; their events come back as plain tuples,
-in order, so the per-session analysis, which depends on order, sees exactly the events a
-single pass would. A gzip file is inflated block by block in the reading process instead:
-what it inflates to is unknown until read (a few megabytes can hold terabytes of zeros), so
-only a block of it and its events are ever held, never a whole file's events."""
+time with an Aho-Corasick automaton (the Rust `aho-corasick` crate that ripgrep uses, through
+ahocorasick-rs: SIMD prefilters, gigabytes per second, where 18 `find` passes gave 110 MB/s);
+only the lines holding a keyword are decoded and classified. A large file is cut into ranges
+at line ends (at most RANGE_MAX each) and the ranges are read by worker processes, one per
+core; their events come back as plain tuples, in order, so the per-session analysis, which
+depends on order, sees exactly the events a single pass would. A gzip file is inflated block
+by block in the reading process instead: what it inflates to is unknown until read (a few
+megabytes can hold terabytes of zeros), so only a block of it and its events are ever held,
+never a whole file's events."""
 
 from __future__ import annotations
 
@@ -113,15 +113,15 @@ def _scan_block(block: bytes | bytearray, parser: LineParser, into: Scanned, sta
     the lines: one pass of counting, which numbers the candidates on its way."""
     end = len(block) if end is None else end
     lowered = _lowered(block, start, end)
-    lines: list[tuple[int, int]] = []  # (start, end) of each line holding a keyword, in order
+    candidates: list[tuple[int, int]] = []  # (start, end) of each line holding a keyword, in order
     line_end = -1
     for _, at, _ in _finder().find_matches_as_indexes(memoryview(lowered)[start:end]):
         if start + at >= line_end:  # hits come in order: the rest of a line's hits are passed over
             first = lowered.rfind(b"\n", start, start + at) + 1 or start
             line_end = lowered.find(b"\n", start + at, end) + 1 or end + 1
-            lines.append((first, line_end - 1))
-    counts = _line_counts(block, start, end, [first for first, _ in lines])
-    for (first, last), before in zip(lines, counts):
+            candidates.append((first, line_end - 1))
+    counts = _line_counts(block, start, end, [first for first, _ in candidates])
+    for (first, last), before in zip(candidates, counts):
         for kind, time, session, detail in parser.parse(block[first:last].decode("utf-8", errors="replace")):
             # the same few sessions and details, thousands of times: one string each crosses the pipe
             into.events.append((into.lines + before, kind, time, session and intern(session), intern(detail)))
