@@ -22,7 +22,7 @@ from wadoctor.core.model import Session, SessionState
 from wadoctor.repair.quarantine import STATE_DIR, state_root
 from wadoctor.repair.safety import file_safe
 from wadoctor.stores.baileys import CREDS, CREDS_CAP
-from wadoctor.stores.baileys_creds import parse_json_bytes, validation_problems
+from wadoctor.stores.baileys_creds import parse_json_bytes, read_creds
 from wadoctor.stores.files import read_capped
 from wadoctor.util.trusted import Untrusted, read_private, replace_private, walk
 
@@ -62,7 +62,7 @@ def backup_place(session: Session, database_dir: Path | None = None) -> tuple[Pa
 def _verified(raw: bytes) -> dict[str, Any] | None:
     """Paired creds that Baileys would accept, or None."""
     creds, why = parse_json_bytes(raw)
-    if why or validation_problems(creds) or not (creds.get("me") and creds.get("account")):
+    if why or read_creds(creds)[1] or not (creds.get("me") and creds.get("account")):
         return None
     return creds
 

@@ -41,96 +41,88 @@ def parse_json_bytes(raw: bytes) -> tuple[Any, str | None]:
         return None, "nested too deeply to be creds"
 
 
-def _key_pair_problems(name: str, value: object) -> list[str]:
+def _key_pair(name: str, value: object, problems: list[str]) -> bytes | None:
+    """A Curve25519 key pair's public key, once both halves are checked (each problem is
+    added to `problems`); None when the public half is unusable."""
     if not isinstance(value, dict):
-        return [f"{name} is missing"]
-    problems = []
+        problems.append(f"{name} is missing")
+        return None
+    public = None
     for part in ("private", "public"):
         try:
-            decode_sized(value.get(part), 32)
+            decoded = decode_sized(value.get(part), 32)
         except BadBytes as exc:
             problems.append(f"{name}.{part} {exc}")
-    return problems
+        else:
+            public = decoded if part == "public" else public
+    return public
 
 
-def validation_problems(creds: object) -> list[str]:
-    """Everything that would make Baileys fail or misbehave with these creds."""
+def _sized(name: str, value: object, size: int, problems: list[str]) -> None:
+    try:
+        decode_sized(value, size)
+    except BadBytes as exc:
+        problems.append(f"{name} {exc}")
+
+
+def read_creds(creds: object) -> tuple[Identity | None, list[str]]:
+    """Every identity field the creds carry, and everything that would make Baileys fail or
+    misbehave with them, in one pass that decodes each field once: an Evolution database of
+    a million instances is judged creds by creds. Broken or half-written creds still name
+    their device where they can (the state says what is missing)."""
     if not isinstance(creds, dict):
-        return [f"creds is a JSON {type(creds).__name__}, not an object"]
+        return None, [f"creds is a JSON {type(creds).__name__}, not an object"]
     problems: list[str] = []
-    for name in _KEY_PAIRS + tuple(n for n in _LATER_KEY_PAIRS if n in creds):
-        problems += _key_pair_problems(name, creds.get(name))
+    identity = Identity()
+    noise = _key_pair("noiseKey", creds.get("noiseKey"), problems)
+    if noise is not None:
+        identity.noise_fingerprint = Identity.fingerprint(noise)
+    _key_pair("signedIdentityKey", creds.get("signedIdentityKey"), problems)
+    for name in _LATER_KEY_PAIRS:
+        if name in creds:
+            _key_pair(name, creds[name], problems)
     spk = creds.get("signedPreKey")
     if isinstance(spk, dict):
-        problems += _key_pair_problems("signedPreKey.keyPair", spk.get("keyPair"))
-        try:
-            decode_sized(spk.get("signature"), 64)
-        except BadBytes as exc:
-            problems.append(f"signedPreKey.signature {exc}")
+        _key_pair("signedPreKey.keyPair", spk.get("keyPair"), problems)
+        _sized("signedPreKey.signature", spk.get("signature"), 64, problems)
     else:
         problems.append("signedPreKey is missing")
     for name in _COUNTERS:
         if not isinstance(creds.get(name), int) or isinstance(creds.get(name), bool):
             problems.append(f"{name} is not a number")
-    try:
-        decode_sized(creds.get("advSecretKey"), 32)
-    except BadBytes as exc:
-        problems.append(f"advSecretKey {exc}")
+    _sized("advSecretKey", creds.get("advSecretKey"), 32, problems)
     me = creds.get("me")
-    if me is not None and (not isinstance(me, dict) or parse_jid(me.get("id")) is None):
+    jid = parse_jid(me.get("id")) if isinstance(me, dict) else None
+    if me is not None and jid is None:
         problems.append("me.id is not a JID")
-    account = creds.get("account")
-    if account is not None:
-        problems += _account_problems(account)
-    return problems
-
-
-def _account_problems(account: object) -> list[str]:
-    if not isinstance(account, dict):
-        return ["account is not an object"]
-    problems = []
-    try:
-        decode_device_identity(decode_bytes(account.get("details")))
-    except (BadBytes, ValueError) as exc:
-        problems.append(f"account.details is not a device identity ({exc})")
-    for name, size in (("accountSignatureKey", 32), ("accountSignature", 64), ("deviceSignature", 64)):
-        try:
-            decode_sized(account.get(name), size)
-        except BadBytes as exc:
-            problems.append(f"account.{name} {exc}")
-    return problems
-
-
-def identity_of(creds: object) -> Identity | None:
-    """Every identity field the creds carry, each read on its own: broken or half-written creds
-    still name their device where they can (the state says what is missing)."""
-    if not isinstance(creds, dict):
-        return None
-    identity = Identity()
-    noise = creds.get("noiseKey")
-    try:
-        identity.noise_fingerprint = Identity.fingerprint(decode_sized(noise.get("public"), 32))  # type: ignore[union-attr]
-    except (AttributeError, BadBytes):
-        pass
-    me = creds.get("me") if isinstance(creds.get("me"), dict) else {}
-    jid = parse_jid(me.get("id"))
     if jid is not None:
-        identity.jid = me["id"]
-        identity.phone = jid.user
-        identity.device = jid.device
-    if isinstance(me.get("lid"), str):
-        identity.lid = me["lid"]
-    if isinstance(me.get("name"), str) and me["name"] != "~":
-        identity.name = me["name"]
+        identity.jid, identity.phone, identity.device = me["id"], jid.user, jid.device  # type: ignore[index]
+    if isinstance(me, dict):
+        if isinstance(me.get("lid"), str):
+            identity.lid = me["lid"]
+        if isinstance(me.get("name"), str) and me["name"] != "~":
+            identity.name = me["name"]
     if isinstance(creds.get("platform"), str):
         identity.platform = creds["platform"]
     account = creds.get("account")
-    if isinstance(account, dict):
-        try:
-            identity.paired_at = decode_device_identity(decode_bytes(account.get("details"))).timestamp
-        except (BadBytes, ValueError):
-            pass
-    return identity if identity != Identity() else None
+    if account is not None:
+        identity.paired_at = _account(account, problems)
+    return (identity if identity != Identity() else None), problems
+
+
+def _account(account: object, problems: list[str]) -> int | None:
+    """The pairing time the signed device identity carries, once the account is checked."""
+    if not isinstance(account, dict):
+        problems.append("account is not an object")
+        return None
+    paired_at = None
+    try:
+        paired_at = decode_device_identity(decode_bytes(account.get("details"))).timestamp
+    except (BadBytes, ValueError) as exc:
+        problems.append(f"account.details is not a device identity ({exc})")
+    for name, size in (("accountSignatureKey", 32), ("accountSignature", 64), ("deviceSignature", 64)):
+        _sized(f"account.{name}", account.get(name), size, problems)
+    return paired_at
 
 
 def apply_creds(session: Session, creds: object, key_files: int, where: str) -> None:
@@ -139,8 +131,7 @@ def apply_creds(session: Session, creds: object, key_files: int, where: str) -> 
     `key_files` counts the Signal key files kept beside the creds: fresh unpaired creds
     never have any, so their presence proves an earlier identity was overwritten.
     """
-    session.identity = identity_of(creds)
-    problems = validation_problems(creds)
+    session.identity, problems = read_creds(creds)
     if problems:
         session.state = SessionState.BROKEN
         session.observe("creds-invalid", f"{where}: {problems[0]}", Problems(tuple(problems)))
