@@ -526,9 +526,9 @@ def test_a_server_that_trickles_its_reply_is_given_up_on_at_the_step_s_deadline(
     '{"name":"emoji 🙂 ü"}', "not json at all",
 ])
 def test_evolution_second_stringify_is_undone_exactly_as_json_would(inner):
-    """The fast unwrap of Evolution's `JSON.stringify(JSON.stringify(creds))` agrees with
-    json.loads on every string, and hands back anything that is not one string as it stands
-    (a lone surrogate as its bytes, for the judge to call corrupt)."""
+    """The creds of Evolution's `JSON.stringify(JSON.stringify(creds))` are what json.loads
+    makes of the column, and anything that is not one string is handed on as it stands (a
+    lone surrogate as its bytes, for the judge to call corrupt, not a source that fails)."""
     from wadoctor.stores.evolution import stored_creds
 
     def reference(text):

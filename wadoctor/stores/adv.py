@@ -36,9 +36,10 @@ def read_varint(buf: bytes, pos: int) -> tuple[int, int]:
 def decode_device_identity(buf: bytes) -> DeviceIdentity:
     """Decode the varint fields, skipping any others; ValueError on malformed input."""
     fields: dict[int, int] = {}
-    pos = 0
-    while pos < len(buf):
-        key, pos = read_varint(buf, pos)
+    pos, end = 0, len(buf)
+    while pos < end:
+        key = buf[pos]  # every key of this message fits one byte: the general read only beyond
+        key, pos = (key, pos + 1) if key < 0x80 else read_varint(buf, pos)
         number, wire = key >> 3, key & 7
         if wire == 0:
             fields[number], pos = read_varint(buf, pos)
@@ -51,6 +52,6 @@ def decode_device_identity(buf: bytes) -> DeviceIdentity:
             pos += 4
         else:
             raise ValueError(f"unsupported wire type {wire}")
-        if pos > len(buf):
+        if pos > end:
             raise ValueError("truncated field")
-    return DeviceIdentity(*(fields.get(n) for n in range(1, 6)))
+    return DeviceIdentity(fields.get(1), fields.get(2), fields.get(3), fields.get(4), fields.get(5))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,20 +60,11 @@ class Instance:
     row_created: float | None
 
 
-_CONTROL = re.compile(r"[\x00-\x1f]")  # never raw in a JSON string
-
-
 def stored_creds(text: str | None) -> bytes | None:
     """The creds JSON as Baileys wrote it, from the column's second stringify (a single one is
     read too). None: no creds at all."""
     if text is None:
         return None
-    escaped = text.count('\\"')
-    if (len(text) > 2 and text[0] == '"' and text[-1] == '"' and text[-2] != "\\"
-            and text.count("\\") == escaped and text.count('"') == escaped + 2 and not _CONTROL.search(text)):
-        # The one escape Evolution's second stringify makes of Baileys' creds is `\"`: undone
-        # without a JSON parser (json.loads of this string gives the same, tests/test_database_stores.py).
-        return text[1:-1].replace('\\"', '"').encode()
     try:
         inner = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
