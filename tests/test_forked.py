@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from tests.conftest import REPO
-from wadoctor.util.forked import ordered_map
+from wadoctor.util.forked import ordered_map, stream_map
 
 PARENT = os.getpid()
 
@@ -101,3 +101,34 @@ def test_ctrl_c_stops_the_parent_and_every_worker(tmp_path):
     assert [line for line in rest if line.startswith("interrupted")] == [f"interrupted {run.pid}"]
     for pid in workers:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def _rows(count: int):
+    """Jobs that exist only as they are read, as a database's rows do."""
+    yield from range(count)
+
+
+@pytest.mark.parametrize("jobs, workers, chunk", [(1000, 2, 7), (5, 3, 1), (1, 2, 4), (0, 2, 3), (9, 1, 2)])
+def test_streamed_jobs_come_back_in_order_from_the_workers(jobs, workers, chunk, no_stray_workers):
+    results = list(stream_map(_square_with_pid, _rows(jobs), workers, chunk))
+    assert [square for square, _ in results] == [n * n for n in range(jobs)]
+    if jobs > chunk and workers > 1:
+        assert PARENT not in {pid for _, pid in results}
+        assert len({pid for _, pid in results}) == min(workers, -(-jobs // chunk))
+
+
+def test_streamed_jobs_of_a_killed_worker_are_done_by_the_parent(no_stray_workers):
+    assert list(stream_map(_dies_on_seven, _rows(60), 2, 3)) == list(range(1, 61))
+
+
+def test_a_failure_in_a_streaming_worker_is_raised_in_the_parent(no_stray_workers):
+    results = stream_map(_fails_on_three, _rows(10), 2, 1)
+    assert [next(results) for _ in range(3)] == [0, 1, 2]
+    with pytest.raises(ValueError, match="bad job 3"):
+        next(results)
+
+
+def test_streamed_results_left_unread_stop_the_workers(no_stray_workers):
+    results = stream_map(_square_with_pid, _rows(10_000), 2, 10)
+    next(results)
+    results.close()

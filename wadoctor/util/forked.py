@@ -13,7 +13,9 @@ from __future__ import annotations
 import gc
 import os
 import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import BinaryIO, NoReturn, TypeVar
 
 _STOPS = {signal.SIGINT, signal.SIGTERM}
@@ -43,30 +45,119 @@ def ordered_map(function: Callable[[Job], Result], jobs: Sequence[Job], workers:
     finished = False
     try:
         for worker in range(workers):
-            read, write = os.pipe()
-            # Ctrl-C or SIGTERM waits until each side knows which it is: a worker stopped
-            # before then would run on as a second copy of the parent.
-            mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
-            try:
-                pid = os.fork()
-                if pid == 0:
-                    _work(function, parts[worker::workers], read, write, mask)
-            finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-            os.close(write)
+            pid, read = _fork(_work(function, parts[worker::workers], None))
             pids.append(pid)
-            _running.add(pid)
-            streams.append(os.fdopen(read, "rb"))
+            streams.append(read)
         for number, part in enumerate(parts):
-            results = _receive(streams, number % workers)
-            yield from [function(job) for job in part] if results is None else results
+            yield from _results_of(function, streams, number % workers, part)
         finished = True
     finally:
-        for stream in streams:
-            if stream is not None:
-                stream.close()
-        for pid in pids:
-            _reap(pid, kill=not finished)
+        _stop(streams, pids, finished)
+
+
+def stream_map(function: Callable[[Job], Result], jobs: Iterable[Job], workers: int,
+               chunk: int) -> Iterator[Result]:
+    """`map(function, jobs)` over jobs that arrive as they are read (the rows of a database
+    stream), `chunk` at a time, across `workers` forked processes; results in job order.
+    A worker holds one chunk at a time, sent only once its last results are taken, so
+    neither side ever waits on a full pipe of the other. A worker that fails or dies gets no
+    more: the parent does its chunk itself."""
+    incoming = iter(jobs)
+    parts = iter(lambda: list(islice(incoming, chunk)), [])
+    if workers < 2:
+        for part in parts:
+            yield from map(function, part)
+        return
+    streams: list[BinaryIO | None] = []
+    senders: list[BinaryIO | None] = []
+    pids: list[int] = []
+    held: deque[tuple[int, list[Job]]] = deque()  # (worker, or -1 for the parent; chunk), oldest first
+    finished = False
+    try:
+        for part in parts:
+            if len(held) < workers and len(pids) < workers:
+                job_read, job_write = os.pipe()
+                # the new worker closes every sender's end it inherits: a worker must see the end
+                # of its own jobs when the parent closes its sender, and no other worker hold it open
+                inherited = tuple(sender.fileno() for sender in senders if sender is not None)
+                pid, read = _fork(_work(function, None, job_read), close=(job_write, *inherited))
+                os.close(job_read)
+                pids.append(pid)
+                streams.append(read)
+                senders.append(os.fdopen(job_write, "wb"))
+                worker = len(pids) - 1
+            else:
+                worker, done = held.popleft()
+                yield from _results_of(function, streams, worker, done)
+            if not _send(senders, streams, worker, part):
+                worker = -1  # done here, in its turn
+            held.append((worker, part))
+        while held:
+            worker, done = held.popleft()
+            yield from _results_of(function, streams, worker, done)
+        finished = True
+    finally:
+        for sender in senders:
+            if sender is not None:
+                try:
+                    sender.close()
+                except OSError:
+                    pass
+        _stop(streams, pids, finished)
+
+
+def _fork(body: Callable[[int], NoReturn], close: tuple[int, ...] = ()) -> tuple[int, BinaryIO]:
+    """A worker running `body(write end of its results pipe)`: (pid, read end)."""
+    read, write = os.pipe()
+    # Ctrl-C or SIGTERM waits until each side knows which it is: a worker stopped before
+    # then would run on as a second copy of the parent.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a stop from here on ends this worker only
+                for fd in (read, *close):
+                    os.close(fd)
+                body(write)
+            finally:
+                os._exit(code)  # no atexit handlers, no flushing of the parent's buffered output
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    os.close(write)
+    _running.add(pid)
+    return pid, os.fdopen(read, "rb")
+
+
+def _send(senders: list[BinaryIO | None], streams: list[BinaryIO | None], worker: int, part: list[Job]) -> bool:
+    """Hand a worker its next chunk; False once it has failed or is gone."""
+    import pickle
+
+    sender = senders[worker] if worker >= 0 and streams[worker] is not None else None
+    if sender is None:
+        return False
+    try:
+        pickle.dump(part, sender, pickle.HIGHEST_PROTOCOL)
+        sender.flush()
+        return True
+    except OSError:
+        senders[worker] = None
+        return False
+
+
+def _results_of(function: Callable[[Job], Result], streams: list[BinaryIO | None], worker: int,
+                part: Sequence[Job]) -> list[Result]:
+    results: list[Result] | None = _receive(streams, worker) if worker >= 0 else None
+    return [function(job) for job in part] if results is None else results
+
+
+def _stop(streams: list[BinaryIO | None], pids: list[int], finished: bool) -> None:
+    for stream in streams:
+        if stream is not None:
+            stream.close()
+    for pid in pids:
+        _reap(pid, kill=not finished)
 
 
 def _receive(streams: list[BinaryIO | None], worker: int) -> list[Result] | None:
@@ -84,24 +175,34 @@ def _receive(streams: list[BinaryIO | None], worker: int) -> list[Result] | None
         return None
 
 
-def _work(function: Callable[[Job], Result], parts: list[Sequence[Job]], read: int, write: int,
-          mask: set[signal.Signals]) -> NoReturn:
-    """The worker: each chunk's results, pickled as soon as done; never returns to the caller."""
-    import pickle
+def _work(function: Callable[[Job], Result], parts: list[Sequence[Job]] | None,
+          jobs: int | None) -> Callable[[int], NoReturn]:
+    """The worker: each chunk's results, pickled as soon as done; the chunks are `parts`
+    (shared with the parent at the fork) or read one by one from the `jobs` pipe."""
 
-    gc.disable()  # a short life that makes no cycles worth collecting: and a collection would
-    # write to every object it passes, copying each page shared with the parent
-    code = 1
-    try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a stop from here on ends this worker only
-        os.close(read)
+    def body(write: int) -> NoReturn:
+        import pickle
+
+        gc.disable()  # a short life that makes no cycles worth collecting: and a collection would
+        # write to every object it passes, copying each page shared with the parent
+        source = os.fdopen(jobs, "rb") if jobs is not None else None
         with os.fdopen(write, "wb") as out:
-            for part in parts:
+            for part in parts if parts is not None else _incoming(source):
                 pickle.dump([function(job) for job in part], out, pickle.HIGHEST_PROTOCOL)
                 out.flush()
-        code = 0
-    finally:
-        os._exit(code)  # no atexit handlers, no flushing of the parent's buffered output
+        os._exit(0)
+
+    return body
+
+
+def _incoming(source: BinaryIO | None) -> Iterator[list[Job]]:
+    import pickle
+
+    while True:
+        try:
+            yield pickle.load(source)  # type: ignore[arg-type]
+        except EOFError:
+            return
 
 
 def _reap(pid: int, kill: bool) -> None:
