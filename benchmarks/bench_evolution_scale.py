@@ -2,21 +2,28 @@
 
     python benchmarks/bench_evolution_scale.py [--instances 1000000] [--repeat 1]
 
-Starts a throwaway PostgreSQL (Debian's binaries) and loads N "Instance" + "Session" rows, the
-creds of one real Baileys session (tests/node) stringified twice as Evolution writes them, a
-tenth of them closed and a hundredth never paired. Then times `wadoctor check --json` against
-`psql COPY` of the same join plus `find` of the (empty) instances folder, and prints wadoctor's
-peak RSS. Goals (issue 27): peak RSS < 500 MB, time <= 2x the baseline.
+Starts a throwaway PostgreSQL (Debian's binaries) and loads N "Instance" + "Session" rows: the
+creds of one real Baileys session (tests/node), stringified twice as Evolution writes them,
+made into N devices by giving each its own phone number and noise key (the one hand-made
+change: a fleet of a million real pairings cannot be made here). A tenth of the instances are
+closed, a hundredth never paired, and a hundredth a copy of the instance before (a copied
+session: duplicate identities to find among a million). Then times `wadoctor check --json`
+against `psql COPY` of the same join plus `find` of the (empty) instances folder, and prints
+wadoctor's peak RSS. Goals (issue 27): peak RSS < 500 MB, time <= 2x the baseline.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import json
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +40,20 @@ RSS_GOAL_MB = 500
 RATIO_GOAL = 2.0
 
 
+def devices(creds: str) -> Callable[[int], str]:
+    """The creds as device `number`: its own noise key, and its own phone (in me.id) once paired."""
+    inner = json.loads(json.loads(creds))
+    phone = inner["me"]["id"].partition(":")[0] if inner.get("me") else None
+    noise = inner["noiseKey"]["public"]["data"]
+
+    def device(number: int) -> str:
+        key = base64.b64encode(hashlib.sha256(number.to_bytes(8, "big")).digest()).decode()
+        made = creds.replace(noise, key)
+        return made.replace(phone, f"62{8_000_000_000 + number}") if phone else made
+
+    return device
+
+
 def load(url: str, creds: dict[str, str], count: int) -> None:
     import psycopg
 
@@ -44,9 +65,11 @@ def load(url: str, creds: dict[str, str], count: int) -> None:
             for number, instance_id in enumerate(ids):
                 status = "close" if number % 10 == 3 else "open"
                 copy.write_row((instance_id, f"tenant-{number}", status, "WHATSAPP-BAILEYS", "2026-11-22 10:00:00"))
+        paired, unpaired = devices(creds["paired"]), devices(creds["unpaired"])
         with conn.cursor().copy('COPY "Session" (id, "sessionId", creds) FROM STDIN') as copy:
             for number, instance_id in enumerate(ids):
-                value = creds["unpaired"] if number % 100 == 7 else creds["paired"]
+                value = (unpaired(number) if number % 100 == 7 else
+                         paired(number - 1 if number % 100 == 51 else number))
                 copy.write_row((str(uuid.uuid4()), instance_id, value))
         conn.execute("VACUUM ANALYZE")
 

@@ -330,15 +330,17 @@ def test_a_source_that_fails_while_it_is_read_fails_alone(tmp_path, write, cli, 
         client.delete("wt:ok:creds", "wt:x:creds")
 
 
-def test_instances_are_read_in_batches_and_a_failure_midway_keeps_what_came(tmp_path, write, cli, evolution_db):
-    """Rows come through a server-side cursor, a batch at a time, so the server's error on a
-    row of the second batch arrives after the first batch was judged: those sessions and the
-    folder beside them are reported, the source is a problem, the run incomplete. The failing row is made
-    by a view over Evolution's own tables (a hand-made shape standing in for a server that
-    fails mid-reply): reading its name divides by zero. A query that failed before its
-    first row (the whole answer held at once) would report no instance at all."""
-    from wadoctor.stores.evolution import BATCH
+def test_instances_stream_and_a_failure_midway_keeps_what_came(tmp_path, write, cli, evolution_db):
+    """Rows stream through one COPY and are judged on every core as they come, so the
+    server's error on a row past the first workers' chunks arrives after every row before it
+    was judged: those sessions and the folder beside them are reported, the source is a
+    problem, the run incomplete. The failing row is made by a view over Evolution's own
+    tables (a hand-made shape standing in for a server that fails mid-reply): reading its name
+    divides by zero. A query that failed before its first row (the whole answer held at once)
+    would report no instance at all."""
+    from wadoctor.pipeline.scan import CHUNK
 
+    failing = 8 * CHUNK + 10
     url, conn = evolution_db
     shop, = write(paired(tmp_path / "folder" / "shop"))
     creds = evolution.encoded(shop.path)["creds"]["evolution"]
@@ -349,8 +351,8 @@ def test_instances_are_read_in_batches_and_a_failure_midway_keeps_what_came(tmp_
     conn.execute('CREATE VIEW "Instance" AS SELECT id, '
                  'CASE WHEN name = %s THEN (1 / (length(name) - length(name)))::text ELSE name END AS name, '
                  '"connectionStatus", "ownerJid", integration, number, "createdAt", "updatedAt" FROM "RealInstance"'
-                 .replace("%s", f"'tenant-{BATCH + 10}'"))
-    count = BATCH + 500
+                 .replace("%s", f"'tenant-{failing}'"))
+    count = failing + 500
     with conn.cursor().copy('COPY "RealInstance" (id, name, integration, "updatedAt") FROM STDIN') as copy:
         for number in range(count):
             copy.write_row((f"i{number:05}", f"tenant-{number}", "WHATSAPP-BAILEYS", "2026-11-22 10:00:00"))
@@ -363,7 +365,7 @@ def test_instances_are_read_in_batches_and_a_failure_midway_keeps_what_came(tmp_
     run = cli("check", "--json", "--no-backup", f"{url}?schema=midway", tmp_path / "folder")
     report = run.json()
     names = [s["id"] for s in report["sessions"]]
-    assert "shop" in names and BATCH <= len(names) - 1 < count, (len(names), report["problems"])
+    assert "shop" in names and len(names) - 1 == failing, (len(names), report["problems"])
     # incomplete, and critical before that: every instance holds one copied identity
     assert run.code == 2 and report["summary"]["complete"] is False
     problem, = report["problems"]

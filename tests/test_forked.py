@@ -132,3 +132,19 @@ def test_streamed_results_left_unread_stop_the_workers(no_stray_workers):
     results = stream_map(_square_with_pid, _rows(10_000), 2, 10)
     next(results)
     results.close()
+
+
+def _rows_failing_at(count: int):
+    yield from range(count)
+    raise ConnectionError(f"server gone after row {count}")
+
+
+@pytest.mark.parametrize("count, workers, chunk", [(0, 2, 4), (4, 2, 4), (8, 2, 4), (10, 2, 4), (57, 2, 4), (57, 1, 4)])
+def test_jobs_read_before_the_stream_fails_are_all_done_then_the_error_raised(count, workers, chunk, no_stray_workers):
+    """A database stream that breaks midway: every row that came is judged, in order, and
+    only then does the failure reach the caller (who reports the source)."""
+    done = []
+    with pytest.raises(ConnectionError, match=f"after row {count}"):
+        for square, _ in stream_map(_square_with_pid, _rows_failing_at(count), workers, chunk):
+            done.append(square)
+    assert done == [n * n for n in range(count)]

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from wadoctor.config import Config
+from wadoctor.core.findings import Finding
 from wadoctor.core.model import Session
+from wadoctor.pipeline.diagnosis import diagnose
 from wadoctor.pipeline.discovery import Problem
 from wadoctor.pipeline.report import Report
 from wadoctor.pipeline.scan import judge, scan
+from wadoctor.pipeline.stream import Seal, Sealed, Sink
 from wadoctor.stores.sources import StoreSource
 
 if TYPE_CHECKING:  # loaded only with --registry or --logs
@@ -25,25 +28,31 @@ def inspect(
     config: Config,
     command: str,
     deep: bool = False,
-    on_session: Callable[[Session], None] | None = None,
+    on_session: Callable[[str], None] | None = None,
     keep_backups: bool = False,
     logs: LogAnalysis | None = None,
     fleet: FleetLink | None = None,
     sources: Sequence[StoreSource] = (),
+    writer: Writer | None = None,
 ) -> Report:
     """Scan `paths` and `sources` and judge what was found; with `keep_backups`, also back up
     every healthy paired creds that changed since its last backup (check and fix do; list
-    does not write); with `logs`, join each session's log figures and findings on its id."""
-    report = scan(paths, config, command, deep, on_session, sources)
-    if logs is not None:
-        join_logs(report.sessions, logs)
+    does not write); with `logs`, join each session's log figures and findings on its id.
+    With a `writer` (the report's renderer), the sessions databases stream are taken through
+    these same steps and written as they are read, never all in memory (pipeline.stream);
+    not with `fleet`, which compares every session with the registry at once."""
+    steps = _Steps(config, logs, keep_backups)
+    sink = Sink(steps.sealer(writer), writer.amend) if writer is not None and fleet is None else None
+    report = scan(paths, config, command, deep, on_session, sources, sink)
+    for session in report.sessions:
+        steps.join_logs(session)
     if fleet is not None:
         fleet.observe(report.sessions)
     judge(report, config)
-    if report.sessions:  # the repair code loads with the first session: an empty root starts faster
-        mark_fixable(report, config)
-        if keep_backups:
-            back_up(report, config)
+    for session in report.sessions:
+        problem, failed = steps.finish(session)
+        report.problems += [problem] if problem is not None else []
+        report.backups_failed += failed
     if fleet is not None:
         fleet.publish(report.sessions)
         report.fleet = fleet.summary()
@@ -52,15 +61,68 @@ def inspect(
     return report
 
 
-def join_logs(sessions: Sequence[Session], logs: LogAnalysis) -> None:
-    """Each session's log figures and log observations, by the name the logs give it."""
-    from wadoctor.logs.report import figures, log_observations
+class Writer(Protocol):
+    """How a report's renderer writes one judged session, and adds a finding to one written."""
 
-    for session in sessions:
-        logged = _log_name(session, logs)
+    def encode(self, session: Session) -> bytes: ...
+
+    def amend(self, record: bytes, finding: Finding) -> bytes: ...
+
+
+class _Steps:
+    """The app's own steps for each session, around the pipeline's judging: join its log
+    figures before; after, mark what `fix` would repair and keep a creds backup. The repair
+    code loads with the first session: an empty root starts faster."""
+
+    def __init__(self, config: Config, logs: LogAnalysis | None, keep_backups: bool) -> None:
+        self.config = config
+        self.logs = logs
+        self.keep_backups = keep_backups
+        self.state: Path | None = None
+
+    def join_logs(self, session: Session) -> None:
+        """The session's log figures and log observations, by the name the logs give it."""
+        if self.logs is None:
+            return
+        from wadoctor.logs.report import figures, log_observations
+
+        logged = _log_name(session, self.logs)
         if logged is not None:
-            session.logs = figures(logs.sessions[logged])
-            session.observations += log_observations(logs.sessions[logged], logs.thresholds)
+            session.logs = figures(self.logs.sessions[logged])
+            session.observations += log_observations(self.logs.sessions[logged], self.logs.thresholds)
+
+    def finish(self, session: Session) -> tuple[Problem | None, bool]:
+        """Say of each finding whether `fix` would repair it, and back up the creds (check and
+        fix do; list does not write): (a backups folder wadoctor cannot trust, as a problem of
+        the run; whether a read-only or full root refused the backup)."""
+        from wadoctor.repair.plan import fixable_codes
+
+        marked = fixable_codes(session, self.config)
+        for finding in session.findings:
+            finding.fixable = finding.code in marked
+        if not self.keep_backups:
+            return None, False
+        from wadoctor.repair.backups import database_state_root, keep_backup
+        from wadoctor.util.trusted import Untrusted
+
+        if self.state is None:
+            self.state = database_state_root(self.config.source)
+        try:
+            keep_backup(session, self.config.backups_keep, self.state)
+        except Untrusted as exc:
+            return Problem(session.location, str(exc)), False
+        except OSError:
+            return None, True
+        return None, False
+
+    def sealer(self, writer: Writer) -> Seal:
+        def seal(session: Session) -> Sealed:
+            self.join_logs(session)
+            diagnose(session, self.config)
+            problem, failed = self.finish(session)
+            return Sealed.of(session, writer.encode(session), problem, failed)
+
+        return seal
 
 
 def _log_name(session: Session, logs: LogAnalysis) -> str | None:
@@ -68,29 +130,3 @@ def _log_name(session: Session, logs: LogAnalysis) -> str | None:
     clientId of a whatsapp-web.js `session-<clientId>` folder)."""
     alias = session.gateway.details.get("logged_as") if session.gateway else None
     return next((name for name in (session.id, alias) if name and name in logs.sessions), None)
-
-
-def mark_fixable(report: Report, config: Config) -> None:
-    """Say of each finding whether `fix` would repair it (changing nothing)."""
-    from wadoctor.repair.plan import fixable_codes
-
-    for session in report.sessions:
-        marked = fixable_codes(session, config)
-        for finding in session.findings:
-            finding.fixable = finding.code in marked
-
-
-def back_up(report: Report, config: Config) -> None:
-    """Keep a creds backup of each session; a read-only or full root is counted, a backups
-    folder wadoctor cannot trust (a link, another owner) is a problem of the run."""
-    from wadoctor.repair.backups import database_state_root, keep_backup
-    from wadoctor.util.trusted import Untrusted
-
-    state = database_state_root(config.source)
-    for session in report.sessions:
-        try:
-            keep_backup(session, config.backups_keep, state)
-        except Untrusted as exc:
-            report.problems.append(Problem(session.location, str(exc)))
-        except OSError:
-            report.backups_failed += 1

@@ -13,7 +13,6 @@ from wadoctor.util.errors import UsageError, WadoctorError
 from wadoctor.util.escape import visible
 
 if TYPE_CHECKING:
-    from wadoctor.core.model import Session
     from wadoctor.logs.report import LogReport
     from wadoctor.pipeline.report import Report
     from wadoctor.render.console import SafeConsole
@@ -101,7 +100,7 @@ class Output:
     def warn(self, message: str) -> None:
         self.err.print(f"wadoctor: {message}")
 
-    def on_session(self, session: Session) -> None:
+    def on_session(self, name: str) -> None:
         """Progress callback: a spinner on a terminal once a scan outlasts a moment."""
         self._scanned += 1
         if self._progress is None:
@@ -118,7 +117,7 @@ class Output:
         now = time.monotonic()
         if now - self._drawn >= PROGRESS_EVERY:
             self._drawn = now
-            self._progress.update(self._task, description=f"{self._scanned} sessions, at {visible(session.id)}",
+            self._progress.update(self._task, description=f"{self._scanned} sessions, at {visible(name)}",
                                   refresh=True)
 
     def finish_progress(self) -> None:

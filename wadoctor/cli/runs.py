@@ -42,8 +42,14 @@ def _inspect(command: str, args: list[str] | None, config_file: Path | None, mod
 
         fleet = FleetLink(url, config.registry_stale_minutes)
     paths, sources = targets(args, config)
+    writer = None
+    if sources and mode is Mode.JSON and prometheus is None:  # the one output that needs no session kept
+        from wadoctor.render.jsonout import JsonWriter
+
+        writer = JsonWriter()
     report = inspect(paths, config, command, deep=deep, on_session=output.on_session,
-                     keep_backups=backups and config.backups_keep > 0, logs=logs, fleet=fleet, sources=sources)
+                     keep_backups=backups and config.backups_keep > 0, logs=logs, fleet=fleet, sources=sources,
+                     writer=writer)
     output.prometheus(prometheus, command, int(report.exit_code()), config.prometheus_mask_phones, report=report)
     output.report(report)
     return int(report.exit_code())

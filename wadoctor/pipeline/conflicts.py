@@ -11,14 +11,15 @@ since that is the stream:error conflict loop itself.
 from __future__ import annotations
 
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from wadoctor.core.evidence import Copies, GuardLock, Holders, ProfileLock
-from wadoctor.core.findings import Severity
+from wadoctor.core.findings import Observation, Severity
 from wadoctor.core.model import SAMPLE_SIZE, Holder, Session
 from wadoctor.holders.duplicates import distinct_trees, duplicate, independent
 from wadoctor.holders.index import HolderIndex
 from wadoctor.holders.namespaces import namespace_pid
+from wadoctor.pipeline.stream import Member
 
 
 def attach_holders(session: Session, index: HolderIndex) -> None:
@@ -84,34 +85,37 @@ def _claim_container_locks(session: Session, index: HolderIndex) -> None:
                                                   "gone (the container still runs)", evidence)
 
 
-def find_duplicate_identities(sessions: Sequence[Session]) -> None:
-    """Observe duplicate-identity on every session that shares a device JID or a noise key
-    with another. Same phone on other device slots is normal multi-device and not reported."""
-    groups: list[list[Session]] = []
+def find_duplicate_identities(members: Sequence[Member]) -> Iterator[tuple[int, Observation]]:
+    """duplicate-identity for every member that shares a device JID or a noise key with
+    another, by its position in `members`. Same phone on other device slots is normal
+    multi-device and not reported. Observed once sessions are judged (pipeline.scan.judge):
+    streamed sessions are written by then, and this is what is added to them."""
+    groups: list[list[int]] = []
     for field in ("device_key", "noise_fingerprint"):
-        by_key: dict[str, list[Session]] = {}
-        for session in sessions:
-            value = getattr(session.identity, field, None)
+        by_key: dict[str, list[int]] = {}
+        for position, member in enumerate(members):
+            value = getattr(member, field)
             if value:
-                by_key.setdefault(value, []).append(session)
+                by_key.setdefault(value, []).append(position)
         for group in by_key.values():
-            if len(group) >= 2 and not any(set(map(id, group)) <= set(map(id, g)) for g in groups):
+            if len(group) >= 2 and not any(set(group) <= set(g) for g in groups):
                 groups.append(group)
     for group in groups:
+        same = [members[p] for p in group]
         # separate process trees; a gateway's live record of a session no process here holds
         # (a database session) is one more
-        held = distinct_trees([h for s in group for h in s.holders]) + sum(
-            1 for s in group if not s.holders and s.held_by)
-        labels = [s.held_by[0] for s in group if s.held_by][:3]
+        held = distinct_trees([h for m in same for h in m.holders]) + sum(
+            1 for m in same if not m.holders and m.held_by)
+        labels = [m.held_by[0] for m in same if m.held_by][:3]
         state = (f"held by {' and '.join(labels)}: they are kicking each other off" if held >= 2
                  else "it will conflict once two run")
-        for session in group:
+        for position, member in zip(group, same):
             # a thousand copies of one folder must not cost a million strings: name a few
-            others = [s.location for s in group[:SAMPLE_SIZE + 1] if s is not session][:SAMPLE_SIZE]
+            others = [m.location for m in same[:SAMPLE_SIZE + 1] if m is not member][:SAMPLE_SIZE]
             more = len(group) - 1 - min(3, len(others))
             named = ", ".join(others[:3]) + (f" and {more} more" if more > 0 else "")
-            session.observe(
-                "duplicate-identity", f"{session.identity.label} is also in {named}; {state}",  # type: ignore[union-attr]
+            yield position, Observation(
+                "duplicate-identity", f"{member.label} is also in {named}; {state}",
                 Copies(tuple(others), copies=len(group), held=held),
                 severity=Severity.CRITICAL if held >= 2 else None,
             )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wadoctor.core.findings import Finding, Severity
 from wadoctor.core.model import Session
 from wadoctor.gateways.detect import AppFolder
 from wadoctor.pipeline.discovery import Problem
 from wadoctor.util.exitcodes import ExitCode, outcome
+
+if TYPE_CHECKING:
+    from wadoctor.pipeline.stream import Streamed
 
 
 @dataclass
@@ -27,23 +30,35 @@ class Report:
     # folders searched that hold no session: a volume that failed to mount must not read as healthy
     empty: list[str] = field(default_factory=list)
     generated_at: float = field(default_factory=time.time)
+    # database sessions judged and written as they were read (pipeline.stream), after `sessions`
+    streamed: Streamed | None = None
+
+    @property
+    def total(self) -> int:
+        """Sessions found: those in memory and those written as they came."""
+        return len(self.sessions) + (len(self.streamed) if self.streamed is not None else 0)
 
     def severity_counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Severity}
         for finding in [f for s in self.sessions for f in s.findings] + [f for _, f in self.fleet_findings]:
             counts[finding.severity.value] += 1
+        for severity, count in (self.streamed.severities.items() if self.streamed is not None else ()):
+            counts[severity] += count
         return counts
 
     def state_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for session in self.sessions:
             counts[session.state.value] = counts.get(session.state.value, 0) + 1
+        for state, count in (self.streamed.states.items() if self.streamed is not None else ()):
+            counts[state] = counts.get(state, 0) + count
         return counts
 
     @property
     def complete(self) -> bool:
         """False when a path could not be searched or a check crashed."""
-        crashed = any(f.code == "check-crashed" for s in self.sessions for f in s.findings)
+        crashed = any(f.code == "check-crashed" for s in self.sessions for f in s.findings) or bool(
+            self.streamed is not None and self.streamed.crashed)
         unreachable = any(f.code == "registry-unreachable" for _, f in self.fleet_findings)
         return not self.problems and not crashed and not unreachable
 

@@ -2,9 +2,11 @@
 
 A scan streams: each session is listed, its creds read and its holders looked up as it
 arrives, and nothing per file is kept. A large folder of sessions is read on every core,
-and so is `deep`, which also parses every key file. Duplicate identities need every session,
-so they are found once all are in. `judge` turns what was observed (here, and whatever the
-app joined from logs or the fleet registry) into findings under the config.
+and so is `deep`, which also parses every key file. Given a `Sink`, the sessions a database
+streams are judged and written as they are read, on every core, and let go (pipeline.stream).
+`judge` turns what was observed (here, and whatever the app joined from logs or the fleet
+registry) into findings under the config; duplicate identities need every session, so they
+are found then, once all are in, and added to each session concerned.
 """
 
 from __future__ import annotations
@@ -12,21 +14,25 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wadoctor.config import Config
 from wadoctor.core.model import Session
 from wadoctor.pipeline.diagnosis import diagnose
 from wadoctor.pipeline.discovery import Discovery, Problem
 from wadoctor.pipeline.report import Report
+from wadoctor.pipeline.stream import Member, Seal, Sealed, Sink, Streamed
 from wadoctor.stores.adapters import ADAPTERS, source_adapter
 from wadoctor.stores.base import SourceRead
-from wadoctor.stores.connect import read_failure, within
+from wadoctor.stores.connect import each_within, read_failure, within
 from wadoctor.stores.sources import SourceUnavailable, StoreSource
 from wadoctor.util.cores import available_cores
+from wadoctor.util.forked import stream_map
 
 if TYPE_CHECKING:
     from wadoctor.holders.index import HolderIndex
+
+CHUNK = 256  # rows a worker judges per message: a few hundred KB each way
 
 
 class _Sources:
@@ -76,21 +82,24 @@ class _Sources:
                 return found
         return session
 
-    def sessions(self, scanned: list[Session]) -> Iterator[Session]:
-        """Each source's own sessions as it reads them, each within the deadline; a source that
-        fails midway is dropped with what it gave."""
+    def sessions(self, scanned: list[Session], seal: Seal | None) -> Iterator[Session | Sealed]:
+        """Each source's own sessions as it reads them (sealed, with `seal`), each within the
+        deadline; a source that fails midway is dropped with what it gave."""
         for source, read in list(self.reads):
-            produced = iter(read.sessions(scanned))
-            while True:
-                try:
-                    with within(source.timeout, "listing its sessions"):
-                        session = next(produced, None)
-                except Exception as exc:  # noqa: BLE001
-                    self._drop(source, read, exc)
-                    break
-                if session is None:
-                    break
-                yield session
+            produced = _produced(read, scanned, seal)
+            with each_within(source.timeout, "listing its sessions") as timing:
+                while True:
+                    try:
+                        timing(True)
+                        item = next(produced, None)
+                        timing(False)
+                    except Exception as exc:  # noqa: BLE001
+                        timing(False)
+                        self._drop(source, read, exc)
+                        break
+                    if item is None:
+                        break
+                    yield item
 
     def close(self) -> None:
         for source, read in list(self.reads):
@@ -98,6 +107,21 @@ class _Sources:
                 read.close()
             except Exception as exc:  # noqa: BLE001
                 self._fail(source, exc)
+
+
+def _produced(read: SourceRead, scanned: list[Session], seal: Seal | None) -> Iterator[Any]:
+    """A source's sessions: one of each job (on every core, when they are sealed here and the
+    source allows), then the rest."""
+    if seal is None:
+        yield from map(read.session_of, read.jobs())
+        yield from read.sessions(scanned)
+        return
+
+    def sealed(job: Any) -> Sealed:
+        return seal(read.session_of(job))
+
+    yield from stream_map(sealed, read.jobs(), available_cores() if read.forkable else 1, CHUNK)
+    yield from map(seal, read.sessions(scanned))
 
 
 class _Holders:
@@ -139,43 +163,66 @@ def scan(
     config: Config,
     command: str,
     deep: bool = False,
-    on_session: Callable[[Session], None] | None = None,
+    on_session: Callable[[str], None] | None = None,
     sources: Sequence[StoreSource] = (),
+    sink: Sink | None = None,
 ) -> Report:
-    """Read every session under `paths` and in `sources`, with its holders and the duplicate
-    identities among them; nothing is judged yet (see `judge`)."""
+    """Read every session under `paths` and in `sources`, with its holders; nothing is
+    judged yet (see `judge`), but for the database sessions a `sink` seals."""
     databases = _Sources(sources, deep)
     folders = [f for f in databases.folders if f not in paths]
     holders = _Holders([*paths, *folders])
     discovery = Discovery(ADAPTERS, config.max_depth, deep, workers=available_cores())
     report = Report(command=command, sessions=[], deep=deep)
+    problems: list[Problem] = []
 
     def add(session: Session, held: bool = True) -> None:
         if held:
             holders.attach(session)
         report.sessions.append(session)
         if on_session is not None:
-            on_session(session)
+            on_session(session.id)
 
     try:
         for session in discovery.sessions([*paths, *folders]):
             add(databases.claim(session))
-        for session in databases.sessions(report.sessions):
-            add(session, held=False)  # a database session has no folder for a process to hold
+        if sink is not None:
+            report.streamed = Streamed(sink.amend)
+        for item in databases.sessions(report.sessions, sink.seal if sink is not None else None):
+            if isinstance(item, Session):
+                add(item, held=False)  # a database session has no folder for a process to hold
+                continue
+            report.streamed.add(item)  # type: ignore[union-attr]
+            problems += [item.problem] if item.problem is not None else []
+            report.backups_failed += item.backup_failed
+            if on_session is not None:
+                on_session(item.id)
     finally:
         databases.close()
     report.uninspected = holders.uninspected
-    if len(report.sessions) > 1:
-        from wadoctor.pipeline.conflicts import find_duplicate_identities
-
-        find_duplicate_identities(report.sessions)
-    report.problems = databases.problems + discovery.problems
+    report.problems = databases.problems + discovery.problems + problems
     report.empty = _empty(paths, report)
     report.apps = discovery.apps
     return report
 
 
 def judge(report: Report, config: Config) -> None:
-    """Findings from every session's observations, under the config's severities."""
+    """Findings from every session's observations, under the config's severities (the
+    sealed sessions were judged as they were read); then duplicate identities, among all."""
     for session in report.sessions:
         diagnose(session, config)
+    if len(report.sessions) + len(report.streamed or ()) < 2:
+        return
+    from wadoctor.pipeline.conflicts import find_duplicate_identities
+
+    members = [Member.of(s) for s in report.sessions]
+    written = report.streamed.sharing(members) if report.streamed is not None else []
+    for position, observation in find_duplicate_identities(members + [m for _, m in written]):
+        finding = observation.finding(config.severity)
+        if finding is None:
+            continue
+        if position < len(members):
+            session = report.sessions[position]
+            session.findings = sorted([*session.findings, finding], key=lambda f: -f.severity.rank)
+        else:
+            report.streamed.amend(written[position - len(members)][0], finding)  # type: ignore[union-attr]

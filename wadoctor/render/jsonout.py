@@ -96,7 +96,7 @@ def report_dict(report: Report, sessions: bool = True) -> dict[str, Any]:
                           "hint": f.hint, "evidence": _evidence(f)} for subject, f in report.fleet_findings],
         },
     }, int(report.exit_code()), {
-        "sessions": len(report.sessions),
+        "sessions": report.total,
         "states": report.state_counts(),
         "findings": report.severity_counts(),
         "complete": report.complete,
@@ -105,15 +105,36 @@ def report_dict(report: Report, sessions: bool = True) -> dict[str, Any]:
     }, report.generated_at)
 
 
+class JsonWriter:
+    """Sessions written as `json_chunks` writes them, for a report streamed as it is read
+    (app.check.Writer): each a line of compact JSON."""
+
+    def encode(self, session: Session) -> bytes:
+        return json.dumps(session_dict(session), default=str).encode()
+
+    def amend(self, record: bytes, finding: Finding) -> bytes:
+        """The record with `finding` among its findings, after those at least as severe."""
+        from wadoctor.core.findings import Severity
+
+        written = json.loads(record)
+        rank = {s.value: s.rank for s in Severity}
+        written["findings"] = sorted([*written["findings"], finding_dict(finding)], key=lambda f: -rank[f["severity"]])
+        return json.dumps(written, default=str).encode()
+
+
 def json_chunks(report: Report) -> Iterator[str]:
     """The document in pieces, each session compact on a line of its own: written as made,
     so a million sessions never stand in memory as one string, and each by the C encoder
-    (which `indent` turns off). Parses to exactly what report_dict gives."""
+    (which `indent` turns off). Parses to exactly what report_dict gives; the sessions
+    written as they were read (report.streamed) follow the others, as they are."""
     whole = json.dumps(report_dict(report, sessions=False), indent=2, default=str)
     head, _, tail = whole.partition('\n  "sessions": [],')  # a newline inside a value is escaped
     yield head + '\n  "sessions": ['
     separator = "\n    "
     for session in report.sessions:
         yield separator + json.dumps(session_dict(session), default=str)
+        separator = ",\n    "
+    for record in report.streamed or ():
+        yield separator + record.decode()
         separator = ",\n    "
     yield ("\n  ]," if separator != "\n    " else "],") + tail + "\n"

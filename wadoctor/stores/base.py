@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from wadoctor.core.model import Session
 from wadoctor.stores.files import Listing
@@ -59,9 +59,12 @@ class StoreAdapter(ABC):
 class SourceRead:
     """What a database source gave. Some keep their key files in folders (Evolution's
     `instances/<id>/`): the scan also searches `folders`, offers every folder session it finds
-    to `claim`, and asks for the source's own sessions once all folders are in."""
+    to `claim`, and asks for the source's own sessions once all folders are in: first one
+    for each of its `jobs` (the rows it streams), then the rest (`sessions`)."""
 
     folders: tuple[Path, ...] = ()
+    # `session_of` needs nothing but its job (no connection): jobs may be judged in forked workers
+    forkable: bool = False
 
     def __init__(self, sessions: list[Session] | None = None) -> None:
         self._sessions = sessions or []
@@ -69,6 +72,13 @@ class SourceRead:
     def claim(self, session: Session) -> Session | None:
         """The database session a folder session completes, or None when it is not this source's."""
         return None
+
+    def jobs(self) -> Iterable[Any]:
+        """The records the source streams, each made into one session by `session_of`."""
+        return ()
+
+    def session_of(self, job: Any) -> Session:
+        raise NotImplementedError(f"{type(self).__name__} streams no jobs")
 
     def sessions(self, scanned: list[Session]) -> Iterable[Session]:
         """This source's sessions not returned by `claim`, as they are read; may annotate

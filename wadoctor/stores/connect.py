@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -100,6 +100,29 @@ def within(seconds: float, what: str) -> Iterator[None]:
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def each_within(seconds: float, what: str) -> Iterator[Callable[[bool], None]]:
+    """`within` for a long series of steps (a million rows): yields `timing(on)`, which starts
+    (True) or stops (False) one step's countdown. The handler is installed once, so a step
+    costs two setitimer calls instead of also two signal() calls and a context manager."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda on: None
+        return
+
+    def expired(_signum: int, _frame: object) -> None:
+        raise StepTimeout(f"{what} took longer than {seconds:g}s")
+
+    def timing(on: bool) -> None:
+        signal.setitimer(signal.ITIMER_REAL, seconds if on else 0)
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    try:
+        yield timing
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

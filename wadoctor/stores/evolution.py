@@ -7,8 +7,10 @@ holds the name, number, owner JID and Evolution's own `connectionStatus`. The ke
 Baileys' multi-file key files, on disk under INSTANCE_DIR/<instance id>/ or, with
 CACHE_REDIS_ENABLED, fields of the hash `<CACHE_REDIS_PREFIX_KEY>:instance:<instance id>`.
 
-The database is only read here: the instance ids first (to match key folders), then the rows
-through a server-side cursor, a batch at a time; each session is judged as a creds.json would be.
+The database is only read here: the instance ids when a key folder is to be matched, then
+every row through one binary COPY, which the server streams as fast as they are taken and no
+faster (a million instances never stand in memory); each row is judged as a creds.json would
+be, on every core when the rows are many (`jobs` and `session_of`).
 """
 
 from __future__ import annotations
@@ -33,18 +35,19 @@ TABLES = ("Instance", "Session")
 DEFAULT_REDIS_PREFIX = "evolution"  # CACHE_REDIS_PREFIX_KEY's default
 REDIS_MODULE = "instance"  # the CacheService the auth state writes through: new CacheEngine(config, 'instance')
 # Both sides of the join, one row per instance of a linked device (a Session row without
-# its Instance is shown too), WHERE_ONE picks one instance.
+# its Instance is shown too), WHERE_ONE picks one instance. Every column is cast to the type
+# COLUMNS reads it as: a binary COPY carries each in its own type's wire format.
 QUERY = """
-SELECT coalesce(i.id, s."sessionId"), i.name, i."connectionStatus"::text, i."ownerJid", i.number,
-       extract(epoch FROM coalesce(i."updatedAt", i."createdAt"))::float8, s."sessionId" IS NOT NULL, s.creds,
-       extract(epoch FROM s."createdAt")::float8
+SELECT coalesce(i.id, s."sessionId")::text, i.name::text, i."connectionStatus"::text, i."ownerJid"::text,
+       i.number::text, extract(epoch FROM coalesce(i."updatedAt", i."createdAt"))::float8,
+       s."sessionId" IS NOT NULL, s.creds::text, extract(epoch FROM s."createdAt")::float8
 FROM "Instance" i FULL JOIN "Session" s ON s."sessionId" = i.id
 WHERE i.integration IS NULL OR i.integration = 'WHATSAPP-BAILEYS'
 """
 WHERE_ONE = ' AND coalesce(i.id, s."sessionId") = %s'
 IDS = """SELECT coalesce(i.id, s."sessionId") FROM "Instance" i FULL JOIN "Session" s ON s."sessionId" = i.id
 WHERE i.integration IS NULL OR i.integration = 'WHATSAPP-BAILEYS'"""
-BATCH = 2000  # rows per round trip of the server-side cursor: a million instances never in memory at once
+COLUMNS = ("text", "text", "text", "text", "text", "float8", "bool", "text", "float8")
 
 
 @dataclass
@@ -73,14 +76,17 @@ def stored_creds(text: str | None) -> bytes | None:
     return inner.encode("utf-8", "surrogatepass") if isinstance(inner, str) else text.encode()
 
 
-def instance_ids(conn: Any, shown: str) -> set[str]:
-    """The ids of the database's linked-device instances (WHATSAPP-BUSINESS instances have
-    none): what a key folder is matched against before the rows themselves are read."""
+def check_tables(conn: Any, shown: str) -> None:
     missing = [t for t in TABLES if conn.execute("SELECT to_regclass(%s)", (f'"{t}"',)).fetchone()[0] is None]
     if missing:
         schema = conn.execute("SELECT current_schema()").fetchone()[0]
         raise SourceUnavailable(f"{shown}: not an Evolution API database: no table \"{missing[0]}\" in schema "
                                 f"{schema} (set ?schema= as in Evolution's DATABASE_CONNECTION_URI)")
+
+
+def instance_ids(conn: Any) -> set[str]:
+    """The ids of the database's linked-device instances (WHATSAPP-BUSINESS instances have
+    none): what a key folder is matched against before the rows themselves are read."""
     return {row[0] for row in conn.execute(IDS)}
 
 
@@ -89,29 +95,36 @@ def read_instance(conn: Any, instance_id: str) -> Instance | None:
     return Instance(*row) if row else None
 
 
-def read_instances(conn: Any) -> Iterator[Instance]:
-    """Every instance, BATCH rows at a time through a server-side cursor."""
-    with conn.cursor(name="wadoctor_instances") as cursor:
-        cursor.itersize = BATCH
-        cursor.execute(QUERY)
-        for row in cursor:
-            yield Instance(*row)
+def read_rows(conn: Any) -> Iterator[tuple[Any, ...]]:
+    """Every instance's row, as the server streams them through a binary COPY. The COPY is one
+    statement however long a million rows take to judge, so the connection's statement
+    timeout is lifted for it (SET LOCAL: this read's transaction only); the scan's deadline
+    for each step still stands."""
+    conn.execute("SET LOCAL statement_timeout = 0")
+    with conn.cursor().copy(f"COPY ({QUERY}) TO STDOUT (FORMAT BINARY)") as copy:
+        copy.set_types(list(COLUMNS))
+        yield from copy.rows()
 
 
 class EvolutionRead(SourceRead):
     def __init__(self, source: StoreSource, conn: Any, deep: bool, redis: Any = None) -> None:
         super().__init__()
         self.source = source
+        self.shown = source.shown
         self.deep = deep
         self.conn = conn
-        self.ids = instance_ids(conn, source.shown)
+        check_tables(conn, self.shown)
+        self.ids: set[str] | None = None  # read at the first key folder to match
         self.folders = source.instances
         self.joined: set[str] = set()
         self.parents: set[str] = {os.path.realpath(f) for f in source.instances}
         self.redis = redis
+        self.hashes: dict[str, Any] = {}
+        # a row is judged from itself alone, unless keys in Redis are read deeply for it
+        self.forkable = not (deep and redis is not None)
 
     def _session(self, instance: Instance, path: Path | None = None) -> Session:
-        place = f"{self.source.shown} instance {instance.name or instance.id}"
+        place = f"{self.shown} instance {instance.name or instance.id}"
         session = Session(id=instance.name or instance.id, path=path or Path(place), format="evolution",
                           source=None if path else place, creds_source=place, store=self.source,
                           store_key=(instance.id,))
@@ -141,7 +154,11 @@ class EvolutionRead(SourceRead):
                                                       "creds are paired: it is not connected")
 
     def claim(self, session: Session) -> Session | None:
-        if session.id not in self.ids or session.format != "baileys" or session.state is not SessionState.KEYS_ONLY:
+        if session.format != "baileys" or session.state is not SessionState.KEYS_ONLY:
+            return None
+        if self.ids is None:
+            self.ids = instance_ids(self.conn)
+        if session.id not in self.ids:
             return None
         instance = read_instance(self.conn, session.id)
         if instance is None:  # gone since the ids were read
@@ -155,24 +172,32 @@ class EvolutionRead(SourceRead):
         self._judge(merged, instance, sum(session.key_types.values()))
         return merged
 
+    def jobs(self) -> Iterator[tuple[tuple[Any, ...], Any]]:
+        """Each row not joined to a key folder, with its keys' Redis hash where there is one."""
+        self.hashes = self._hashes()
+        self.ids = None  # every key folder is in: the ids are not needed again
+        for row in read_rows(self.conn):
+            if row[0] not in self.joined:
+                yield row, self.hashes.pop(row[0], None)
+
+    def session_of(self, job: tuple[tuple[Any, ...], Any]) -> Session:
+        row, stored = job
+        instance = Instance(*row)
+        session = self._session(instance)
+        if stored is not None:
+            session.files, session.key_types = stored.entries, dict(stored.key_types)
+            if self.deep:
+                observe_key_damage(session, self.redis, stored)
+        self._judge(session, instance, stored.entries if stored else 0, stored.creds if stored else None)
+        where = self._key_place()
+        if stored is None and where and session.state is SessionState.PAIRED:
+            session.observe("instance-orphan", f"paired, but its keys are missing: no {where} for instance "
+                                               f"{instance.id}", Side("keys"))
+        return session
+
     def sessions(self, scanned: list[Session]) -> Iterator[Session]:
-        hashes = self._hashes()
-        for instance in read_instances(self.conn):
-            if instance.id in self.joined:
-                continue
-            session = self._session(instance)
-            stored = hashes.pop(instance.id, None)
-            if stored is not None:
-                session.files, session.key_types = stored.entries, dict(stored.key_types)
-                if self.deep:
-                    observe_key_damage(session, self.redis, stored)
-            self._judge(session, instance, stored.entries if stored else 0, stored.creds if stored else None)
-            where = self._key_place()
-            if stored is None and where and session.state is SessionState.PAIRED:
-                session.observe("instance-orphan", f"paired, but its keys are missing: no {where} for instance "
-                                                   f"{instance.id}", Side("keys"))
-            yield session
-        for stored in hashes.values():
+        """Once the rows are in: Redis hashes no row has, and key folders no row has."""
+        for stored in self.hashes.values():
             place = f"{mask_url(self.source.redis or '')} {stored.key}"
             session = Session(id=stored.name, path=Path(place), format="evolution", source=place)
             session.files, session.state = stored.entries + stored.has_creds, SessionState.KEYS_ONLY
@@ -183,7 +208,7 @@ class EvolutionRead(SourceRead):
             if (session.format == "baileys" and session.state is SessionState.KEYS_ONLY
                     and os.path.realpath(session.path.parent) in self.parents):
                 session.observations = [o for o in session.observations if o.code != "creds-missing"]
-                session.observe("instance-orphan", f"key files of instance {session.id}, which {self.source.shown} "
+                session.observe("instance-orphan", f"key files of instance {session.id}, which {self.shown} "
                                                    "does not have", Side("row"))
 
     def close(self) -> None:

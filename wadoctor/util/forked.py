@@ -15,7 +15,7 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice
+from itertools import chain
 from typing import BinaryIO, NoReturn, TypeVar
 
 _STOPS = {signal.SIGINT, signal.SIGTERM}
@@ -61,10 +61,17 @@ def stream_map(function: Callable[[Job], Result], jobs: Iterable[Job], workers: 
     stream), `chunk` at a time, across `workers` forked processes; results in job order.
     A worker holds one chunk at a time, sent only once its last results are taken, so
     neither side ever waits on a full pipe of the other. A worker that fails or dies gets no
-    more: the parent does its chunk itself."""
-    incoming = iter(jobs)
-    parts = iter(lambda: list(islice(incoming, chunk)), [])
-    if workers < 2:
+    more: the parent does its chunk itself. One chunk's worth of jobs is done here. When
+    reading the jobs fails, the results of those read come first, then the error."""
+    parts = _chunks(jobs, chunk)
+    first = next(parts, [])
+    try:
+        second = next(parts, [])
+    except Exception:
+        yield from map(function, first)
+        raise
+    parts = chain((first, second), parts)
+    if workers < 2 or not second:  # a chunk's worth of jobs or fewer is simply done here
         for part in parts:
             yield from map(function, part)
         return
@@ -72,9 +79,17 @@ def stream_map(function: Callable[[Job], Result], jobs: Iterable[Job], workers: 
     senders: list[BinaryIO | None] = []
     pids: list[int] = []
     held: deque[tuple[int, list[Job]]] = deque()  # (worker, or -1 for the parent; chunk), oldest first
+    failure: Exception | None = None
     finished = False
     try:
-        for part in parts:
+        while True:
+            try:
+                part = next(parts, None)
+            except Exception as exc:  # noqa: BLE001 - the jobs read before it still count: raised once they are done
+                failure = exc
+                break
+            if part is None:
+                break
             if len(held) < workers and len(pids) < workers:
                 job_read, job_write = os.pipe()
                 # the new worker closes every sender's end it inherits: a worker must see the end
@@ -96,6 +111,8 @@ def stream_map(function: Callable[[Job], Result], jobs: Iterable[Job], workers: 
             worker, done = held.popleft()
             yield from _results_of(function, streams, worker, done)
         finished = True
+        if failure is not None:
+            raise failure
     finally:
         for sender in senders:
             if sender is not None:
@@ -104,6 +121,23 @@ def stream_map(function: Callable[[Job], Result], jobs: Iterable[Job], workers: 
                 except OSError:
                     pass
         _stop(streams, pids, finished)
+
+
+def _chunks(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
+    """Jobs `size` at a time; when reading them fails, the jobs read so far come first."""
+    part: list[Job] = []
+    try:
+        for job in jobs:
+            part.append(job)
+            if len(part) == size:
+                yield part
+                part = []
+    except Exception:
+        if part:
+            yield part
+        raise
+    if part:
+        yield part
 
 
 def _fork(body: Callable[[int], NoReturn], close: tuple[int, ...] = ()) -> tuple[int, BinaryIO]:

@@ -1,0 +1,66 @@
+"""Byte records kept in an unlinked temporary file, only their places in memory.
+
+A streamed report of a million sessions holds two gigabytes of JSON: here each record costs
+12 bytes of memory (its offset and size), and the page cache, not the process, holds the
+rest. The file is made with O_TMPFILE where the kernel has it (tempfile.TemporaryFile), so
+it never has a name another user could race for, and it is gone when closed or killed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from array import array
+from collections.abc import Iterator
+
+_BUFFER = 1 << 20
+
+
+class Spool:
+    """Records appended in order, read back by index or all in order; a record replaced is
+    written anew at the end and its place repointed."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile(buffering=_BUFFER)
+        self._offsets = array("Q")
+        self._sizes = array("I")
+        self._end = 0
+        self._at_end = True
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    def _write(self, record: bytes) -> int:
+        if not self._at_end:
+            self._file.seek(self._end)
+            self._at_end = True
+        offset = self._end
+        self._file.write(record)
+        self._end += len(record)
+        return offset
+
+    def append(self, record: bytes) -> None:
+        self._offsets.append(self._write(record))
+        self._sizes.append(len(record))
+
+    def __setitem__(self, index: int, record: bytes) -> None:
+        self._offsets[index] = self._write(record)
+        self._sizes[index] = len(record)
+
+    def __getitem__(self, index: int) -> bytes:
+        self._at_end = False
+        self._file.seek(self._offsets[index])
+        record: bytes = self._file.read(self._sizes[index])
+        return record
+
+    def __iter__(self) -> Iterator[bytes]:
+        """Every record in index order; a sequential read but for records replaced."""
+        self._at_end = False
+        position = -1
+        for offset, size in zip(self._offsets, self._sizes):
+            if offset != position:
+                self._file.seek(offset)
+            yield self._file.read(size)
+            position = offset + size
+
+    def close(self) -> None:
+        self._file.close()
