@@ -544,3 +544,50 @@ def test_evolution_second_stringify_is_undone_exactly_as_json_would(inner):
     cut = wrapped[:-1]
     for text in (wrapped, cut, wrapped + '"', '"a"b"', '"\\"', '"a\x01b"', inner, '"x\\\\"'):
         assert stored_creds(text) == reference(text), text
+
+
+def test_a_report_written_as_it_is_read_is_the_report_kept_whole(tmp_path, write, cli, evolution_db):
+    """`check --json` over a database writes each instance as it is judged, on every core,
+    and keeps none (--prometheus needs every session, so that run keeps them all). Both say
+    the same, to the byte: each session, the duplicate identities found across folders and
+    rows once all were in (one folder copied into a row; many rows of one device), broken
+    creds, counts and exit code."""
+    from wadoctor.pipeline.scan import CHUNK
+
+    url, conn = evolution_db
+    shop, alone, many, fresh = write(paired(tmp_path / "w" / "shop"),
+                                     paired(tmp_path / "w" / "alone", pn="6281111111111"),
+                                     paired(tmp_path / "w" / "many", pn="6282222222222", device=4),
+                                     _unpaired(tmp_path / "w" / "fresh"))
+    folder = tmp_path / "folder"
+    (folder / "shop").mkdir(parents=True)
+    for path in shop.path.iterdir():
+        (folder / "shop" / path.name).write_bytes(path.read_bytes())
+    evolution.add_instance(conn, "copy-of-shop", shop.path, "open")
+    evolution.add_instance(conn, "alone", alone.path, "close")
+    evolution.add_instance(conn, "fresh", fresh.path, "connecting")
+    many_creds = evolution.encoded(many.path)["creds"]["evolution"]
+    count = 3 * CHUNK  # enough rows for the workers to take chunks in turn
+    columns = 'id, name, "connectionStatus", integration, "updatedAt"'
+    with conn.cursor().copy(f'COPY "Instance" ({columns}) FROM STDIN') as copy:
+        for number in range(count):
+            copy.write_row((f"m{number:05}", f"many-{number}", "open", "WHATSAPP-BAILEYS", "2026-11-22 10:00:00"))
+    with conn.cursor().copy('COPY "Session" (id, "sessionId", creds) FROM STDIN') as copy:
+        for number in range(count):
+            creds = many_creds[:-40] if number == 5 else "" if number == 6 else many_creds  # cut, emptied
+            copy.write_row((f"s{number:05}", f"m{number:05}", creds))
+
+    streamed = cli("check", "--json", "--no-backup", url, folder)
+    whole = cli("check", "--json", "--no-backup", "--prometheus", tmp_path / "metrics.prom", url, folder)
+    first, second = streamed.json(), whole.json()
+    first.pop("generated_at"), second.pop("generated_at")
+    assert first == second and streamed.code == whole.code == 2
+    sessions = by_id(first)
+    assert len(sessions) == count + 4 and first["summary"]["sessions"] == count + 4
+    assert "duplicate-identity" in codes(sessions["shop"]) and "duplicate-identity" in codes(sessions["copy-of-shop"])
+    assert "duplicate-identity" not in codes(sessions["alone"])
+    copies = next(f for f in sessions["many-0"]["findings"] if f["code"] == "duplicate-identity")
+    assert copies["severity"] == "critical" and copies["evidence"]["copies"] == count - 2  # cut and emptied aside
+    assert "creds-corrupt" in codes(sessions["many-5"]) and "creds-empty" in codes(sessions["many-6"])
+    findings = [f["severity"] for s in first["sessions"] for f in s["findings"]]
+    assert first["summary"]["findings"] == {s: findings.count(s) for s in ("info", "warning", "critical")}

@@ -15,7 +15,7 @@ from wadoctor.pipeline.diagnosis import diagnose
 from wadoctor.pipeline.discovery import Problem
 from wadoctor.pipeline.report import Report
 from wadoctor.pipeline.scan import judge, scan
-from wadoctor.pipeline.stream import Seal, Sealed, Sink
+from wadoctor.pipeline.stream import Seal, Sink
 from wadoctor.stores.sources import StoreSource
 
 if TYPE_CHECKING:  # loaded only with --registry or --logs
@@ -116,11 +116,11 @@ class _Steps:
         return None, False
 
     def sealer(self, writer: Writer) -> Seal:
-        def seal(session: Session) -> Sealed:
+        def seal(session: Session) -> tuple[bytes, Problem | None, bool]:
             self.join_logs(session)
             diagnose(session, self.config)
             problem, failed = self.finish(session)
-            return Sealed.of(session, writer.encode(session), problem, failed)
+            return writer.encode(session), problem, failed
 
         return seal
 

@@ -91,6 +91,7 @@ def find_duplicate_identities(members: Sequence[Member]) -> Iterator[tuple[int, 
     multi-device and not reported. Observed once sessions are judged (pipeline.scan.judge):
     streamed sessions are written by then, and this is what is added to them."""
     groups: list[list[int]] = []
+    grouped: dict[int, int] = {}  # position -> its group by device (those groups never overlap)
     for field in ("device_key", "noise_fingerprint"):
         by_key: dict[str, list[int]] = {}
         for position, member in enumerate(members):
@@ -98,8 +99,13 @@ def find_duplicate_identities(members: Sequence[Member]) -> Iterator[tuple[int, 
             if value:
                 by_key.setdefault(value, []).append(position)
         for group in by_key.values():
-            if len(group) >= 2 and not any(set(group) <= set(g) for g in groups):
-                groups.append(group)
+            if len(group) < 2:
+                continue
+            if field == "device_key":
+                grouped.update(dict.fromkeys(group, len(groups)))
+            elif len({grouped.get(p, -1 - p) for p in group}) == 1:
+                continue  # a noise key shared only within one device's group says nothing more
+            groups.append(group)
     for group in groups:
         same = [members[p] for p in group]
         # separate process trees; a gateway's live record of a session no process here holds

@@ -12,7 +12,7 @@ are found then, once all are in, and added to each session concerned.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,18 +21,18 @@ from wadoctor.core.model import Session
 from wadoctor.pipeline.diagnosis import diagnose
 from wadoctor.pipeline.discovery import Discovery, Problem
 from wadoctor.pipeline.report import Report
-from wadoctor.pipeline.stream import Member, Seal, Sealed, Sink, Streamed
+from wadoctor.pipeline.stream import Batch, Member, Seal, Sink, Streamed
 from wadoctor.stores.adapters import ADAPTERS, source_adapter
 from wadoctor.stores.base import SourceRead
 from wadoctor.stores.connect import each_within, read_failure, within
 from wadoctor.stores.sources import SourceUnavailable, StoreSource
 from wadoctor.util.cores import available_cores
-from wadoctor.util.forked import stream_map
+from wadoctor.util.forked import chunked, stream_map
 
 if TYPE_CHECKING:
     from wadoctor.holders.index import HolderIndex
 
-CHUNK = 256  # rows a worker judges per message: a few hundred KB each way
+CHUNK = 256  # database sessions judged per batch (and per message to a worker): a few hundred KB
 
 
 class _Sources:
@@ -82,9 +82,9 @@ class _Sources:
                 return found
         return session
 
-    def sessions(self, scanned: list[Session], seal: Seal | None) -> Iterator[Session | Sealed]:
-        """Each source's own sessions as it reads them (sealed, with `seal`), each within the
-        deadline; a source that fails midway is dropped with what it gave."""
+    def sessions(self, scanned: list[Session], seal: Seal | None) -> Iterator[Session | Batch]:
+        """Each source's own sessions as it reads them (with `seal`, batches of them sealed),
+        each within the deadline; a source that fails midway is dropped with what it gave."""
         for source, read in list(self.reads):
             produced = _produced(read, scanned, seal)
             with each_within(source.timeout, "listing its sessions") as timing:
@@ -109,19 +109,25 @@ class _Sources:
                 self._fail(source, exc)
 
 
-def _produced(read: SourceRead, scanned: list[Session], seal: Seal | None) -> Iterator[Any]:
-    """A source's sessions: one of each job (on every core, when they are sealed here and the
-    source allows), then the rest."""
+def _produced(read: SourceRead, scanned: list[Session], seal: Seal | None) -> Iterator[Session | Batch]:
+    """A source's sessions: one of each job, then the rest; with `seal`, in sealed batches,
+    those of its jobs on every core when the source allows."""
     if seal is None:
         yield from map(read.session_of, read.jobs())
         yield from read.sessions(scanned)
         return
 
-    def sealed(job: Any) -> Sealed:
-        return seal(read.session_of(job))
+    def sealed(sessions: Iterable[Session]) -> Batch:
+        batch = Batch()
+        for session in sessions:
+            batch.add(session, *seal(session))
+        return batch
 
-    yield from stream_map(sealed, read.jobs(), available_cores() if read.forkable else 1, CHUNK)
-    yield from map(seal, read.sessions(scanned))
+    def from_jobs(jobs: list[Any]) -> Batch:
+        return sealed(map(read.session_of, jobs))
+
+    yield from stream_map(from_jobs, chunked(read.jobs(), CHUNK), available_cores() if read.forkable else 1, 1)
+    yield from map(sealed, chunked(read.sessions(scanned), CHUNK))
 
 
 class _Holders:
@@ -193,10 +199,10 @@ def scan(
                 add(item, held=False)  # a database session has no folder for a process to hold
                 continue
             report.streamed.add(item)  # type: ignore[union-attr]
-            problems += [item.problem] if item.problem is not None else []
-            report.backups_failed += item.backup_failed
-            if on_session is not None:
-                on_session(item.id)
+            problems += item.problems
+            report.backups_failed += item.backups_failed
+            if on_session is not None and item.last:
+                on_session(item.last)
     finally:
         databases.close()
     report.uninspected = holders.uninspected

@@ -14,7 +14,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from wadoctor.core.findings import Finding
 from wadoctor.core.model import Holder, Session
@@ -24,8 +24,7 @@ if TYPE_CHECKING:
     from wadoctor.util.spool import Spool
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
     """What duplicate identities are judged on (pipeline.conflicts), of one session: all a
     streamed report keeps of a session once it is written."""
 
@@ -44,36 +43,63 @@ class Member:
                    tuple(session.held_by))
 
 
-@dataclass(slots=True)
-class Sealed:
-    """One session, judged and written: what crosses back from a worker."""
+class Batch:
+    """Sessions judged and written, a chunk of them at a time: what crosses back from a worker,
+    as a few strings and arrays (one pickle of a few objects per chunk, not per session)."""
 
-    id: str
-    record: bytes
-    member: bytes  # a pickled conflicts.Member
-    device: int  # hashes of its identity keys (0: none)
-    noise: int
-    state: str
-    severities: tuple[str, ...]
-    crashed: bool
-    problem: Problem | None = None
-    backup_failed: bool = False
+    def __init__(self) -> None:
+        self.records: list[bytes] = []
+        self.members: list[bytes] = []  # each a pickled Member's fields
+        self.device = array("q")  # hashes of each session's identity keys (0: none)
+        self.noise = array("q")
+        self.states: Counter[str] = Counter()
+        self.severities: Counter[str] = Counter()
+        self.crashed = False
+        self.problems: list[Problem] = []
+        self.backups_failed = 0
+        self.last = ""  # the last session's name, for the progress shown
+        self.unpickled: tuple[bytes, array[int], bytes, array[int]] | None = None
 
-    @classmethod
-    def of(cls, session: Session, record: bytes, problem: Problem | None = None,
-           backup_failed: bool = False) -> Sealed:
+    def add(self, session: Session, record: bytes, problem: Problem | None, backup_failed: bool) -> None:
         import pickle
 
         member = Member.of(session)
-        return cls(session.id, record, pickle.dumps(member, pickle.HIGHEST_PROTOCOL),
-                   hash(member.device_key) if member.device_key else 0,
-                   hash(member.noise_fingerprint) if member.noise_fingerprint else 0,
-                   session.state.value, tuple(f.severity.value for f in session.findings),
-                   any(f.code == "check-crashed" for f in session.findings), problem, backup_failed)
+        self.records.append(record)
+        self.members.append(pickle.dumps(tuple(member), pickle.HIGHEST_PROTOCOL))
+        self.device.append(hash(member.device_key) if member.device_key else 0)
+        self.noise.append(hash(member.noise_fingerprint) if member.noise_fingerprint else 0)
+        self.states[session.state.value] += 1
+        for finding in session.findings:
+            self.severities[finding.severity.value] += 1
+            self.crashed = self.crashed or finding.code == "check-crashed"
+        if problem is not None:
+            self.problems.append(problem)
+        self.backups_failed += backup_failed
+        self.last = session.id
+
+    def joined(self) -> tuple[bytes, array[int], bytes, array[int]]:
+        """(records end to end, their sizes, members end to end, their sizes)."""
+        if self.unpickled is not None:
+            return self.unpickled
+        return (b"".join(self.records), array("I", map(len, self.records)), b"".join(self.members),
+                array("I", map(len, self.members)))
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (*self.joined(), self.device, self.noise, self.states, self.severities,
+                self.crashed, self.problems, self.backups_failed, self.last)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        """Unpickled, a batch keeps its records and members end to end, as they are spooled."""
+        self.records, self.members = [], []
+        self.unpickled = state[:4]
+        rest = state[4:]
+        (self.device, self.noise, self.states, self.severities, self.crashed, self.problems,
+         self.backups_failed, self.last) = rest
 
 
-# How a run judges and writes a session, and adds a finding to a session so written.
-Seal = Callable[[Session], Sealed]
+# How a run judges and writes one session: (its record, a problem of the run, whether its
+# backup failed); and how it adds a finding to a session so written.
+Seal = Callable[[Session], tuple[bytes, Problem | None, bool]]
 Amend = Callable[[bytes, Finding], bytes]
 
 
@@ -103,14 +129,15 @@ class Streamed:
     def __len__(self) -> int:
         return len(self.records)
 
-    def add(self, sealed: Sealed) -> None:
-        self.records.append(sealed.record)
-        self.members.append(sealed.member)
-        self.device.append(sealed.device)
-        self.noise.append(sealed.noise)
-        self.states[sealed.state] += 1
-        self.severities.update(sealed.severities)
-        self.crashed = self.crashed or sealed.crashed
+    def add(self, batch: Batch) -> None:
+        records, sizes, members, member_sizes = batch.joined()
+        self.records.extend(records, sizes)
+        self.members.extend(members, member_sizes)
+        self.device.extend(batch.device)
+        self.noise.extend(batch.noise)
+        self.states.update(batch.states)
+        self.severities.update(batch.severities)
+        self.crashed = self.crashed or batch.crashed
 
     def sharing(self, others: Iterable[Member]) -> list[tuple[int, Member]]:
         """(index, member) of each session whose device or noise key is also another's, here
@@ -118,11 +145,11 @@ class Streamed:
         import pickle
 
         others = list(others)
-        shared = [_repeated([*self.device, *(hash(m.device_key) for m in others if m.device_key)]),
-                  _repeated([*self.noise, *(hash(m.noise_fingerprint) for m in others if m.noise_fingerprint)])]
-        return [(index, pickle.loads(self.members[index]))
-                for index, keys in enumerate(zip(self.device, self.noise))
-                if any(key and key in found for key, found in zip(keys, shared))]
+        devices = _repeated([*self.device, *(hash(m.device_key) for m in others if m.device_key)])
+        noises = _repeated([*self.noise, *(hash(m.noise_fingerprint) for m in others if m.noise_fingerprint)])
+        return [(index, Member(*pickle.loads(self.members[index])))
+                for index, (device, noise) in enumerate(zip(self.device, self.noise))
+                if device in devices or noise in noises]
 
     def amend(self, index: int, finding: Finding) -> None:
         self.records[index] = self.amend_record(self.records[index], finding)
@@ -137,6 +164,6 @@ class Streamed:
 
 
 def _repeated(values: list[int]) -> set[int]:
-    """The values found more than once (0, no key, aside)."""
+    """The values found more than once, but 0 (no key)."""
     ordered = sorted(values)
     return {a for a, b in zip(ordered, ordered[1:]) if a == b and a}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from wadoctor.render.envelope import document
@@ -134,7 +135,8 @@ def json_chunks(report: Report) -> Iterator[str]:
     for session in report.sessions:
         yield separator + json.dumps(session_dict(session), default=str)
         separator = ",\n    "
-    for record in report.streamed or ():
-        yield separator + record.decode()
+    written = iter(report.streamed or ())
+    while block := list(islice(written, 1024)):  # a million records make a thousand writes
+        yield separator + ",\n    ".join(r.decode() for r in block)
         separator = ",\n    "
     yield ("\n  ]," if separator != "\n    " else "],") + tail + "\n"

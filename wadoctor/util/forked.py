@@ -63,7 +63,7 @@ def stream_map(function: Callable[[Job], Result], jobs: Iterable[Job], workers: 
     neither side ever waits on a full pipe of the other. A worker that fails or dies gets no
     more: the parent does its chunk itself. One chunk's worth of jobs is done here. When
     reading the jobs fails, the results of those read come first, then the error."""
-    parts = _chunks(jobs, chunk)
+    parts = chunked(jobs, chunk)
     first = next(parts, [])
     try:
         second = next(parts, [])
@@ -84,11 +84,11 @@ def stream_map(function: Callable[[Job], Result], jobs: Iterable[Job], workers: 
     try:
         while True:
             try:
-                part = next(parts, None)
+                part = next(parts, [])  # chunked yields no empty chunk
             except Exception as exc:  # noqa: BLE001 - the jobs read before it still count: raised once they are done
                 failure = exc
                 break
-            if part is None:
+            if not part:
                 break
             if len(held) < workers and len(pids) < workers:
                 job_read, job_write = os.pipe()
@@ -123,7 +123,7 @@ def stream_map(function: Callable[[Job], Result], jobs: Iterable[Job], workers: 
         _stop(streams, pids, finished)
 
 
-def _chunks(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
+def chunked(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
     """Jobs `size` at a time; when reading them fails, the jobs read so far come first."""
     part: list[Job] = []
     try:

@@ -42,6 +42,14 @@ class Spool:
         self._offsets.append(self._write(record))
         self._sizes.append(len(record))
 
+    def extend(self, records: bytes, sizes: array[int]) -> None:
+        """Records given end to end (`sizes` says where each ends), in one write."""
+        offset = self._write(records)
+        for size in sizes:
+            self._offsets.append(offset)
+            offset += size
+        self._sizes.extend(sizes)
+
     def __setitem__(self, index: int, record: bytes) -> None:
         self._offsets[index] = self._write(record)
         self._sizes[index] = len(record)
@@ -53,14 +61,15 @@ class Spool:
         return record
 
     def __iter__(self) -> Iterator[bytes]:
-        """Every record in index order; a sequential read but for records replaced."""
+        """Every record in index order: read a block at a time where records follow each other
+        in the file (all but those replaced)."""
         self._at_end = False
-        position = -1
+        block, start = b"", 0  # the block read, and where in the file it starts
         for offset, size in zip(self._offsets, self._sizes):
-            if offset != position:
+            if not start <= offset <= offset + size <= start + len(block):
                 self._file.seek(offset)
-            yield self._file.read(size)
-            position = offset + size
+                block, start = self._file.read(max(size, _BUFFER)), offset
+            yield block[offset - start:offset - start + size]
 
     def close(self) -> None:
         self._file.close()
