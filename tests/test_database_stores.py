@@ -591,3 +591,25 @@ def test_a_report_written_as_it_is_read_is_the_report_kept_whole(tmp_path, write
     assert "creds-corrupt" in codes(sessions["many-5"]) and "creds-empty" in codes(sessions["many-6"])
     findings = [f["severity"] for s in first["sessions"] for f in s["findings"]]
     assert first["summary"]["findings"] == {s: findings.count(s) for s in ("info", "warning", "critical")}
+
+
+def test_a_table_locked_by_a_migration_fails_its_source_within_seconds(tmp_path, write, cli, evolution_db):
+    """A migration holds "Session" locked (ACCESS EXCLUSIVE, in a transaction of another
+    session): the check gives that source up within the statement timeout, not the step's
+    minute, and still reports the folder beside it."""
+    import psycopg
+
+    from wadoctor.stores.sources import STATEMENT_TIMEOUT_MS
+
+    url, conn = evolution_db
+    write(paired(tmp_path / "folder" / "shop"))
+    with psycopg.connect(url) as migration:
+        migration.execute('LOCK TABLE "Session" IN ACCESS EXCLUSIVE MODE')
+        started = time.monotonic()
+        run = cli("check", "--json", "--no-backup", url, tmp_path / "folder")
+        waited = time.monotonic() - started
+    report = run.json()
+    assert run.code == 3 and [s["id"] for s in report["sessions"]] == ["shop"]
+    problem, = report["problems"]
+    assert "lock timeout" in problem["message"], problem
+    assert STATEMENT_TIMEOUT_MS / 1000 <= waited < STATEMENT_TIMEOUT_MS / 1000 + 10

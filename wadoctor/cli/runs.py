@@ -50,8 +50,12 @@ def _inspect(command: str, args: list[str] | None, config_file: Path | None, mod
     report = inspect(paths, config, command, deep=deep, on_session=output.on_session,
                      keep_backups=backups and config.backups_keep > 0, logs=logs, fleet=fleet, sources=sources,
                      writer=writer)
-    output.prometheus(prometheus, command, int(report.exit_code()), config.prometheus_mask_phones, report=report)
-    output.report(report)
+    try:
+        output.prometheus(prometheus, command, int(report.exit_code()), config.prometheus_mask_phones, report=report)
+        output.report(report)
+    finally:
+        if report.streamed is not None:
+            report.streamed.close()
     return int(report.exit_code())
 
 

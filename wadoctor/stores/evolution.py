@@ -27,7 +27,7 @@ from wadoctor.core.model import Connection, GatewayRef, Session, SessionState
 from wadoctor.stores.baileys_creds import apply_stored_creds
 from wadoctor.stores.baileys_redis import find_sessions, observe_key_damage
 from wadoctor.stores.base import SourceRead, StoreAdapter
-from wadoctor.stores.sources import CredsChanged, SourceUnavailable, StoreSource
+from wadoctor.stores.sources import STATEMENT_TIMEOUT_MS, CredsChanged, SourceUnavailable, StoreSource
 from wadoctor.util.masking import mask_url
 
 GATEWAY = "evolution-api"  # as the gateway tables name it (wadoctor.gateways.known)
@@ -99,7 +99,9 @@ def read_rows(conn: Any) -> Iterator[tuple[Any, ...]]:
     """Every instance's row, as the server streams them through a binary COPY. The COPY is one
     statement however long a million rows take to judge, so the connection's statement
     timeout is lifted for it (SET LOCAL: this read's transaction only); the scan's deadline
-    for each step still stands."""
+    for each step still stands, and a table locked by a migration is given up on as soon as
+    the statement timeout would have."""
+    conn.execute(f"SET LOCAL lock_timeout = {STATEMENT_TIMEOUT_MS}")
     conn.execute("SET LOCAL statement_timeout = 0")
     with conn.cursor().copy(f"COPY ({QUERY}) TO STDOUT (FORMAT BINARY)") as copy:
         copy.set_types(list(COLUMNS))
