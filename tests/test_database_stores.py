@@ -548,10 +548,10 @@ def test_evolution_second_stringify_is_undone_exactly_as_json_would(inner):
 
 def test_a_report_written_as_it_is_read_is_the_report_kept_whole(tmp_path, write, cli, evolution_db):
     """`check --json` over a database writes each instance as it is judged, on every core,
-    and keeps none (--prometheus needs every session, so that run keeps them all). Both say
-    the same, to the byte: each session, the duplicate identities found across folders and
-    rows once all were in (one folder copied into a row; many rows of one device), broken
-    creds, counts and exit code."""
+    and keeps none (--prometheus needs every session, so that run keeps them all); so do -q
+    and --nagios. Each says the same either way, to the byte: each session, the duplicate
+    identities found across folders and rows once all were in (one folder copied into a row;
+    many rows of one device), broken creds, counts and exit code."""
     from wadoctor.pipeline.scan import CHUNK
 
     url, conn = evolution_db
@@ -591,6 +591,12 @@ def test_a_report_written_as_it_is_read_is_the_report_kept_whole(tmp_path, write
     assert "creds-corrupt" in codes(sessions["many-5"]) and "creds-empty" in codes(sessions["many-6"])
     findings = [f["severity"] for s in first["sessions"] for f in s["findings"]]
     assert first["summary"]["findings"] == {s: findings.count(s) for s in ("info", "warning", "critical")}
+    for output in ("-q", "--nagios"):  # cron's outputs stream too: the sessions are read back one by one
+        streamed = cli("check", output, "--no-backup", url, folder)
+        whole = cli("check", output, "--no-backup", "--prometheus", tmp_path / "metrics.prom", url, folder)
+        assert streamed.out == whole.out and streamed.code == whole.code == 2
+    assert streamed.out.startswith(f"WADOCTOR CRITICAL - {count + 4} sessions")
+    assert "duplicate-identity on" in streamed.out
 
 
 def test_a_table_locked_by_a_migration_fails_its_source_within_seconds(tmp_path, write, cli, evolution_db):
@@ -613,3 +619,29 @@ def test_a_table_locked_by_a_migration_fails_its_source_within_seconds(tmp_path,
     problem, = report["problems"]
     assert "lock timeout" in problem["message"], problem
     assert STATEMENT_TIMEOUT_MS / 1000 <= waited < STATEMENT_TIMEOUT_MS / 1000 + 10
+
+
+def test_a_full_temporary_folder_is_one_line_and_exit_3(tmp_path, write, cli, evolution_db):
+    """The sessions of a streamed report wait in $TMPDIR: a folder too small for them (a real
+    64 KiB tmpfs) ends the run with one line naming it and what to do, never a traceback."""
+    from wadoctor.pipeline.scan import CHUNK
+
+    url, conn = evolution_db
+    shop, = write(paired(tmp_path / "w" / "shop"))
+    creds = evolution.encoded(shop.path)["creds"]["evolution"]
+    with conn.cursor().copy('COPY "Instance" (id, name, integration) FROM STDIN') as copy:
+        for number in range(3 * CHUNK):
+            copy.write_row((f"i{number:05}", f"tenant-{number}", "WHATSAPP-BAILEYS"))
+    with conn.cursor().copy('COPY "Session" (id, "sessionId", creds) FROM STDIN') as copy:
+        for number in range(3 * CHUNK):
+            copy.write_row((f"s{number:05}", f"i{number:05}", creds))
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], check=True)
+    try:
+        run = cli("check", "--json", "--no-backup", url, env={"TMPDIR": str(small)}, process=True)
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
+    assert run.code == 3 and run.out == ""
+    assert run.err.strip() == (f"wadoctor: error: cannot spool the report in {small}: No space left on device "
+                               "(set TMPDIR to a folder with room)"), run.err

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from wadoctor.config import Config
-from wadoctor.core.findings import Finding
 from wadoctor.core.model import Session
 from wadoctor.pipeline.diagnosis import diagnose
 from wadoctor.pipeline.discovery import Problem
 from wadoctor.pipeline.report import Report
 from wadoctor.pipeline.scan import judge, scan
-from wadoctor.pipeline.stream import Seal, Sink
+from wadoctor.pipeline.stream import Seal, Sink, Writer
 from wadoctor.stores.sources import StoreSource
 
 if TYPE_CHECKING:  # loaded only with --registry or --logs
@@ -42,7 +41,7 @@ def inspect(
     these same steps and written as they are read, never all in memory (pipeline.stream);
     not with `fleet`, which compares every session with the registry at once."""
     steps = _Steps(config, logs, keep_backups)
-    sink = Sink(steps.sealer(writer), writer.amend) if writer is not None and fleet is None else None
+    sink = Sink(steps.sealer(writer), writer) if writer is not None and fleet is None else None
     report = scan(paths, config, command, deep, on_session, sources, sink)
     for session in report.sessions:
         steps.join_logs(session)
@@ -59,14 +58,6 @@ def inspect(
         report.fleet_findings = [(subject, f) for subject, o in fleet.observations
                                  if (f := o.finding(config.severity)) is not None]
     return report
-
-
-class Writer(Protocol):
-    """How a report's renderer writes one judged session, and adds a finding to one written."""
-
-    def encode(self, session: Session) -> bytes: ...
-
-    def amend(self, record: bytes, finding: Finding) -> bytes: ...
 
 
 class _Steps:

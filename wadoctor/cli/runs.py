@@ -18,6 +18,7 @@ from wadoctor.util.errors import UsageError
 if TYPE_CHECKING:
     from wadoctor.config import Config
     from wadoctor.logs.report import LogReport
+    from wadoctor.pipeline.stream import Writer
 
 
 def _inspect(command: str, args: list[str] | None, config_file: Path | None, mode: Mode, verbose: bool,
@@ -42,11 +43,15 @@ def _inspect(command: str, args: list[str] | None, config_file: Path | None, mod
 
         fleet = FleetLink(url, config.registry_stale_minutes)
     paths, sources = targets(args, config)
-    writer = None
-    if sources and mode is Mode.JSON and prometheus is None:  # the one output that needs no session kept
+    writer: Writer | None = None  # how database sessions are written as they are read, never all kept
+    if sources and prometheus is None and mode is Mode.JSON:
         from wadoctor.render.jsonout import JsonWriter
 
         writer = JsonWriter()
+    elif sources and prometheus is None and mode in (Mode.QUIET, Mode.NAGIOS):
+        from wadoctor.pipeline.stream import SessionWriter
+
+        writer = SessionWriter()
     report = inspect(paths, config, command, deep=deep, on_session=output.on_session,
                      keep_backups=backups and config.backups_keep > 0, logs=logs, fleet=fleet, sources=sources,
                      writer=writer)

@@ -6,11 +6,14 @@ config may override their severity, so a code is never renamed or reused once sh
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
+from typing import TypeVar
 
 from wadoctor.core.evidence import EVIDENCE, Evidence
 from wadoctor.util.records import Record
+
+T = TypeVar("T")
 
 
 class Severity(str, Enum):
@@ -224,6 +227,13 @@ _CODES = [
 ]
 
 CODES: dict[str, Code] = {c.code: c for c in _CODES}
+
+
+def placed(findings: list[T], finding: T, severity: Callable[[T], str]) -> list[T]:
+    """`findings` (most severe first) with `finding` after those at least as severe: where a
+    finding found once every session is in (duplicate-identity) goes, in memory or written."""
+    rank = {s.value: s.rank for s in Severity}
+    return sorted([*findings, finding], key=lambda f: -rank[severity(f)])
 
 
 class Observation(Record):

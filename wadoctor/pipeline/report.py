@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,12 @@ class Report:
     generated_at: float = field(default_factory=time.time)
     # database sessions judged and written as they were read (pipeline.stream), after `sessions`
     streamed: Streamed | None = None
+
+    def every_session(self) -> Iterator[Session]:
+        """Those in memory, then those written as they came, read back one at a time."""
+        yield from self.sessions
+        if self.streamed is not None:
+            yield from self.streamed.sessions()
 
     @property
     def total(self) -> int:

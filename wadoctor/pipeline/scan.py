@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wadoctor.config import Config
+from wadoctor.core.findings import placed
 from wadoctor.core.model import Session
 from wadoctor.pipeline.diagnosis import diagnose
 from wadoctor.pipeline.discovery import Discovery, Problem
@@ -193,7 +194,7 @@ def scan(
         for session in discovery.sessions([*paths, *folders]):
             add(databases.claim(session))
         if sink is not None:
-            report.streamed = Streamed(sink.amend)
+            report.streamed = Streamed(sink.writer)
         for item in databases.sessions(report.sessions, sink.seal if sink is not None else None):
             if isinstance(item, Session):
                 add(item, held=False)  # a database session has no folder for a process to hold
@@ -229,6 +230,6 @@ def judge(report: Report, config: Config) -> None:
             continue
         if position < len(members):
             session = report.sessions[position]
-            session.findings = sorted([*session.findings, finding], key=lambda f: -f.severity.rank)
+            session.findings = placed(session.findings, finding, lambda f: f.severity.value)
         else:
             report.streamed.amend(written[position - len(members)][0], finding)  # type: ignore[union-attr]

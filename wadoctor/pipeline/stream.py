@@ -14,9 +14,9 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from wadoctor.core.findings import Finding
+from wadoctor.core.findings import Finding, placed
 from wadoctor.core.model import Holder, Session
 from wadoctor.pipeline.discovery import Problem
 
@@ -97,27 +97,60 @@ class Batch:
          self.backups_failed, self.last) = rest
 
 
+class Writer(Protocol):
+    """How a report's renderer writes one judged session, and adds a finding to one written."""
+
+    def encode(self, session: Session) -> bytes: ...
+
+    def amend(self, record: bytes, finding: Finding) -> bytes: ...
+
+
+class SessionWriter:
+    """Sessions written as themselves (pickled, without the creds and source a renderer never
+    shows), for outputs that read sessions back one at a time (`-q`, `--nagios`)."""
+
+    def encode(self, session: Session) -> bytes:
+        import pickle
+
+        kept = session.store, session.creds_raw
+        session.store = session.creds_raw = None
+        try:
+            return pickle.dumps(session, pickle.HIGHEST_PROTOCOL)
+        finally:
+            session.store, session.creds_raw = kept
+
+    def decode(self, record: bytes) -> Session:
+        import pickle
+
+        session: Session = pickle.loads(record)
+        return session
+
+    def amend(self, record: bytes, finding: Finding) -> bytes:
+        session = self.decode(record)
+        session.findings = placed(session.findings, finding, lambda f: f.severity.value)
+        return self.encode(session)
+
+
 # How a run judges and writes one session: (its record, a problem of the run, whether its
-# backup failed); and how it adds a finding to a session so written.
+# backup failed).
 Seal = Callable[[Session], tuple[bytes, Problem | None, bool]]
-Amend = Callable[[bytes, Finding], bytes]
 
 
 @dataclass(frozen=True)
 class Sink:
-    """How a run has the sessions databases stream written as they are read."""
+    """How a run has the sessions databases stream judged and written as they are read."""
 
     seal: Seal
-    amend: Amend
+    writer: Writer
 
 
 class Streamed:
     """The sessions of a report that were written as they came (see the module)."""
 
-    def __init__(self, amend: Amend) -> None:
+    def __init__(self, writer: Writer) -> None:
         from wadoctor.util.spool import Spool  # tempfile and its imports: only for a database read
 
-        self.amend_record = amend
+        self.writer = writer
         self.records: Spool = Spool()
         self.members: Spool = Spool()
         self.device = array("q")
@@ -152,11 +185,17 @@ class Streamed:
                 if device in devices or noise in noises]
 
     def amend(self, index: int, finding: Finding) -> None:
-        self.records[index] = self.amend_record(self.records[index], finding)
+        self.records[index] = self.writer.amend(self.records[index], finding)
         self.severities[finding.severity.value] += 1
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(self.records)
+
+    def sessions(self) -> Iterator[Session]:
+        """The sessions themselves, read back one at a time (written by a SessionWriter)."""
+        if not isinstance(self.writer, SessionWriter):
+            raise TypeError("these sessions were written as records of their output, not as sessions")
+        return map(self.writer.decode, self.records)
 
     def close(self) -> None:
         self.records.close()

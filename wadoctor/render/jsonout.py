@@ -115,11 +115,10 @@ class JsonWriter:
 
     def amend(self, record: bytes, finding: Finding) -> bytes:
         """The record with `finding` among its findings, after those at least as severe."""
-        from wadoctor.core.findings import Severity
+        from wadoctor.core.findings import placed
 
         written = json.loads(record)
-        rank = {s.value: s.rank for s in Severity}
-        written["findings"] = sorted([*written["findings"], finding_dict(finding)], key=lambda f: -rank[f["severity"]])
+        written["findings"] = placed(written["findings"], finding_dict(finding), lambda f: f["severity"])
         return json.dumps(written, default=str).encode()
 
 
@@ -135,8 +134,13 @@ def json_chunks(report: Report) -> Iterator[str]:
     for session in report.sessions:
         yield separator + json.dumps(session_dict(session), default=str)
         separator = ",\n    "
-    written = iter(report.streamed or ())
-    while block := list(islice(written, 1024)):  # a million records make a thousand writes
-        yield separator + ",\n    ".join(r.decode() for r in block)
-        separator = ",\n    "
+    if report.streamed is not None and isinstance(report.streamed.writer, JsonWriter):
+        written = iter(report.streamed)
+        while block := list(islice(written, 1024)):  # a million records make a thousand writes
+            yield separator + ",\n    ".join(r.decode() for r in block)
+            separator = ",\n    "
+    elif report.streamed is not None:
+        for session in report.streamed.sessions():
+            yield separator + json.dumps(session_dict(session), default=str)
+            separator = ",\n    "
     yield ("\n  ]," if separator != "\n    " else "],") + tail + "\n"

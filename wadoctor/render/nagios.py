@@ -22,10 +22,15 @@ def _plain(text: object) -> str:
 
 def nagios_line(report: Report, exit_code: int) -> str:
     counts = report.severity_counts()
-    worst = sorted(((f.severity.rank, f.code, s.id) for s in report.sessions for f in s.findings
-                    if f.severity is not Severity.INFO), reverse=True)
+    worst: list[tuple[int, str, str]] = []
+    held = conflicts = 0
+    for session in report.every_session():  # one pass: sessions written as they came are read back
+        worst += [(f.severity.rank, f.code, session.id) for f in session.findings if f.severity is not Severity.INFO]
+        held += bool(session.holders)
+        conflicts += int((session.logs or {}).get("conflicts_last_hour") or 0)
+    worst.sort(reverse=True)
     worst += [(f.severity.rank, f.code, subject) for subject, f in report.fleet_findings if f.severity.rank]
-    text = f"{len(report.sessions)} sessions"
+    text = f"{report.total} sessions"
     if worst:
         named = ", ".join(f"{code} on {_plain(subject)}" for _, code, subject in worst[:NAMED])
         more = f" and {len(worst) - NAMED} more" if len(worst) > NAMED else ""
@@ -35,8 +40,6 @@ def nagios_line(report: Report, exit_code: int) -> str:
     if report.empty:
         text += f"; no session found in {_plain(report.empty[0])}" + (
             f" and {len(report.empty) - 1} more" if len(report.empty) > 1 else "")
-    held = sum(1 for s in report.sessions if s.holders)
-    conflicts = sum(int((s.logs or {}).get("conflicts_last_hour") or 0) for s in report.sessions)
-    perfdata = (f"sessions={len(report.sessions)};;;0 critical={counts['critical']};;;0 "
+    perfdata = (f"sessions={report.total};;;0 critical={counts['critical']};;;0 "
                 f"warning={counts['warning']};;;0 held={held};;;0 conflicts_1h={conflicts};;;0")
     return f"WADOCTOR {STATUS.get(exit_code, 'UNKNOWN')} - {text} | {perfdata}"

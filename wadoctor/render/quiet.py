@@ -9,7 +9,7 @@ from wadoctor.pipeline.report import Report
 
 
 def quiet_lines(report: Report) -> Iterator[str]:
-    for session in report.sessions:
+    for session in report.every_session():
         for finding in session.findings:
             if finding.severity is not Severity.INFO:
                 yield f"{finding.severity.value} {finding.code} {session.location}: {finding.message}"

@@ -12,7 +12,17 @@ import tempfile
 from array import array
 from collections.abc import Iterator
 
+from wadoctor.util.errors import WadoctorError
+
 _BUFFER = 1 << 20
+
+
+class SpoolFailed(WadoctorError):
+    """The temporary folder refused the spool: the run cannot complete (exit 3)."""
+
+    def __init__(self, exc: OSError) -> None:
+        super().__init__(f"cannot spool the report in {tempfile.gettempdir()}: {exc.strerror or exc} "
+                         "(set TMPDIR to a folder with room)")
 
 
 class Spool:
@@ -20,7 +30,10 @@ class Spool:
     written anew at the end and its place repointed."""
 
     def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile(buffering=_BUFFER)
+        try:
+            self._file = tempfile.TemporaryFile(buffering=_BUFFER)
+        except OSError as exc:
+            raise SpoolFailed(exc) from None
         self._offsets = array("Q")
         self._sizes = array("I")
         self._end = 0
@@ -34,7 +47,10 @@ class Spool:
             self._file.seek(self._end)
             self._at_end = True
         offset = self._end
-        self._file.write(record)
+        try:
+            self._file.write(record)
+        except OSError as exc:
+            raise SpoolFailed(exc) from None
         self._end += len(record)
         return offset
 
@@ -54,8 +70,17 @@ class Spool:
         self._offsets[index] = self._write(record)
         self._sizes[index] = len(record)
 
+    def _reading(self) -> None:
+        """Writes still buffered go to the file first (where a full folder says so)."""
+        if self._at_end:
+            try:
+                self._file.flush()
+            except OSError as exc:
+                raise SpoolFailed(exc) from None
+            self._at_end = False
+
     def __getitem__(self, index: int) -> bytes:
-        self._at_end = False
+        self._reading()
         self._file.seek(self._offsets[index])
         record: bytes = self._file.read(self._sizes[index])
         return record
@@ -63,7 +88,7 @@ class Spool:
     def __iter__(self) -> Iterator[bytes]:
         """Every record in index order: read a block at a time where records follow each other
         in the file (all but those replaced)."""
-        self._at_end = False
+        self._reading()
         block, start = b"", 0  # the block read, and where in the file it starts
         for offset, size in zip(self._offsets, self._sizes):
             if not start <= offset <= offset + size <= start + len(block):
