@@ -1,11 +1,13 @@
 """Streamed reports: each database session judged and written as it is read, then let go.
 
-A database of a million instances would cost gigabytes as sessions in memory. When a run
-says how its report will be written (`Seal`), each session a database streams is judged and
-written right away, on every core when the source allows (stores.base.SourceRead.forkable);
-the report keeps its written record in a spool, its counts, and what duplicate identities
-are judged on (Member, also spooled; in memory only a hash of each key). Once all
-are in, the sessions that share a key are the only ones read back, and their records amended.
+A database of a million instances would cost gigabytes as sessions in memory. Given a `Sink`
+(the app's steps for one session, and the `Writer` of the output: a JSON record, or the
+session itself for outputs that read sessions back), each session a database streams is
+judged and written right away, a `Batch` at a time, on every core when the source allows
+(stores.base.SourceRead.forkable). The report keeps each written record in a spool, its
+counts, and what duplicate identities are judged on (Member, also spooled; in memory only a
+hash of each key). Once all are in, the sessions that share a key are the only ones read
+back, and their records amended.
 """
 
 from __future__ import annotations
