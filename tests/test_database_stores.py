@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -295,7 +296,6 @@ def test_no_password_of_the_corpus_is_ever_shown(tmp_path, write, cli, evolution
         outputs += [run.out, run.err, prom.read_text() if prom.exists() else ""]
         assert run.code == 3, run  # Evolution read, Redis refused: one problem, the run goes on
     shown = "\n".join(outputs)
-    import re
 
     pieces = re.split(r"[?#@/:%]", password)  # what a naive parse would print of it
     for secret in {password, *(p for p in pieces if len(p) >= 6)}:
@@ -546,12 +546,14 @@ def test_evolution_second_stringify_is_undone_exactly_as_json_would(inner):
         assert stored_creds(text) == reference(text), text
 
 
-def test_a_report_written_as_it_is_read_is_the_report_kept_whole(tmp_path, write, cli, evolution_db):
-    """`check --json` over a database writes each instance as it is judged, on every core,
-    and keeps none (--prometheus needs every session, so that run keeps them all); so do -q
-    and --nagios. Each says the same either way, to the byte: each session, the duplicate
-    identities found across folders and rows once all were in (one folder copied into a row;
-    many rows of one device), broken creds, counts and exit code."""
+def test_a_report_written_as_it_is_read_is_the_report_kept_whole(tmp_path, write, cli, evolution_db, registry):
+    """Over a database, `check` writes each instance as it is judged, on every core, and
+    keeps none: `--json` as its JSON record, every other output as the session itself, read
+    back one at a time. With --registry, which compares every session with the fleet at
+    once, the report is kept whole. Each output (and the metrics file) says the same either
+    way, to the byte: each
+    session, the duplicate identities found across folders and rows once all were in (one
+    folder copied into a row; many rows of one device), broken creds, counts and exit code."""
     from wadoctor.pipeline.scan import CHUNK
 
     url, conn = evolution_db
@@ -577,11 +579,29 @@ def test_a_report_written_as_it_is_read_is_the_report_kept_whole(tmp_path, write
             creds = many_creds[:-40] if number == 5 else "" if number == 6 else many_creds  # cut, emptied
             copy.write_row((f"s{number:05}", f"m{number:05}", creds))
 
-    streamed = cli("check", "--json", "--no-backup", url, folder)
-    whole = cli("check", "--json", "--no-backup", "--prometheus", tmp_path / "metrics.prom", url, folder)
-    first, second = streamed.json(), whole.json()
-    first.pop("generated_at"), second.pop("generated_at")
-    assert first == second and streamed.code == whole.code == 2
+    def same(*args):
+        """Streamed (without and with --prometheus), and kept whole (--registry, whose own part
+        of the JSON document is set aside)."""
+        runs = [cli("check", "--no-backup", *args, url, folder),
+                cli("check", "--no-backup", "--prometheus", tmp_path / "streamed.prom", *args, url, folder),
+                cli("check", "--no-backup", "--prometheus", tmp_path / "whole.prom", "--registry", registry, *args,
+                    url, folder)]
+        assert [run.code for run in runs] == [2, 2, 2]
+        timed = ("wadoctor_run_duration_seconds", "wadoctor_run_timestamp_seconds", "wadoctor_last_success_timestamp")
+        assert [line for line in (tmp_path / "streamed.prom").read_text().splitlines() if not line.startswith(timed)] \
+            == [line for line in (tmp_path / "whole.prom").read_text().splitlines() if not line.startswith(timed)]
+        if "--json" not in args:  # the table's ages move on between runs, and its columns with them
+            shown = [[re.sub(r"\d+[smhd] ago", "ago", " ".join(line.split())) for line in run.out.splitlines()]
+                     for run in runs]
+            assert shown[0] == shown[1] == shown[2]
+            return runs[0].out
+        documents = [run.json() for run in runs]
+        for document in documents:
+            document.pop("generated_at"), document.pop("fleet")
+        assert documents[0] == documents[1] == documents[2]
+        return documents[0]
+
+    first = same("--json")
     sessions = by_id(first)
     assert len(sessions) == count + 4 and first["summary"]["sessions"] == count + 4
     assert "duplicate-identity" in codes(sessions["shop"]) and "duplicate-identity" in codes(sessions["copy-of-shop"])
@@ -591,12 +611,10 @@ def test_a_report_written_as_it_is_read_is_the_report_kept_whole(tmp_path, write
     assert "creds-corrupt" in codes(sessions["many-5"]) and "creds-empty" in codes(sessions["many-6"])
     findings = [f["severity"] for s in first["sessions"] for f in s["findings"]]
     assert first["summary"]["findings"] == {s: findings.count(s) for s in ("info", "warning", "critical")}
-    for output in ("-q", "--nagios"):  # cron's outputs stream too: the sessions are read back one by one
-        streamed = cli("check", output, "--no-backup", url, folder)
-        whole = cli("check", output, "--no-backup", "--prometheus", tmp_path / "metrics.prom", url, folder)
-        assert streamed.out == whole.out and streamed.code == whole.code == 2
-    assert streamed.out.startswith(f"WADOCTOR CRITICAL - {count + 4} sessions")
-    assert "duplicate-identity on" in streamed.out
+    assert len(same("-q").splitlines()) == findings.count("warning") + findings.count("critical")
+    assert same("--nagios").startswith(f"WADOCTOR CRITICAL - {count + 4} sessions")
+    table = same()
+    assert "many-767" in table and f"{count + 4} sessions" in table
 
 
 def test_a_table_locked_by_a_migration_fails_its_source_within_seconds(tmp_path, write, cli, evolution_db):

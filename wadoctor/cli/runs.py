@@ -44,11 +44,11 @@ def _inspect(command: str, args: list[str] | None, config_file: Path | None, mod
         fleet = FleetLink(url, config.registry_stale_minutes)
     paths, sources = targets(args, config)
     writer: Writer | None = None  # how database sessions are written as they are read, never all kept
-    if sources and prometheus is None and mode is Mode.JSON:
+    if sources and prometheus is None and mode is Mode.JSON:  # the fast way: records as the output has them
         from wadoctor.render.jsonout import JsonWriter
 
         writer = JsonWriter()
-    elif sources and prometheus is None and mode in (Mode.QUIET, Mode.NAGIOS):
+    elif sources:  # the sessions themselves, read back one at a time by each output
         from wadoctor.pipeline.stream import SessionWriter
 
         writer = SessionWriter()

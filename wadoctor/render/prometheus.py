@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from wadoctor.logs.report import LogReport, figures
 from wadoctor.pipeline.report import Report
@@ -84,36 +85,42 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
+_INFO = "One per session: its format, state, health and phone."
+
+
 def report_metrics(metrics: Metrics, report: Report, mask_phones: bool = True) -> None:
-    """Sessions by state and by finding, one info metric per session, holders, log figures."""
+    """Sessions by state and by finding, one info metric per session, holders, log figures:
+    in one pass over the sessions (those written as they came are read back once)."""
     metrics.declare("wadoctor_sessions", "gauge", "Sessions found, by state.")
     for state, count in sorted(report.state_counts().items()):
         metrics.add("wadoctor_sessions", "gauge", "Sessions found, by state.", count, state=state)
+    metrics.declare("wadoctor_sessions_with_finding", "gauge", "Sessions with a finding, by code and severity.")
     by_code: Counter[tuple[str, str]] = Counter()
-    for session in report.sessions:
+    duplicates = 0
+    logged: list[tuple[str, dict[str, Any]]] = []
+    for session in report.every_session():
         for code, severity in {(f.code, f.severity.value) for f in session.findings}:
             by_code[(code, severity)] += 1
-    metrics.declare("wadoctor_sessions_with_finding", "gauge", "Sessions with a finding, by code and severity.")
-    for (code, severity), count in sorted(by_code.items()):
-        metrics.add("wadoctor_sessions_with_finding", "gauge", "Sessions with a finding, by code and severity.",
-                    count, code=code, severity=severity)
-    for session in report.sessions:
         phone = session.identity.phone if session.identity else None
         worst = session.findings[0].severity.value if session.findings else "ok"
-        metrics.add("wadoctor_session_info", "gauge", "One per session: its format, state, health and phone.", 1,
+        metrics.add("wadoctor_session_info", "gauge", _INFO, 1,
                     session=session.id, path=session.location, format=session.format, state=session.state.value,
                     health=worst, held="true" if session.holders else "false",
                     phone=mask_phone(phone) if mask_phones else phone or "")
         metrics.add("wadoctor_session_holders", "gauge", "Live processes holding the session.", len(session.holders),
                     session=session.id)
-    duplicates = sum(1 for s in report.sessions if any(f.code == "duplicate-holder" for f in s.findings))
+        duplicates += any(f.code == "duplicate-holder" for f in session.findings)
+        if session.logs is not None:
+            logged.append((session.id, session.logs))
+    for (code, severity), count in sorted(by_code.items()):
+        metrics.add("wadoctor_sessions_with_finding", "gauge", "Sessions with a finding, by code and severity.",
+                    count, code=code, severity=severity)
     metrics.add("wadoctor_duplicate_holder_sessions", "gauge", "Sessions held by two independent live processes.",
                 duplicates)
     for severity, count in report.severity_counts().items():
         metrics.add("wadoctor_findings", "gauge", "Findings, by severity.", count, severity=severity)
-    for session in report.sessions:
-        if session.logs is not None:
-            _log_metrics(metrics, session.id, session.logs)
+    for name, figures_of in logged:
+        _log_metrics(metrics, name, figures_of)
 
 
 def actions_metrics(metrics: Metrics, actions: list[Action]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Sequence
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
@@ -14,6 +15,7 @@ from wadoctor.core.findings import Finding, Severity
 from wadoctor.core.model import Identity, Session, SessionState
 from wadoctor.pipeline.report import Report
 from wadoctor.render.console import text
+from wadoctor.util.forked import chunked
 
 _SEVERITY_STYLE = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.CRITICAL: "bold red"}
 _SEVERITY_MARK = {Severity.INFO: "i", Severity.WARNING: "!", Severity.CRITICAL: "✗"}
@@ -87,17 +89,19 @@ def gateway_lines(report: Report) -> list[Text]:
 # Columns a narrow terminal gives up first, in order; SESSION, IDENTITY, STATE and HEALTH stay whole.
 DROP_ORDER = ("gateway", "SIZE", "FILES", "ACTIVE", "FORMAT", "CONFL/1H", "HELD BY")
 RIGHT = frozenset({"FILES", "SIZE", "ACTIVE", "CONFL/1H"})
+TABLE_ROWS = 5000  # rows tabled at once: every report of a folder fleet fits one table
 GAP = 2
 
 
-def sessions_table(report: Report, with_health: bool, width: int | None = None) -> Table:
+def sessions_table(sessions: Sequence[Session], with_health: bool, width: int | None = None,
+                   header: bool = True) -> Table:
     """One row per session. Where `width` is too narrow for every column, the least important
     give way (DROP_ORDER: the gateway beside the format first, then size, files, activity...)
     so that ids, identities, states and health words are never cut."""
     now = time.time()
-    with_logs = any(s.logs is not None for s in report.sessions)  # check --logs: conflicts in the last hour
+    with_logs = any(s.logs is not None for s in sessions)  # check --logs: conflicts in the last hour
     rows: list[dict[str, Text]] = []
-    for session in report.sessions:
+    for session in sessions:
         row = {
             "SESSION": text(session.id),
             "FORMAT": text(format_text(session)),
@@ -119,11 +123,11 @@ def sessions_table(report: Report, with_health: bool, width: int | None = None) 
             if _width(columns, rows) <= width:
                 break
             if drop == "gateway":  # the format alone: `baileys`, not `baileys · evolution-api`
-                for row, session in zip(rows, report.sessions):
+                for row, session in zip(rows, sessions):
                     row["FORMAT"] = text(session.format)
             elif drop in columns:
                 columns.remove(drop)
-    table = Table(box=None, pad_edge=False, header_style="bold")
+    table = Table(box=None, pad_edge=False, header_style="bold", show_header=header)
     for name in columns:
         table.add_column(name, justify="right" if name in RIGHT else "left", no_wrap=name != "SESSION",
                          overflow="fold" if name == "SESSION" else "ellipsis")
@@ -186,10 +190,10 @@ def finding_lines(findings: list[Finding], verbose: bool) -> list[RenderableType
 
 def summary_line(report: Report) -> Text:
     counts = report.severity_counts()
-    n = len(report.sessions)
+    n = report.total
     parts = [f"{n} session{'s' if n != 1 else ''}"]
     if report.command == "check":  # sessions by their worst finding, then the findings themselves
-        health = Counter(s.findings[0].severity.value if s.findings else "ok" for s in report.sessions)
+        health = Counter(s.findings[0].severity.value if s.findings else "ok" for s in report.every_session())
         order = (Severity.CRITICAL.value, Severity.WARNING.value, Severity.INFO.value, "ok")
         detail = ", ".join(f"{health[h]} {h}" for h in order if health[h])
         findings = sum(counts.values())
@@ -205,17 +209,22 @@ def summary_line(report: Report) -> Text:
 
 
 def render_table(report: Report, console: Console, verbose: bool = False) -> None:
+    """The sessions table, then each troubled session's findings, then the summary. A report
+    of more than TABLE_ROWS sessions (a large database, read back one session at a time) is
+    tabled TABLE_ROWS rows at a time, each part sized to its own rows, so no more than that
+    many rows are ever held."""
     for line in gateway_lines(report):
         console.print(line)
-    if not report.sessions:
+    if not report.total:
         console.print("No sessions found.")
-    else:
-        console.print(sessions_table(report, with_health=report.command == "check", width=console.width))
+    for number, part in enumerate(chunked(report.every_session(), TABLE_ROWS)):
+        console.print(sessions_table(part, with_health=report.command == "check", width=console.width,
+                                     header=number == 0))
     if report.command == "check" or verbose:  # list -v: the holders and their evidence too
-        troubled = [s for s in report.sessions if (s.findings and report.command == "check") or (verbose and s.holders)]
-        for session in troubled:
-            console.print()
-            console.print(findings_block(session, verbose, with_findings=report.command == "check"))
+        for session in report.every_session():
+            if (session.findings and report.command == "check") or (verbose and session.holders):
+                console.print()
+                console.print(findings_block(session, verbose, with_findings=report.command == "check"))
     for subject, finding in report.fleet_findings:
         console.print()
         console.print(Group(text(f"fleet: {subject}", "bold"), *finding_lines([finding], verbose)))
