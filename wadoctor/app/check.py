@@ -14,12 +14,12 @@ from wadoctor.pipeline.diagnosis import diagnose
 from wadoctor.pipeline.discovery import Problem
 from wadoctor.pipeline.report import Report
 from wadoctor.pipeline.scan import judge, scan
-from wadoctor.pipeline.stream import Seal, Sink, Writer
 from wadoctor.stores.sources import StoreSource
 
-if TYPE_CHECKING:  # loaded only with --registry or --logs
+if TYPE_CHECKING:  # loaded only with --registry or --logs, or a database read
     from wadoctor.fleet.link import FleetLink
     from wadoctor.logs.analysis import LogAnalysis
+    from wadoctor.pipeline.stream import Seal, Writer
 
 
 def inspect(
@@ -41,7 +41,11 @@ def inspect(
     these same steps and written as they are read, never all in memory (pipeline.stream);
     not with `fleet`, which compares every session with the registry at once."""
     steps = _Steps(config, logs, keep_backups)
-    sink = Sink(steps.sealer(writer), writer) if writer is not None and fleet is None else None
+    sink = None
+    if writer is not None and fleet is None:
+        from wadoctor.pipeline.stream import Sink
+
+        sink = Sink(steps.sealer(writer), writer)
     report = scan(paths, config, command, deep, on_session, sources, sink)
     for session in report.sessions:
         steps.join_logs(session)

@@ -22,16 +22,15 @@ from wadoctor.core.model import Session
 from wadoctor.pipeline.diagnosis import diagnose
 from wadoctor.pipeline.discovery import Discovery, Problem
 from wadoctor.pipeline.report import Report
-from wadoctor.pipeline.stream import Batch, Member, Seal, Sink, Streamed
 from wadoctor.stores.adapters import ADAPTERS, source_adapter
 from wadoctor.stores.base import SourceRead
 from wadoctor.stores.connect import each_within, read_failure, within
 from wadoctor.stores.sources import SourceUnavailable, StoreSource
 from wadoctor.util.cores import available_cores
-from wadoctor.util.forked import chunked, stream_map
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loaded where a database is read, or sessions compared: an empty check starts faster
     from wadoctor.holders.index import HolderIndex
+    from wadoctor.pipeline.stream import Batch, Seal, Sink
 
 CHUNK = 256  # database sessions judged per batch (and per message to a worker): a few hundred KB
 
@@ -117,6 +116,8 @@ def _produced(read: SourceRead, scanned: list[Session], seal: Seal | None) -> It
         yield from map(read.session_of, read.jobs())
         yield from read.sessions(scanned)
         return
+    from wadoctor.pipeline.stream import Batch
+    from wadoctor.util.forked import chunked, stream_map
 
     def sealed(sessions: Iterable[Session]) -> Batch:
         batch = Batch()
@@ -194,6 +195,8 @@ def scan(
         for session in discovery.sessions([*paths, *folders]):
             add(databases.claim(session))
         if sink is not None:
+            from wadoctor.pipeline.stream import Streamed
+
             report.streamed = Streamed(sink.writer)
         for item in databases.sessions(report.sessions, sink.seal if sink is not None else None):
             if isinstance(item, Session):
@@ -221,6 +224,7 @@ def judge(report: Report, config: Config) -> None:
     if len(report.sessions) + len(report.streamed or ()) < 2:
         return
     from wadoctor.pipeline.conflicts import find_duplicate_identities
+    from wadoctor.pipeline.stream import Member
 
     members = [Member.of(s) for s in report.sessions]
     written = report.streamed.sharing(members) if report.streamed is not None else []

@@ -16,14 +16,23 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from wadoctor.core.findings import Finding, placed
 from wadoctor.core.model import Holder, Session
 from wadoctor.pipeline.discovery import Problem
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from wadoctor.util.spool import Spool
+
+    class Writer(Protocol):
+        """How a report's renderer writes one judged session, and adds a finding to one written."""
+
+        def encode(self, session: Session) -> bytes: ...
+
+        def amend(self, record: bytes, finding: Finding) -> bytes: ...
 
 
 class Member(NamedTuple):
@@ -97,14 +106,6 @@ class Batch:
         rest = state[4:]
         (self.device, self.noise, self.states, self.severities, self.crashed, self.problems,
          self.backups_failed, self.last) = rest
-
-
-class Writer(Protocol):
-    """How a report's renderer writes one judged session, and adds a finding to one written."""
-
-    def encode(self, session: Session) -> bytes: ...
-
-    def amend(self, record: bytes, finding: Finding) -> bytes: ...
 
 
 class SessionWriter:
