@@ -108,7 +108,7 @@ def report_dict(report: Report, sessions: bool = True) -> dict[str, Any]:
 
 class JsonWriter:
     """Sessions written as `json_chunks` writes them, for a report streamed as it is read
-    (app.check.Writer): each a line of compact JSON."""
+    (pipeline.stream.Writer): each a line of compact JSON."""
 
     def encode(self, session: Session) -> bytes:
         return json.dumps(session_dict(session), default=str).encode()
@@ -131,16 +131,12 @@ def json_chunks(report: Report) -> Iterator[str]:
     head, _, tail = whole.partition('\n  "sessions": [],')  # a newline inside a value is escaped
     yield head + '\n  "sessions": ['
     separator = "\n    "
-    for session in report.sessions:
+    records = report.streamed is not None and isinstance(report.streamed.writer, JsonWriter)
+    for session in report.sessions if records else report.every_session():
         yield separator + json.dumps(session_dict(session), default=str)
         separator = ",\n    "
-    if report.streamed is not None and isinstance(report.streamed.writer, JsonWriter):
-        written = iter(report.streamed)
-        while block := list(islice(written, 1024)):  # a million records make a thousand writes
-            yield separator + ",\n    ".join(r.decode() for r in block)
-            separator = ",\n    "
-    elif report.streamed is not None:
-        for session in report.streamed.sessions():
-            yield separator + json.dumps(session_dict(session), default=str)
-            separator = ",\n    "
+    written = iter(report.streamed or ()) if records else iter(())
+    while block := list(islice(written, 1024)):  # a million records make a thousand writes
+        yield separator + ",\n    ".join(r.decode() for r in block)
+        separator = ",\n    "
     yield ("\n  ]," if separator != "\n    " else "],") + tail + "\n"

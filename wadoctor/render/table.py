@@ -188,12 +188,12 @@ def finding_lines(findings: list[Finding], verbose: bool) -> list[RenderableType
     return lines
 
 
-def summary_line(report: Report) -> Text:
+def summary_line(report: Report, health: Counter[str]) -> Text:
+    """`health`: sessions by their worst finding (`ok` without one), counted as they were tabled."""
     counts = report.severity_counts()
     n = report.total
     parts = [f"{n} session{'s' if n != 1 else ''}"]
     if report.command == "check":  # sessions by their worst finding, then the findings themselves
-        health = Counter(s.findings[0].severity.value if s.findings else "ok" for s in report.every_session())
         order = (Severity.CRITICAL.value, Severity.WARNING.value, Severity.INFO.value, "ok")
         detail = ", ".join(f"{health[h]} {h}" for h in order if health[h])
         findings = sum(counts.values())
@@ -217,9 +217,11 @@ def render_table(report: Report, console: Console, verbose: bool = False) -> Non
         console.print(line)
     if not report.total:
         console.print("No sessions found.")
+    health: Counter[str] = Counter()
     for number, part in enumerate(chunked(report.every_session(), TABLE_ROWS)):
         console.print(sessions_table(part, with_health=report.command == "check", width=console.width,
                                      header=number == 0))
+        health.update(s.findings[0].severity.value if s.findings else "ok" for s in part)
     if report.command == "check" or verbose:  # list -v: the holders and their evidence too
         for session in report.every_session():
             if (session.findings and report.command == "check") or (verbose and session.holders):
@@ -229,4 +231,4 @@ def render_table(report: Report, console: Console, verbose: bool = False) -> Non
         console.print()
         console.print(Group(text(f"fleet: {subject}", "bold"), *finding_lines([finding], verbose)))
     console.print()
-    console.print(summary_line(report))
+    console.print(summary_line(report, health))

@@ -89,20 +89,9 @@ class StepTimeout(Exception):
 def within(seconds: float, what: str) -> Iterator[None]:
     """Raise StepTimeout if the block outlasts `seconds` (SIGALRM, in the main thread, where
     scans read their sources): a deadline for the whole step, not for each socket read."""
-    if threading.current_thread() is not threading.main_thread():
+    with each_within(seconds, what) as timing:
+        timing(True)
         yield
-        return
-
-    def expired(_signum: int, _frame: object) -> None:
-        raise StepTimeout(f"{what} took longer than {seconds:g}s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @contextmanager

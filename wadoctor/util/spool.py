@@ -26,7 +26,7 @@ class SpoolFailed(WadoctorError):
 
 
 class Spool:
-    """Records appended in order, read back by index or all in order; a record replaced is
+    """Records added in order, read back by index or all in order; a record replaced is
     written anew at the end and its place repointed."""
 
     def __init__(self) -> None:
@@ -53,10 +53,6 @@ class Spool:
             raise SpoolFailed(exc) from None
         self._end += len(record)
         return offset
-
-    def append(self, record: bytes) -> None:
-        self._offsets.append(self._write(record))
-        self._sizes.append(len(record))
 
     def extend(self, records: bytes, sizes: array[int]) -> None:
         """Records given end to end (`sizes` says where each ends), in one write."""
