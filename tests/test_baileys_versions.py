@@ -8,6 +8,7 @@ is what a crash or a bad copy does to a file.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -17,6 +18,7 @@ import pytest
 
 from tests.conftest import codes, unavailable
 from tests.fixtures import baileys, baileys_versions
+from wadoctor.stores import baileys_creds
 
 LATEST = "@whiskeysockets/baileys@7.0.0-rc14"
 VERSIONS = (*baileys_versions.VERSIONS, LATEST)
@@ -63,6 +65,17 @@ def test_every_healthy_file_of_every_version_is_healthy(written, tmp_path, cli, 
         fix = cli("fix", "--json", *deep, tmp_path / "sessions")
         assert fix.json()["actions"] == [] and fix.code == 0
     assert sorted(os.listdir(session)) == sorted(os.listdir(written[version]))
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_version_s_creds_take_the_fast_path(written, version):
+    """Each line's healthy creds are recognised by the C pass (stores/_speedups.c), with the
+    identity read_creds reads from them."""
+    raw = (written[version] / "creds.json").read_bytes()
+    _, healthy, why = baileys_creds.parse_creds(raw)
+    identity, problems = baileys_creds.read_creds(json.loads(raw))
+    assert why is None and problems == [] and identity.jid == "6281234567890:12@s.whatsapp.net"
+    assert healthy == identity
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -1,23 +1,31 @@
-"""A plain check's per-file work, in C and in Python: the same answers.
+"""A check's per-file and per-creds work, in C and in Python: the same answers.
 
 A plain check judges every file by the listing and lstat that wadoctor/stores/_speedups.c
 takes and the key type it reads from the name; where the helper was not built (no compiler at install)
 Python does both. Both must give what os.lstat gives, byte for byte in the names and to the
 last bit of the mtime (the crash window compares them), and type names as Baileys' regex does.
+Creds the C pass (with orjson) calls healthy must be what read_creds (with json) finds nothing
+wrong in, with the same identity: creds written by the real Baileys, then damaged every way.
 """
 
 from __future__ import annotations
 
+import base64
+import copy
 import errno
+import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
-from hypothesis import example, given
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from wadoctor.stores import baileys, files
+from tests.fixtures import baileys as real
+from wadoctor.stores import baileys, baileys_creds, files
 from wadoctor.stores.baileys_keys import KEY_FILE, KEY_TYPES
 
 
@@ -141,3 +149,137 @@ def test_the_window_reads_the_newest_key_files_and_floors_the_rest() -> None:
     assert (native.files, native.bytes, native.newest) == (83, 164 * 80 + 37 + 900 + 10, 2000.5)
     assert native.key_types == {"pre-key": 80, "session": 1}
     assert (native.creds, native.others) == (81, [83])
+
+
+# Creds: one healthy creds.json written by the real Baileys, then changed at any place in it.
+
+@pytest.fixture(scope="module")
+def creds_json(real_baileys: None, tmp_path_factory) -> bytes:
+    written, = real.write_sessions([real.paired(tmp_path_factory.mktemp("creds") / "s")])
+    return (written.path / "creds.json").read_bytes()
+
+
+def _places(value: Any, at: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every key path of a creds object (the object itself too)."""
+    places = [at]
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            places += _places(inner, (*at, key))
+    return places
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+_base64s = st.one_of(st.integers(0, 70).flatmap(lambda n: st.binary(min_size=n, max_size=n)).map(_b64),
+                     st.sampled_from([32, 64]).flatmap(lambda n: st.binary(min_size=n, max_size=n)).map(_b64))
+_spoilt = st.tuples(_base64s, st.integers(0, 90), st.sampled_from(["=", "==", " ", "\n", "-", "_", "é", ""])).map(
+    lambda t: t[0][:t[1]] + t[2] + t[0][t[1] + (t[2] == ""):])  # a character put in, or taken out
+_buffers = st.one_of(_base64s, _spoilt).map(lambda data: {"type": "Buffer", "data": data})
+_jids = st.tuples(st.sampled_from(["6281234567890", "", "62812_3", "628¹"]),
+                  st.sampled_from(["", ":12", ":0", ":", ":1:2", ":٣", ":²", ":1234567890123", ":012"]),
+                  st.sampled_from(["@s.whatsapp.net", "@", "@lid", "@a@b", ""])).map("".join)
+# a device identity: fields 1-5 as varints, wire types 1, 2 and 5, a cut, a long varint
+_fields = st.lists(st.sampled_from([b"\x08\x01", b"\x10\xe0\xb4\x9b\xbd\x06", b"\x18\x0c", b"\x20\x00",
+                                    b"\x10" + b"\xff" * 9 + b"\x01", b"\x10\x80", b"\x11" + b"\x00" * 8,
+                                    b"\x12\x03abc", b"\x12\x09ab", b"\x15\x00\x00\x00\x00", b"\x0b"]), max_size=5)
+_details = _fields.map(lambda parts: _b64(b"".join(parts)))
+_values = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=False),
+                    st.text(max_size=8), _base64s, _spoilt, _buffers, _jids, _details,
+                    st.lists(st.integers(-1, 256), max_size=40).map(lambda data: {"type": "Buffer", "data": data}),
+                    st.just({}), st.just({"type": "buffer", "data": _b64(bytes(32))}))
+
+
+def _changed(creds: dict[str, Any], place: tuple[str, ...], value: Any) -> None:
+    *parents, key = place
+    for name in parents:
+        creds = creds[name]
+    if value is KeyError:
+        del creds[key]
+    else:
+        creds[key] = copy.deepcopy(value)  # a strategy's value is shared between examples
+
+
+def _agree(creds: dict[str, Any]) -> None:
+    """parse_creds (orjson, the C pass) and read_creds (json) judge the creds alike."""
+    raw = json.dumps(creds).encode()
+    parsed, healthy, why = baileys_creds.parse_creds(raw)
+    identity, problems = baileys_creds.read_creds(json.loads(raw))
+    assert why is None and parsed == json.loads(raw)
+    if healthy is not None:
+        assert (healthy, []) == (identity, problems)
+    assert baileys_creds._healthy_creds is not None, "wadoctor/stores/_speedups.c was not built"
+    assert (healthy is None) == bool(problems) or _left_to_python(creds), problems
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=400)
+@given(data=st.data())
+def test_creds_the_c_pass_calls_healthy_are_those_read_creds_finds_healthy(creds_json: bytes, data) -> None:
+    creds = json.loads(creds_json)
+    for _ in range(data.draw(st.integers(1, 3))):
+        places = [p for p in _places(creds) if p]
+        _changed(creds, data.draw(st.sampled_from(places)), data.draw(st.one_of(_values, st.just(KeyError))))
+    _agree(creds)
+
+
+def _varints(*fields: bytes) -> str:
+    return _b64(b"".join(fields))
+
+
+# Each edge of the C pass, on its own (the random changes above find them only now and then).
+_EDGES = [
+    ("registrationId", True), ("registrationId", 2**70), ("registrationId", 1.0), ("nextPreKeyId", None),
+    ("firstUnuploadedPreKeyId", "1"), ("platform", 7), ("me", {}), ("me", "x"), ("me", None), ("me.lid", 5),
+    ("me.name", "~"), ("me.name", "Shop"), ("me.id", "6281234567890:012@s.whatsapp.net"), ("me.id", "628:1/2@s"),
+    ("me.id", "628:9@s"), ("me.id", "628:²@s"), ("me.id", "628:٣@s"), ("me.id", "628:1234567890@s"),
+    ("me.id", "628:123456789@s"),
+    ("me.id", "628:" + "9" * 19 + "@s"), ("me.id", "_1:1@s"), ("me.id", "628_7:1@s"), ("me.id", "628:1@"),
+    ("me.id", "628@a@b"), ("me.id", "628:@s"), ("me.id", "628:1:2@s"), ("account", None), ("account", []),
+    ("account.details", ""), ("account.details", {"type": "Buffer", "data": [8, 1]}),
+    ("account.details", _varints(b"\x08\x01")), ("account.details", _varints(b"\x10\x01", b"\x10\x02")),
+    ("account.details", _varints(b"\x10" + b"\xff" * 8 + b"\x01")),
+    ("account.details", _varints(b"\x10" + b"\xff" * 9 + b"\x01")), ("account.details", _varints(b"\x13")),
+    ("account.details", _varints(b"\x12\x05ab")), ("account.details", _varints(b"\x12\x02ab\x10\x07")),
+    ("account.details", _varints(b"\x11" + bytes(8), b"\x15" + bytes(4), b"\x10\x03")),
+    ("account.details", _varints(b"\x11" + bytes(7))), ("account.details", _varints(b"\x90\x00\x05")),
+    ("account.accountSignature", _b64(bytes(64))),
+    ("account.deviceSignature", {"type": "Buffer", "data": _b64(bytes(63))}),
+    ("noiseKey.public.data", _b64(bytes(31))), ("noiseKey.public.data", _b64(bytes(33))),
+    ("noiseKey.public.data", "=" + _b64(bytes(32))[1:]), ("noiseKey.public.data", _b64(bytes(32))[:-1] + "=="),
+    ("noiseKey.public.data", _b64(bytes(32))[:-2] + "A="), ("noiseKey.public.type", "buffer"),
+    ("noiseKey.public", _b64(bytes(32))), ("noiseKey.private", {"data": _b64(bytes(32))}), ("noiseKey", None),
+    ("pairingEphemeralKeyPair", None), ("pairingEphemeralKeyPair", KeyError), ("signedPreKey.keyPair", KeyError),
+    ("signedPreKey.signature.data", _b64(bytes(63))), ("signedPreKey", "x"), ("advSecretKey", _b64(bytes(32))),
+    ("advSecretKey", _b64(bytes(32)) + "\n"), ("signedIdentityKey.public.data", "é" * 44),
+]
+
+
+@pytest.mark.parametrize(("place", "value"), _EDGES, ids=[f"{p}={v!r}"[:40] for p, v in _EDGES])
+def test_the_c_pass_and_read_creds_agree_on_each_edge(creds_json: bytes, place: str, value: Any) -> None:
+    creds = json.loads(creds_json)
+    _changed(creds, tuple(place.split(".")), value)
+    _agree(creds)
+
+
+def _left_to_python(creds: dict[str, Any]) -> bool:
+    """What the C pass leaves to read_creds though it may be healthy: bytes as lists of ints
+    (4.x, older 6.x), a JID not in ASCII or with a device past 9 digits, a varint of 10 bytes,
+    and values orjson reads otherwise than json (integers past 64 bits)."""
+    me, account = creds.get("me"), creds.get("account")
+    jid = me.get("id") if isinstance(me, dict) else None
+    details = account.get("details") if isinstance(account, dict) else None
+    details = details.get("data") if isinstance(details, dict) else details
+    try:
+        long_varint = b"\xff" * 9 in base64.b64decode(details, validate=True)
+    except (TypeError, ValueError):
+        long_varint = False
+    text = json.dumps(creds)
+    return ('"data": [' in text or long_varint or repr(orjson.loads(text)) != repr(json.loads(text))
+            or (isinstance(jid, str) and (not jid.isascii() or len(jid.partition("@")[0].partition(":")[2]) > 9)))
+
+
+def test_the_real_creds_are_recognised_healthy_in_c(creds_json: bytes) -> None:
+    parsed, healthy, why = baileys_creds.parse_creds(creds_json)
+    assert healthy is not None and healthy.jid == "6281234567890:12@s.whatsapp.net" and healthy.paired_at
+    assert (healthy, []) == baileys_creds.read_creds(json.loads(creds_json))

@@ -1,19 +1,21 @@
-/* The per-file work of a plain check, for the folders of a large fleet.
+/* The per-file and per-creds work of a check, for a large fleet or a large database.
  *
  * A plain check costs one lstat per file, and in Python each os.stat builds a stat_result
  * of 19 fields (three of them nanosecond integers made by big-integer arithmetic) and each
  * os.scandir entry is an object of its own: more CPU than the system calls themselves.
  * list_folder reads a folder and lstats each entry in the same pass, keeping only the three
- * fields the check judges; prefix_kinds types each file by its name as one regex pass would,
- * without a match object per name. Both are optional: wadoctor.stores.files and
- * wadoctor.stores.baileys fall back to Python where this was not built, and the tests hold
- * both to the same answers.
+ * fields the check judges; judge_keys types each file by its name as one regex pass would,
+ * without a match object per name. healthy_creds recognises creds with nothing wrong in one
+ * pass, where Python decodes a dozen base64 fields one call at a time. All are optional:
+ * wadoctor.stores.files, .baileys and .baileys_creds fall back to Python where this was not
+ * built, and the tests hold both to the same answers.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -287,18 +289,291 @@ error:  /* and the way out on success: result holds its own references */
     return result;
 }
 
+/* ---- healthy_creds ---------------------------------------------------------------------- */
+
+enum { NOISE_KEY, PRIVATE, PUBLIC, TYPE, DATA, SIGNED_IDENTITY_KEY, PAIRING_EPHEMERAL_KEY_PAIR, SIGNED_PRE_KEY,
+       KEY_PAIR, SIGNATURE, REGISTRATION_ID, NEXT_PRE_KEY_ID, FIRST_UNUPLOADED_PRE_KEY_ID, ADV_SECRET_KEY, ME, ID,
+       LID, NAME, PLATFORM, ACCOUNT, DETAILS, ACCOUNT_SIGNATURE_KEY, ACCOUNT_SIGNATURE, DEVICE_SIGNATURE, NKEYS };
+static const char *const key_names[NKEYS] = {
+    "noiseKey", "private", "public", "type", "data", "signedIdentityKey", "pairingEphemeralKeyPair",
+    "signedPreKey", "keyPair", "signature", "registrationId", "nextPreKeyId", "firstUnuploadedPreKeyId",
+    "advSecretKey", "me", "id", "lid", "name", "platform", "account", "details", "accountSignatureKey",
+    "accountSignature", "deviceSignature",
+};
+static PyObject *keys[NKEYS];  /* interned at import */
+
+/* Outcomes of a step below: the value is healthy, it is not (or not surely: Python decides,
+ * and says what is wrong), or Python raised (memory). */
+enum { HEALTHY = 0, UNSURE = 1, FAILED = -1 };
+
+/* dict.get(key) of a dict, borrowed: NULL (no error set) when missing or not a dict */
+static PyObject *
+get(PyObject *dict, int key)
+{
+    return PyDict_Check(dict) ? PyDict_GetItemWithError(dict, keys[key]) : NULL;
+}
+
+static signed char alphabet[256];  /* base64 value of each byte, -1 for others */
+
+/* The base64 text of a BufferJSON value, as wadoctor.stores.buffers.decode_bytes reads it
+ * ({"type": "Buffer", "data": "<base64>"}, or a plain base64 string): ASCII only, else NULL
+ * (the list-of-ints form and anything else are left to Python). */
+static const unsigned char *
+base64_text(PyObject *value, Py_ssize_t *length)
+{
+    if (PyDict_Check(value)) {
+        PyObject *type = get(value, TYPE);
+        if (type == NULL || !PyUnicode_Check(type) || PyUnicode_CompareWithASCIIString(type, "Buffer") != 0)
+            return NULL;
+        value = get(value, DATA);
+    }
+    if (value == NULL || !PyUnicode_Check(value) || !PyUnicode_IS_ASCII(value))
+        return NULL;
+    *length = PyUnicode_GET_LENGTH(value);
+    return PyUnicode_1BYTE_DATA(value);
+}
+
+/* The decoded length of base64 that binascii.a2b_base64(strict_mode=True) surely accepts:
+ * whole quads of the alphabet, '=' padding only at the very end; -1 for anything else. */
+static Py_ssize_t
+base64_length(const unsigned char *text, Py_ssize_t length)
+{
+    if (length % 4 != 0)
+        return -1;
+    Py_ssize_t pads = length >= 4 ? (text[length - 1] == '=') + (text[length - 1] == '=' && text[length - 2] == '=') : 0;
+    for (Py_ssize_t i = 0; i < length - pads; i++)
+        if (alphabet[text[i]] < 0)
+            return -1;
+    return length / 4 * 3 - pads;
+}
+
+/* Decode what base64_length accepted into `out` (room for its length). */
+static void
+base64_decode(const unsigned char *text, Py_ssize_t length, unsigned char *out)
+{
+    uint32_t bits = 0;
+    int held = 0;
+    for (Py_ssize_t i = 0; i < length && text[i] != '='; i++) {
+        bits = (bits << 6) | (uint32_t)alphabet[text[i]];
+        held += 6;
+        if (held >= 8) {
+            held -= 8;
+            *out++ = (unsigned char)(bits >> held);
+        }
+    }
+}
+
+/* A BufferJSON value of exactly `size` bytes, decoded into `out` when given. */
+static int
+sized(PyObject *value, Py_ssize_t size, unsigned char *out)
+{
+    Py_ssize_t length;
+    const unsigned char *text = value == NULL ? NULL : base64_text(value, &length);
+    if (text == NULL || base64_length(text, length) != size)
+        return UNSURE;
+    if (out != NULL)
+        base64_decode(text, length, out);
+    return HEALTHY;
+}
+
+/* A Curve25519 key pair: both halves 32 bytes, the public one decoded into `public` if given. */
+static int
+key_pair(PyObject *value, unsigned char *public)
+{
+    if (value == NULL || !PyDict_Check(value))
+        return UNSURE;
+    return sized(get(value, PRIVATE), 32, NULL) || sized(get(value, PUBLIC), 32, public) ? UNSURE : HEALTHY;
+}
+
+/* A varint of at most 9 bytes (longer ones are left to Python, which reads up to 10). */
+static int
+varint(const unsigned char *buffer, Py_ssize_t end, Py_ssize_t *at, uint64_t *value)
+{
+    *value = 0;
+    for (int shift = 0; shift <= 56; shift += 7) {
+        if (*at >= end)
+            return UNSURE;
+        unsigned char byte = buffer[(*at)++];
+        *value |= (uint64_t)(byte & 0x7F) << shift;
+        if (!(byte & 0x80))
+            return HEALTHY;
+    }
+    return UNSURE;
+}
+
+/* The timestamp (field 2) of an ADVDeviceIdentity, as wadoctor.stores.adv reads it: the
+ * last varint of that number; `found` 0 when there is none. */
+static int
+pairing_time(const unsigned char *buffer, Py_ssize_t end, uint64_t *timestamp, int *found)
+{
+    Py_ssize_t at = 0;
+    *found = 0;
+    while (at < end) {
+        uint64_t key, value;
+        if (varint(buffer, end, &at, &key))
+            return UNSURE;
+        switch (key & 7) {
+        case 0:
+            if (varint(buffer, end, &at, &value))
+                return UNSURE;
+            if (key >> 3 == 2) {
+                *timestamp = value;
+                *found = 1;
+            }
+            break;
+        case 2:
+            if (varint(buffer, end, &at, &value) || value > (uint64_t)(end - at))
+                return UNSURE;
+            at += (Py_ssize_t)value;
+            break;
+        case 1:
+            at += 8;
+            break;
+        case 5:
+            at += 4;
+            break;
+        default:
+            return UNSURE;
+        }
+        if (at > end)
+            return UNSURE;
+    }
+    return HEALTHY;
+}
+
+/* creds.account: the pairing time its device identity carries (None if none), and its keys. */
+static int
+account(PyObject *value, PyObject **paired_at)
+{
+    Py_ssize_t length, size;
+    const unsigned char *text = PyDict_Check(value) && get(value, DETAILS) ? base64_text(get(value, DETAILS), &length)
+                                                                           : NULL;
+    if (text == NULL || (size = base64_length(text, length)) < 0
+        || sized(get(value, ACCOUNT_SIGNATURE_KEY), 32, NULL) || sized(get(value, ACCOUNT_SIGNATURE), 64, NULL)
+        || sized(get(value, DEVICE_SIGNATURE), 64, NULL))
+        return UNSURE;
+    unsigned char *details = PyMem_Malloc(size + 1);
+    if (details == NULL) {
+        PyErr_NoMemory();
+        return FAILED;
+    }
+    base64_decode(text, length, details);
+    uint64_t timestamp = 0;
+    int found, outcome = pairing_time(details, size, &timestamp, &found);
+    PyMem_Free(details);
+    if (outcome == HEALTHY)
+        *paired_at = found ? PyLong_FromUnsignedLongLong(timestamp) : Py_NewRef(Py_None);
+    return outcome != HEALTHY ? outcome : *paired_at == NULL ? FAILED : HEALTHY;
+}
+
+/* creds.me: (jid, phone, device, lid, name) as wadoctor.stores.jid.parse_jid and read_creds
+ * take them, for an ASCII JID with a device of at most 9 digits (Python decides the rest). */
+static int
+me(PyObject *value, PyObject **found)
+{
+    PyObject *jid = get(value, ID);
+    if (jid == NULL || !PyUnicode_Check(jid) || !PyUnicode_IS_ASCII(jid))
+        return UNSURE;
+    const char *text = (const char *)PyUnicode_1BYTE_DATA(jid);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(jid), at = -1, colon = -1, user = -1;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        if (text[i] == '@') {
+            if (at >= 0)
+                return UNSURE;
+            at = i;
+        }
+        else if (at < 0 && text[i] == ':' && colon < 0)
+            colon = i;
+    }
+    if (at < 0)
+        return UNSURE;
+    Py_ssize_t head = colon >= 0 ? colon : at;
+    for (user = 0; user < head && text[user] != '_'; user++)
+        ;
+    if (user == 0 || at == length - 1)
+        return UNSURE;
+    long number = -1;  /* no device */
+    if (colon >= 0 && colon + 1 < at) {
+        if (at - colon - 1 > 9)
+            return UNSURE;
+        number = 0;
+        for (Py_ssize_t i = colon + 1; i < at; i++) {
+            if (text[i] < '0' || text[i] > '9')
+                return UNSURE;
+            number = number * 10 + (text[i] - '0');
+        }
+    }
+    PyObject *device = number < 0 ? Py_NewRef(Py_None) : PyLong_FromLong(number);
+    PyObject *lid = get(value, LID), *name = get(value, NAME);
+    lid = lid != NULL && PyUnicode_Check(lid) ? lid : Py_None;
+    name = name != NULL && PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "~") != 0 ? name
+                                                                                                      : Py_None;
+    *found = Py_BuildValue("(ONNOO)", jid, PyUnicode_Substring(jid, 0, user), device, lid, name);
+    return PyErr_Occurred() ? FAILED : HEALTHY;
+}
+
+PyDoc_STRVAR(healthy_creds_doc,
+"healthy_creds(creds) -> (noise_public, jid, phone, device, lid, name, platform, paired_at) | None\n\n"
+"The identity wadoctor.stores.baileys_creds.read_creds reads from creds (a parsed creds.json)\n"
+"in which it finds nothing wrong, in one pass: every key and signature of the size Baileys\n"
+"writes, the counters integers, me.id a JID, the account's device identity readable. None\n"
+"when anything is not so, or not surely so (a form of bytes older versions wrote, say):\n"
+"read_creds then judges them, and says what is wrong.");
+
+static PyObject *
+healthy_creds(PyObject *module, PyObject *creds)
+{
+    unsigned char noise[32];
+    PyObject *spk, *counter, *platform, *found = NULL, *paired_at = NULL, *result = NULL;
+    if (!PyDict_Check(creds) || key_pair(get(creds, NOISE_KEY), noise) || key_pair(get(creds, SIGNED_IDENTITY_KEY), NULL)
+        || ((spk = get(creds, PAIRING_EPHEMERAL_KEY_PAIR)) != NULL && key_pair(spk, NULL))
+        || (spk = get(creds, SIGNED_PRE_KEY)) == NULL || !PyDict_Check(spk) || key_pair(get(spk, KEY_PAIR), NULL)
+        || sized(get(spk, SIGNATURE), 64, NULL) || sized(get(creds, ADV_SECRET_KEY), 32, NULL))
+        goto done;
+    for (int key = REGISTRATION_ID; key <= FIRST_UNUPLOADED_PRE_KEY_ID; key++)
+        if ((counter = get(creds, key)) == NULL || !PyLong_Check(counter) || PyBool_Check(counter))
+            goto done;
+    PyObject *who = get(creds, ME), *held = get(creds, ACCOUNT);
+    if (who != NULL && who != Py_None && (!PyDict_Check(who) || me(who, &found) != HEALTHY))
+        goto done;
+    if (held != NULL && held != Py_None && account(held, &paired_at) != HEALTHY)
+        goto done;
+    platform = get(creds, PLATFORM);
+    platform = platform != NULL && PyUnicode_Check(platform) ? platform : Py_None;
+    if (found == NULL)
+        found = Py_BuildValue("(OOOOO)", Py_None, Py_None, Py_None, Py_None, Py_None);
+    if (found != NULL)
+        result = Py_BuildValue("(y#OOOOOOO)", noise, (Py_ssize_t)32, PyTuple_GET_ITEM(found, 0),
+                               PyTuple_GET_ITEM(found, 1), PyTuple_GET_ITEM(found, 2), PyTuple_GET_ITEM(found, 3),
+                               PyTuple_GET_ITEM(found, 4), platform, paired_at ? paired_at : Py_None);
+done:
+    Py_XDECREF(found);
+    Py_XDECREF(paired_at);
+    if (result == NULL && !PyErr_Occurred())
+        Py_RETURN_NONE;
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"list_folder", list_folder, METH_VARARGS, list_folder_doc},
     {"judge_keys", judge_keys, METH_VARARGS, judge_keys_doc},
+    {"healthy_creds", healthy_creds, METH_O, healthy_creds_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_speedups", "A plain check's per-file work in C (see the functions).", -1, methods,
+    PyModuleDef_HEAD_INIT, "_speedups", "A check's per-file and per-creds work in C (see the functions).", -1, methods,
 };
 
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    memset(alphabet, -1, sizeof alphabet);
+    for (int i = 0; i < 64; i++)
+        alphabet[(unsigned char)digits[i]] = (signed char)i;
+    for (int key = 0; key < NKEYS; key++)
+        if ((keys[key] = PyUnicode_InternFromString(key_names[key])) == NULL)
+            return NULL;
     return PyModule_Create(&module);
 }

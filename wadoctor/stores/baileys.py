@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from wadoctor.core.evidence import Damage, DamagedFiles, KeyFiles
 from wadoctor.core.model import Sample, Session, SessionState
-from wadoctor.stores.baileys_creds import apply_creds, parse_json_bytes
+from wadoctor.stores.baileys_creds import apply_creds, parse_creds
 from wadoctor.stores.baileys_keys import (
     KEY_FILE,
     KEY_FILE_CAP,
@@ -226,14 +226,14 @@ def _read_creds(session: Session, path: Path, st: CredsStat, key_files: int) -> 
         session.state = SessionState.BROKEN
         session.observe("path-unreadable", f"{CREDS}: {describe_os_error(exc)}")
         return True
-    creds, why = parse_json_bytes(raw)
+    creds, healthy, why = parse_creds(raw)
     if why:
         session.state = SessionState.BROKEN
         session.observe("creds-corrupt", f"{CREDS} is {why}", Damage(len(raw), key_files))
         return True
     if not key_files and not (isinstance(creds, dict) and any(k in creds for k in _CREDS_MARKERS)):
         return False
-    apply_creds(session, creds, key_files, CREDS)
+    apply_creds(session, creds, key_files, CREDS, healthy)
     return True
 
 

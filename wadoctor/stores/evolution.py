@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from wadoctor.core.evidence import Side
 from wadoctor.core.model import Connection, GatewayRef, Session, SessionState
 from wadoctor.stores.baileys_creds import apply_stored_creds
@@ -69,9 +71,12 @@ def stored_creds(text: str | None) -> bytes | None:
     if text is None:
         return None
     try:
-        inner = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
-        return text.encode()  # not Evolution's encoding: judged (and reported) as it stands
+        inner = orjson.loads(text)  # a sixth of json's cost on a string of escaped quotes
+    except orjson.JSONDecodeError:  # json reads what orjson refuses (a lone surrogate, say)
+        try:
+            inner = json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            return text.encode()  # not Evolution's encoding: judged (and reported) as it stands
     # a lone surrogate (a `\\ud83d` escape) is kept as its bytes: judged corrupt, not a failed source
     return inner.encode("utf-8", "surrogatepass") if isinstance(inner, str) else text.encode()
 

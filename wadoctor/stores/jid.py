@@ -22,7 +22,7 @@ def parse_jid(text: object) -> Jid | None:
     if not user or not server:
         return None
     if device:
-        if not device.isdigit():
+        if not (device.isascii() and device.isdigit()):  # int() would take '٣' and fail on '²'
             return None
         return Jid(user, int(device), server)
     return Jid(user, None, server)
