@@ -617,6 +617,52 @@ def test_a_report_written_as_it_is_read_is_the_report_kept_whole(tmp_path, write
     assert "many-767" in table and f"{count + 4} sessions" in table
 
 
+def test_fix_over_a_database_keeps_only_what_it_acts_on(tmp_path, write, cli, evolution_db):
+    """fix writes a database's sessions as they are read, as check does, and keeps in memory
+    only those it acts on (with their creds): rows cut in three different chunks are restored
+    from their backups, and the state it reports lists every instance, as check then sees it."""
+    from wadoctor.app.fix import fix
+    from wadoctor.app.targets import targets
+    from wadoctor.config import load_config
+    from wadoctor.pipeline.scan import CHUNK
+    from wadoctor.render.jsonout import JsonWriter
+    from wadoctor.repair.plan import FixOptions
+
+    url, conn = evolution_db
+    many, = write(paired(tmp_path / "w" / "many", pn="6282222222222", device=4))
+    creds = evolution.encoded(many.path)["creds"]["evolution"]
+    count, cut = 3 * CHUNK, (5, CHUNK + 44, 2 * CHUNK + 200)
+    columns = 'id, name, "connectionStatus", integration, "updatedAt"'
+    with conn.cursor().copy(f'COPY "Instance" ({columns}) FROM STDIN') as copy:
+        for number in range(count):
+            status = "close" if number in cut else "open"  # Evolution's own record: not live, so fix acts
+            copy.write_row((f"m{number:05}", f"many-{number}", status, "WHATSAPP-BAILEYS", "2026-11-22 10:00:00"))
+    with conn.cursor().copy('COPY "Session" (id, "sessionId", creds) FROM STDIN') as copy:
+        for number in range(count):
+            copy.write_row((f"s{number:05}", f"m{number:05}", creds))
+    config = _config(tmp_path, f'[[stores]]\nurl = "{url}"\n')
+    assert cli("check", "-q", "-c", config).code == 2  # one device in every row: backups kept all the same
+    for number in cut:
+        conn.execute('UPDATE "Session" SET creds = %s WHERE "sessionId" = %s', (creds[:-40], f"m{number:05}"))
+
+    loaded = load_config(config)
+    paths, sources = targets(None, loaded)
+    dry = fix(paths, loaded, FixOptions(), dry_run=True, sources=sources, writer=JsonWriter())
+    assert sorted(s.id for s in dry.before.kept()) == sorted(f"many-{n}" for n in cut) and dry.before.total == count
+    dry.before.close()
+
+    fixed = cli("fix", "--json", "-c", config)
+    document = fixed.json()
+    assert [(a["session"], a["action"], a["status"]) for a in document["actions"]] == [
+        (f"many-{n}", "restore-stored-creds", "done") for n in cut], fixed
+    state = by_id(document["state"])
+    assert len(state) == count and all(state[f"many-{n}"]["state"] == "paired" for n in cut)
+    checked = cli("check", "--json", "--no-backup", "-c", config).json()
+    assert document["state"]["sessions"] == checked["sessions"]
+    table = cli("fix", "-c", config)  # nothing left to do: the duplicate device is left, row by row
+    assert table.code == 2 and table.out.count("nothing fix can do") == count
+
+
 def test_a_table_locked_by_a_migration_fails_its_source_within_seconds(tmp_path, write, cli, evolution_db):
     """A migration holds "Session" locked (ACCESS EXCLUSIVE, in a transaction of another
     session): the check gives that source up within the statement timeout, not the step's

@@ -33,19 +33,21 @@ def inspect(
     fleet: FleetLink | None = None,
     sources: Sequence[StoreSource] = (),
     writer: Writer | None = None,
+    keep: Callable[[Session], bool] | None = None,
 ) -> Report:
     """Scan `paths` and `sources` and judge what was found; with `keep_backups`, also back up
     every healthy paired creds that changed since its last backup (check and fix do; list
     does not write); with `logs`, join each session's log figures and findings on its id.
     With a `writer` (the report's renderer), the sessions databases stream are taken through
-    these same steps and written as they are read, never all in memory (pipeline.stream);
-    not with `fleet`, which compares every session with the registry at once."""
+    these same steps and written as they are read, never all in memory (pipeline.stream),
+    but those `keep` picks (Report.kept); not with `fleet`, which compares every session with
+    the registry at once."""
     steps = _Steps(config, logs, keep_backups)
     sink = None
     if writer is not None and fleet is None:
         from wadoctor.pipeline.stream import Sink
 
-        sink = Sink(steps.sealer(writer), writer)
+        sink = Sink(steps.sealer(writer), writer, keep)
     report = scan(paths, config, command, deep, on_session, sources, sink)
     for session in report.sessions:
         steps.join_logs(session)

@@ -15,6 +15,7 @@ from wadoctor.util.escape import visible
 if TYPE_CHECKING:
     from wadoctor.logs.report import LogReport
     from wadoctor.pipeline.report import Report
+    from wadoctor.pipeline.stream import Writer
     from wadoctor.render.console import SafeConsole
     from wadoctor.repair.plan import Action
 
@@ -34,6 +35,19 @@ def output_mode(json: bool, quiet: bool, nagios: bool = False) -> Mode:
     if json + quiet + nagios > 1:
         raise UsageError("--json, --quiet and --nagios exclude each other")
     return Mode.JSON if json else Mode.QUIET if quiet else Mode.NAGIOS if nagios else Mode.TABLE
+
+
+def stream_writer(mode: Mode, prometheus: Path | None) -> Writer:
+    """How the sessions a database streams are written as they are read, never all kept:
+    as JSON records, the fast way, where they are all the output needs; else as sessions,
+    read back one at a time by each output (the table, -q, --nagios, the metrics file)."""
+    if mode is Mode.JSON and prometheus is None:
+        from wadoctor.render.jsonout import JsonWriter
+
+        return JsonWriter()
+    from wadoctor.pipeline.stream import SessionWriter
+
+    return SessionWriter()
 
 
 class Output:

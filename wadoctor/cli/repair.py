@@ -23,7 +23,7 @@ from wadoctor.cli.options import (
     Targets,
     Verbose,
 )
-from wadoctor.cli.output import Mode, Output, output_mode
+from wadoctor.cli.output import Mode, Output, output_mode, stream_writer
 from wadoctor.util.errors import UsageError
 from wadoctor.util.exitcodes import ExitCode
 
@@ -92,20 +92,19 @@ class _Journal:
 
 
 def _finish(output: Output, acted: Acted) -> None:
-    from wadoctor.render.actions import action_line, actions_document, print_actions
+    from wadoctor.render.actions import action_line, actions_chunks, print_actions
 
     code = acted.exit_code
     if output.mode is Mode.JSON:
-        from wadoctor.render.envelope import write_json
-
-        write_json(actions_document(acted.command, acted.actions, acted.dry_run, acted.state, int(code), time.time()))
+        sys.stdout.writelines(actions_chunks(acted.command, acted.actions, acted.dry_run, acted.state, int(code),
+                                             time.time()))
     elif output.mode is Mode.QUIET:  # what cron mails: each thing done or failed, else nothing
         for action in acted.actions:
             if action.status in ("done", "failed"):
                 output.out.print(action_line(action), markup=False)
     elif acted.actions or code or output.verbose:
         answered = {(id(a.session), c) for a in acted.actions for c in a.codes}
-        left = [(s.id, codes) for s in acted.state.sessions
+        left = [(s.id, codes) for s in acted.state.every_session()
                 if (codes := [f.code for f in s.findings if f.severity.rank and (id(s), f.code) not in answered])]
         print_actions(output.out, acted.actions, left, output.verbose)
     raise typer.Exit(int(code))
@@ -162,14 +161,20 @@ def fix(
                          signal_managed=signal_managed, backups=not no_backup)
     roots, sources = targets(paths, config)
     journal = _Journal(log_file, use_syslog)
-    result = run_fix(roots, config, options, dry_run, wait, wait_free, sources, journal)
-    for problem in result.before.problems:
-        output.warn(f"{problem.path}: {problem.message}")
-    journal.rest(result.actions)
-    acted = result.acted
-    output.prometheus(prometheus, "fix", int(acted.exit_code), config.prometheus_mask_phones,
-                      report=acted.state, actions=result.actions)
-    _finish(output, acted)
+    result = run_fix(roots, config, options, dry_run, wait, wait_free, sources, journal,
+                     stream_writer(output.mode, prometheus) if sources else None)
+    try:
+        for problem in result.before.problems:
+            output.warn(f"{problem.path}: {problem.message}")
+        journal.rest(result.actions)
+        acted = result.acted
+        output.prometheus(prometheus, "fix", int(acted.exit_code), config.prometheus_mask_phones,
+                          report=acted.state, actions=result.actions)
+        _finish(output, acted)
+    finally:
+        for report in (result.before, result.after):
+            if report is not None:
+                report.close()
 
 
 def _confirm(yes: bool, output: Output) -> Callable[[list[Action]], None]:

@@ -12,13 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wadoctor.cli.output import Mode, Output, output_mode
+from wadoctor.cli.output import Mode, Output, output_mode, stream_writer
 from wadoctor.util.errors import UsageError
 
 if TYPE_CHECKING:
     from wadoctor.config import Config
     from wadoctor.logs.report import LogReport
-    from wadoctor.pipeline.stream import Writer
 
 
 def _inspect(command: str, args: list[str] | None, config_file: Path | None, mode: Mode, verbose: bool,
@@ -43,24 +42,14 @@ def _inspect(command: str, args: list[str] | None, config_file: Path | None, mod
 
         fleet = FleetLink(url, config.registry_stale_minutes)
     paths, sources = targets(args, config)
-    writer: Writer | None = None  # how database sessions are written as they are read, never all kept
-    if sources and prometheus is None and mode is Mode.JSON:  # the fast way: records as the output has them
-        from wadoctor.render.jsonout import JsonWriter
-
-        writer = JsonWriter()
-    elif sources:  # the sessions themselves, read back one at a time by each output
-        from wadoctor.pipeline.stream import SessionWriter
-
-        writer = SessionWriter()
     report = inspect(paths, config, command, deep=deep, on_session=output.on_session,
                      keep_backups=backups and config.backups_keep > 0, logs=logs, fleet=fleet, sources=sources,
-                     writer=writer)
+                     writer=stream_writer(mode, prometheus) if sources else None)
     try:
         output.prometheus(prometheus, command, int(report.exit_code()), config.prometheus_mask_phones, report=report)
         output.report(report)
     finally:
-        if report.streamed is not None:
-            report.streamed.close()
+        report.close()
     return int(report.exit_code())
 
 

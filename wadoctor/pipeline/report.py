@@ -40,6 +40,16 @@ class Report:
         if self.streamed is not None:
             yield from self.streamed.sessions()
 
+    def kept(self) -> list[Session]:
+        """The sessions in memory, creds and all: every one but those only written as they
+        came (of which a stream keeps what its sink asked for: those fix acts on)."""
+        return self.sessions + (self.streamed.kept if self.streamed is not None else [])
+
+    def close(self) -> None:
+        """Let go of the spool of the sessions written as they came."""
+        if self.streamed is not None:
+            self.streamed.close()
+
     @property
     def total(self) -> int:
         """Sessions found: those in memory and those written as they came."""

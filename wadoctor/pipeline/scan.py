@@ -30,7 +30,7 @@ from wadoctor.util.cores import available_cores
 
 if TYPE_CHECKING:  # loaded where a database is read, or sessions compared: an empty check starts faster
     from wadoctor.holders.index import HolderIndex
-    from wadoctor.pipeline.stream import Batch, Seal, Sink
+    from wadoctor.pipeline.stream import Batch, Sink
 
 CHUNK = 256  # database sessions judged per batch (and per message to a worker): a few hundred KB
 
@@ -82,11 +82,11 @@ class _Sources:
                 return found
         return session
 
-    def sessions(self, scanned: list[Session], seal: Seal | None) -> Iterator[Session | Batch]:
-        """Each source's own sessions as it reads them (with `seal`, batches of them sealed),
+    def sessions(self, scanned: list[Session], sink: Sink | None) -> Iterator[Session | Batch]:
+        """Each source's own sessions as it reads them (with a `sink`, batches of them sealed),
         each within the deadline; a source that fails midway is dropped with what it gave."""
         for source, read in list(self.reads):
-            produced = _produced(read, scanned, seal)
+            produced = _produced(read, scanned, sink)
             with each_within(source.timeout, "listing its sessions") as timing:
                 while True:
                     try:
@@ -109,10 +109,10 @@ class _Sources:
                 self._fail(source, exc)
 
 
-def _produced(read: SourceRead, scanned: list[Session], seal: Seal | None) -> Iterator[Session | Batch]:
-    """A source's sessions: one of each job, then the rest; with `seal`, in sealed batches,
+def _produced(read: SourceRead, scanned: list[Session], sink: Sink | None) -> Iterator[Session | Batch]:
+    """A source's sessions: one of each job, then the rest; with a `sink`, in sealed batches,
     those of its jobs on every core when the source allows."""
-    if seal is None:
+    if sink is None:
         yield from map(read.session_of, read.jobs())
         yield from read.sessions(scanned)
         return
@@ -122,7 +122,9 @@ def _produced(read: SourceRead, scanned: list[Session], seal: Seal | None) -> It
     def sealed(sessions: Iterable[Session]) -> Batch:
         batch = Batch()
         for session in sessions:
-            batch.add(session, *seal(session))
+            batch.add(session, *sink.seal(session))
+            if sink.keep is not None and sink.keep(session):
+                batch.kept.append(session)
         return batch
 
     def from_jobs(jobs: list[Any]) -> Batch:
@@ -198,7 +200,7 @@ def scan(
             from wadoctor.pipeline.stream import Streamed
 
             report.streamed = Streamed(sink.writer)
-        for item in databases.sessions(report.sessions, sink.seal if sink is not None else None):
+        for item in databases.sessions(report.sessions, sink):
             if isinstance(item, Session):
                 add(item, held=False)  # a database session has no folder for a process to hold
                 continue

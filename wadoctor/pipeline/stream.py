@@ -69,6 +69,7 @@ class Batch:
         self.problems: list[Problem] = []
         self.backups_failed = 0
         self.last = ""  # the last session's name, for the progress shown
+        self.kept: list[Session] = []  # those the sink keeps whole as well (Sink.keep)
         self.unpickled: tuple[bytes, array[int], bytes, array[int]] | None = None
 
     def add(self, session: Session, record: bytes, problem: Problem | None, backup_failed: bool) -> None:
@@ -97,7 +98,7 @@ class Batch:
 
     def __getstate__(self) -> tuple[Any, ...]:
         return (*self.joined(), self.device, self.noise, self.states, self.severities,
-                self.crashed, self.problems, self.backups_failed, self.last)
+                self.crashed, self.problems, self.backups_failed, self.last, self.kept)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         """Unpickled, a batch keeps its records and members end to end, as they are spooled."""
@@ -105,7 +106,7 @@ class Batch:
         self.unpickled = state[:4]
         rest = state[4:]
         (self.device, self.noise, self.states, self.severities, self.crashed, self.problems,
-         self.backups_failed, self.last) = rest
+         self.backups_failed, self.last, self.kept) = rest
 
 
 class SessionWriter:
@@ -141,10 +142,12 @@ Seal = Callable[[Session], tuple[bytes, Problem | None, bool]]
 
 @dataclass(frozen=True)
 class Sink:
-    """How a run has the sessions databases stream judged and written as they are read."""
+    """How a run has the sessions databases stream judged and written as they are read;
+    those `keep` picks (what fix acts on) are also kept whole, their creds with them."""
 
     seal: Seal
     writer: Writer
+    keep: Callable[[Session], bool] | None = None
 
 
 class Streamed:
@@ -161,6 +164,7 @@ class Streamed:
         self.states: Counter[str] = Counter()
         self.severities: Counter[str] = Counter()
         self.crashed = False
+        self.kept: list[Session] = []  # written, and kept whole too (Sink.keep)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -174,6 +178,7 @@ class Streamed:
         self.states.update(batch.states)
         self.severities.update(batch.severities)
         self.crashed = self.crashed or batch.crashed
+        self.kept += batch.kept
 
     def sharing(self, others: Iterable[Member]) -> list[tuple[int, Member]]:
         """(index, member) of each session whose device or noise key is also another's, here

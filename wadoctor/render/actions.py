@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -12,7 +12,7 @@ from rich.table import Table
 from wadoctor.pipeline.report import Report
 from wadoctor.render.console import text
 from wadoctor.render.envelope import document
-from wadoctor.render.jsonout import report_dict
+from wadoctor.render.jsonout import document_chunks, report_dict
 from wadoctor.repair.plan import Action
 
 _STATUS_STYLE = {"planned": "cyan", "done": "green", "skipped": "yellow", "failed": "bold red"}
@@ -33,14 +33,17 @@ def action_dict(action: Action) -> dict[str, Any]:
     }
 
 
-def actions_document(command: str, actions: list[Action], dry_run: bool, state: Report | None,
-                     exit_code: int, generated_at: float) -> dict[str, Any]:
+def actions_chunks(command: str, actions: list[Action], dry_run: bool, state: Report, exit_code: int,
+                   generated_at: float) -> Iterator[str]:
+    """The document of fix, clean and clean-all, in pieces: the state's sessions a line each,
+    as check writes its own (jsonout.document_chunks)."""
     counts = Counter(a.status for a in actions)
-    return document(command, {
+    whole = document(command, {
         "dry_run": dry_run,
         "actions": [action_dict(a) for a in actions],
-        "state": report_dict(state) if state is not None else None,
+        "state": report_dict(state, sessions=False),
     }, exit_code, {"actions": {s: counts.get(s, 0) for s in ("planned", "done", "skipped", "failed")}}, generated_at)
+    return document_chunks(whole, state, 2)
 
 
 def actions_table(actions: list[Action], left: Sequence[tuple[str, list[str]]] = (), verbose: bool = False) -> Table:

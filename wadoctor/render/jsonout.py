@@ -144,20 +144,27 @@ class JsonWriter:
 
 
 def json_chunks(report: Report) -> Iterator[str]:
-    """The document in pieces, each session compact on a line of its own: written as made,
-    so a million sessions never stand in memory as one string, and each by the C encoder
-    (which `indent` turns off). Parses to exactly what report_dict gives; the sessions
-    written as they were read (report.streamed) follow the others, as they are."""
-    whole = json.dumps(report_dict(report, sessions=False), indent=2, default=str)
-    head, _, tail = whole.partition('\n  "sessions": [],')  # a newline inside a value is escaped
-    yield head + '\n  "sessions": ['
-    separator = "\n    "
+    """check's document in pieces (see document_chunks)."""
+    return document_chunks(report_dict(report, sessions=False), report, 1)
+
+
+def document_chunks(document: dict[str, Any], report: Report, depth: int) -> Iterator[str]:
+    """`document` as write_json writes it, with the report's sessions in its (empty)
+    `sessions` list `depth` levels in, each compact on a line of its own: written as made, so
+    a million sessions never stand in memory as one string, and each by orjson or the C
+    encoder of json (which `indent` turns off). Parses to exactly what report_dict gives;
+    the sessions written as they were read (report.streamed) follow the others, as they are."""
+    whole = json.dumps(document, indent=2, default=str)
+    pad = "  " * depth
+    head, _, tail = whole.partition(f'\n{pad}"sessions": [],')  # a newline inside a value is escaped
+    yield f'{head}\n{pad}"sessions": ['
+    first = separator = f"\n{pad}  "
     records = report.streamed is not None and isinstance(report.streamed.writer, JsonWriter)
     for session in report.sessions if records else report.every_session():
         yield separator + compact(session_dict(session)).decode()
-        separator = ",\n    "
+        separator = f",{first}"
     written = iter(report.streamed or ()) if records else iter(())
     while block := list(islice(written, 1024)):  # a million records make a thousand writes
-        yield separator + ",\n    ".join(r.decode() for r in block)
-        separator = ",\n    "
-    yield ("\n  ]," if separator != "\n    " else "],") + tail + "\n"
+        yield separator + f",{first}".join(r.decode() for r in block)
+        separator = f",{first}"
+    yield (f"\n{pad}]," if separator != first else "],") + tail + "\n"
