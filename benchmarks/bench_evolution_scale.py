@@ -9,7 +9,8 @@ change: a fleet of a million real pairings cannot be made here). A tenth of the 
 closed, a hundredth never paired, and a hundredth a copy of the instance before (a copied
 session: duplicate identities to find among a million). Then times `wadoctor check --json`
 against `psql COPY` of the same join plus `find` of the (empty) instances folder, and prints
-wadoctor's peak RSS. Goals (issue 27): peak RSS < 500 MB, time <= 2x the baseline.
+wadoctor's peak RSS; then `wadoctor fix --json` (nothing to repair: every row is read, and
+none kept). Goals (issue 27): peak RSS < 500 MB for both, check's time <= 2x the baseline.
 """
 
 from __future__ import annotations
@@ -98,12 +99,15 @@ def main() -> None:
         load(url, creds, args.instances)
         print(f"{args.instances} instances loaded in {time.perf_counter() - started:.0f} s")
         check = [sys.executable, "-m", "wadoctor", "check", "--json", "--no-backup", url, str(work / "instances")]
+        fix = [sys.executable, "-m", "wadoctor", "fix", "--json", "--no-backup", url, str(work / "instances")]
         baseline = (f"psql '{url}' -c 'COPY ({JOIN}) TO STDOUT' && "
                     f"find '{work / 'instances'}' -printf '%p %s %T@\\n'")
         ours = min((measured(check) for _ in range(args.repeat)), key=lambda r: r[0])
         theirs = min((measured(baseline) for _ in range(args.repeat)), key=lambda r: r[0])
         print(f"wadoctor check --json {ours[0]:.1f} s, peak RSS {ours[1]:.0f} MiB (goal < {RSS_GOAL_MB} MiB)")
         print(f"psql COPY + find      {theirs[0]:.1f} s   ratio {ours[0] / theirs[0]:.2f} (goal <= {RATIO_GOAL:g})")
+        fixed = measured(fix)
+        print(f"wadoctor fix --json   {fixed[0]:.1f} s, peak RSS {fixed[1]:.0f} MiB (goal < {RSS_GOAL_MB} MiB)")
     finally:
         postgres.destroy()
         subprocess.run(["rm", "-rf", str(work)])
