@@ -188,5 +188,19 @@ def test_fix_log_file_and_errors_carry_no_raw_control_characters(tmp_path):
 
 def test_json_keeps_names_exact(tmp_path, cli):
     root = hostile_tree(tmp_path)
-    ids = {s["id"] for s in cli("check", "--json", root).json()["sessions"]}
-    assert set(HOSTILE) <= ids
+    run = cli("check", "--json", root)
+    assert set(HOSTILE) <= {s["id"] for s in run.json()["sessions"]}
+    assert run.out.isascii()  # all past ASCII escaped: no C1 control or bidi override raw
+
+
+def test_json_of_a_database_streamed_keeps_names_exact_and_escaped(cli, evolution_db):
+    """Instance names are written as each row is judged (by orjson, where the record is plain
+    ASCII): exact when parsed, every character past ASCII escaped as json escapes it."""
+    from tests.fixtures import evolution
+
+    url, conn = evolution_db
+    for name in [*HOSTILE, "caf\u00e9 \U0001f600"]:
+        evolution.add_instance(conn, name, None, "close")
+    run = cli("check", "--json", "--no-backup", url)
+    assert {s["id"] for s in run.json()["sessions"]} == {*HOSTILE, "caf\u00e9 \U0001f600"}
+    assert run.out.isascii() and "\\u009b31mred" in run.out
