@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from wadoctor.render.envelope import document
 from wadoctor.util.times import iso
 
@@ -75,18 +73,17 @@ def session_dict(session: Session) -> dict[str, Any]:
     }
 
 
-# dataclasses and datetimes go to `default` (str), as json.dumps gives them
-_PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
-
-
 def compact(value: Any) -> bytes:
     """`value` as compact JSON, each session of a document on a line of its own: by orjson,
     at a sixth of json's cost (a million sessions). Where that is not plain ASCII, json
     writes it, escaping all past ASCII as check's JSON always has (a C1 control from a
     session name must not reach a terminal raw), and whatever orjson refuses (a lone
     surrogate, an integer past 64 bits)."""
-    try:
-        written = orjson.dumps(value, default=str, option=_PASSTHROUGH)
+    import orjson  # loaded with the first session written: an empty check starts faster
+
+    try:  # dataclasses and datetimes go to `default` (str), as json.dumps gives them
+        written = orjson.dumps(value, default=str,
+                               option=orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME)
         if written.isascii():
             return written
     except orjson.JSONEncodeError:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import orjson
-
 from wadoctor.core.evidence import Damage, KeyFiles, Problems
 from wadoctor.core.model import Identity, Session, SessionState
 from wadoctor.stores.adv import decode_device_identity
@@ -55,6 +53,8 @@ def parse_creds(raw: bytes) -> tuple[Any, Identity | None, str | None]:
     it (orjson reads integers past 64 bits as floats), for read_creds to say what is wrong:
     (creds, identity or None, None), or (None, None, why) when they are not JSON at all."""
     if _healthy_creds is not None:
+        import orjson  # loaded with the first creds read: a check that finds none starts faster
+
         try:
             creds = orjson.loads(raw)
         except orjson.JSONDecodeError:

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from wadoctor.core.evidence import Side
 from wadoctor.core.model import Connection, GatewayRef, Session, SessionState
 from wadoctor.stores.baileys_creds import apply_stored_creds
@@ -68,6 +66,8 @@ class Instance:
 def stored_creds(text: str | None) -> bytes | None:
     """The creds JSON as Baileys wrote it, from the column's second stringify (a single one is
     read too). None: no creds at all."""
+    import orjson  # as baileys_creds loads it: with the first creds
+
     if text is None:
         return None
     try:
