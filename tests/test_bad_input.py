@@ -80,7 +80,7 @@ def scan_everything(root: Path, deep: bool) -> None:
     from rich.console import Console
 
     report = inspect([root], Config(), "check", deep=deep)
-    assert json.loads("".join(json_chunks(report))) == json.loads(json.dumps(report_dict(report), default=str))
+    assert json.loads(b"".join(json_chunks(report))) == json.loads(json.dumps(report_dict(report), default=str))
     render_table(report, Console(file=open(os.devnull, "w"), width=100), verbose=True)
     severities = {f.severity.value for s in report.sessions for f in s.findings}
     expected = (2 if "critical" in severities else 3 if not report.complete

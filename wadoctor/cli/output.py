@@ -148,9 +148,10 @@ class Output:
         if report.uninspected:
             self.warn(f"{report.uninspected} processes could not be inspected (run as root to see every holder)")
         if self.mode is Mode.JSON:
+            from wadoctor.render.envelope import write_chunks
             from wadoctor.render.jsonout import json_chunks
 
-            sys.stdout.writelines(json_chunks(report))
+            write_chunks(json_chunks(report))
         elif self.mode is Mode.NAGIOS:
             from wadoctor.render.nagios import nagios_line
 

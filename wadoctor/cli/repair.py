@@ -96,8 +96,9 @@ def _finish(output: Output, acted: Acted) -> None:
 
     code = acted.exit_code
     if output.mode is Mode.JSON:
-        sys.stdout.writelines(actions_chunks(acted.command, acted.actions, acted.dry_run, acted.state, int(code),
-                                             time.time()))
+        from wadoctor.render.envelope import write_chunks
+
+        write_chunks(actions_chunks(acted.command, acted.actions, acted.dry_run, acted.state, int(code), time.time()))
     elif output.mode is Mode.QUIET:  # what cron mails: each thing done or failed, else nothing
         for action in acted.actions:
             if action.status in ("done", "failed"):

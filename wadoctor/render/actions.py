@@ -34,7 +34,7 @@ def action_dict(action: Action) -> dict[str, Any]:
 
 
 def actions_chunks(command: str, actions: list[Action], dry_run: bool, state: Report, exit_code: int,
-                   generated_at: float) -> Iterator[str]:
+                   generated_at: float) -> Iterator[bytes]:
     """The document of fix, clean and clean-all, in pieces: the state's sessions a line each,
     as check writes its own (jsonout.document_chunks)."""
     counts = Counter(a.status for a in actions)

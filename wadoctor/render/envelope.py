@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from wadoctor import JSON_SCHEMA_VERSION, __version__
@@ -28,3 +29,11 @@ def document(command: str, body: dict[str, Any], exit_code: int, summary: dict[s
 def write_json(doc: dict[str, Any]) -> None:
     """The one place a whole document goes to standard output."""
     sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+
+
+def write_chunks(chunks: Iterable[bytes]) -> None:
+    """A document written in pieces (jsonout.document_chunks), as bytes straight to standard
+    output, after whatever text went before."""
+    sys.stdout.flush()
+    sys.stdout.buffer.writelines(chunks)
+    sys.stdout.buffer.flush()

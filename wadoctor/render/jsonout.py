@@ -140,28 +140,30 @@ class JsonWriter:
         return compact(written)
 
 
-def json_chunks(report: Report) -> Iterator[str]:
+def json_chunks(report: Report) -> Iterator[bytes]:
     """check's document in pieces (see document_chunks)."""
     return document_chunks(report_dict(report, sessions=False), report, 1)
 
 
-def document_chunks(document: dict[str, Any], report: Report, depth: int) -> Iterator[str]:
+def document_chunks(document: dict[str, Any], report: Report, depth: int) -> Iterator[bytes]:
     """`document` as write_json writes it, with the report's sessions in its (empty)
     `sessions` list `depth` levels in, each compact on a line of its own: written as made, so
     a million sessions never stand in memory as one string, and each by orjson or the C
-    encoder of json (which `indent` turns off). Parses to exactly what report_dict gives;
-    the sessions written as they were read (report.streamed) follow the others, as they are."""
+    encoder of json (which `indent` turns off). In bytes, as records are spooled: a million
+    are not decoded and encoded again. Parses to exactly what report_dict gives; the sessions
+    written as they were read (report.streamed) follow the others, as they are."""
     whole = json.dumps(document, indent=2, default=str)
     pad = "  " * depth
     head, _, tail = whole.partition(f'\n{pad}"sessions": [],')  # a newline inside a value is escaped
-    yield f'{head}\n{pad}"sessions": ['
-    first = separator = f"\n{pad}  "
+    yield f'{head}\n{pad}"sessions": ['.encode()
+    first = separator = f"\n{pad}  ".encode()
+    between = b"," + first
     records = report.streamed is not None and isinstance(report.streamed.writer, JsonWriter)
     for session in report.sessions if records else report.every_session():
-        yield separator + compact(session_dict(session)).decode()
-        separator = f",{first}"
+        yield separator + compact(session_dict(session))
+        separator = between
     written = iter(report.streamed or ()) if records else iter(())
     while block := list(islice(written, 1024)):  # a million records make a thousand writes
-        yield separator + f",{first}".join(r.decode() for r in block)
-        separator = f",{first}"
-    yield (f"\n{pad}]," if separator != first else "],") + tail + "\n"
+        yield separator + between.join(block)
+        separator = between
+    yield (f"\n{pad}]," if separator != first else "],").encode() + tail.encode() + b"\n"

@@ -8,6 +8,7 @@ it never has a name another user could race for, and it is gone when closed or k
 
 from __future__ import annotations
 
+import os
 import tempfile
 from array import array
 from collections.abc import Iterator
@@ -37,21 +38,21 @@ class Spool:
         self._offsets = array("Q")
         self._sizes = array("I")
         self._end = 0
-        self._at_end = True
+        self._buffered = False  # writes not yet in the file
+        self._replaced: set[int] = set()  # the records written anew, away from their neighbours
 
     def __len__(self) -> int:
         return len(self._offsets)
 
     def _write(self, record: bytes) -> int:
-        if not self._at_end:
-            self._file.seek(self._end)
-            self._at_end = True
+        """Appended: the file's position stays at its end, as records are read with pread."""
         offset = self._end
         try:
             self._file.write(record)
         except OSError as exc:
             raise SpoolFailed(exc) from None
         self._end += len(record)
+        self._buffered = True
         return offset
 
     def extend(self, records: bytes, sizes: array[int]) -> None:
@@ -65,31 +66,32 @@ class Spool:
     def __setitem__(self, index: int, record: bytes) -> None:
         self._offsets[index] = self._write(record)
         self._sizes[index] = len(record)
+        self._replaced.add(index)
 
-    def _reading(self) -> None:
-        """Writes still buffered go to the file first (where a full folder says so)."""
-        if self._at_end:
+    def _read(self, offset: int, size: int) -> bytes:
+        """Bytes of the file, writes still buffered sent to it first (where a full folder
+        says so); by pread, so that a record costs its own size, not a buffer's."""
+        if self._buffered:
             try:
                 self._file.flush()
             except OSError as exc:
                 raise SpoolFailed(exc) from None
-            self._at_end = False
+            self._buffered = False
+        return os.pread(self._file.fileno(), size, offset)
 
     def __getitem__(self, index: int) -> bytes:
-        self._reading()
-        self._file.seek(self._offsets[index])
-        record: bytes = self._file.read(self._sizes[index])
-        return record
+        return self._read(self._offsets[index], self._sizes[index])
 
     def __iter__(self) -> Iterator[bytes]:
         """Every record in index order: read a block at a time where records follow each other
-        in the file (all but those replaced)."""
-        self._reading()
+        in the file; those replaced, alone (their block would be read for one record)."""
         block, start = b"", 0  # the block read, and where in the file it starts
-        for offset, size in zip(self._offsets, self._sizes):
+        for index, (offset, size) in enumerate(zip(self._offsets, self._sizes)):
+            if index in self._replaced:
+                yield self._read(offset, size)
+                continue
             if not start <= offset <= offset + size <= start + len(block):
-                self._file.seek(offset)
-                block, start = self._file.read(max(size, _BUFFER)), offset
+                block, start = self._read(offset, max(size, _BUFFER)), offset
             yield block[offset - start:offset - start + size]
 
     def close(self) -> None:
