@@ -650,6 +650,8 @@ def test_fix_over_a_database_keeps_only_what_it_acts_on(tmp_path, write, cli, ev
     dry = fix(paths, loaded, FixOptions(), dry_run=True, sources=sources, writer=JsonWriter())
     assert sorted(s.id for s in dry.before.kept()) == sorted(f"many-{n}" for n in cut) and dry.before.total == count
     dry.before.close()
+    planned = cli("fix", "--dry-run", "-c", config).out  # each answered once: not also left
+    assert planned.count("restore the creds") == 3 and planned.count("nothing fix can do") == count - 3
 
     fixed = cli("fix", "--json", "-c", config)
     document = fixed.json()

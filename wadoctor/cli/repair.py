@@ -104,9 +104,11 @@ def _finish(output: Output, acted: Acted) -> None:
             if action.status in ("done", "failed"):
                 output.out.print(action_line(action), markup=False)
     elif acted.actions or code or output.verbose:
-        answered = {(id(a.session), c) for a in acted.actions for c in a.codes}
-        left = [(s.id, codes) for s in acted.state.every_session()
-                if (codes := [f.code for f in s.findings if f.severity.rank and (id(s), f.code) not in answered])]
+        # what an action row already explains (what one did and is still found is left), by place
+        # and name: the sessions a database streamed are read back as copies
+        answered = {(a.session.location, a.session.id, c) for a in acted.actions if a.status != "done" for c in a.codes}
+        left = [(s.id, codes) for s in acted.state.every_session() if (codes := [
+            f.code for f in s.findings if f.severity.rank and (s.location, s.id, f.code) not in answered])]
         print_actions(output.out, acted.actions, left, output.verbose)
     raise typer.Exit(int(code))
 
