@@ -66,6 +66,28 @@ def test_check_writes_a_textfile_the_prometheus_parser_accepts(tmp_path, cli):
     assert prom.stat().st_ino != inode  # replaced by a rename, never rewritten in place
 
 
+def test_metrics_of_many_sessions_are_spilled_and_written_whole_in_order(tmp_path):
+    """A million sessions' info lines are 300 MB of text: past a few thousand, a family's
+    samples wait in a spool. The file is still every family once, its samples in order, and
+    the Prometheus parser reads them all."""
+    from wadoctor.render.prometheus import Metrics, _Samples, write_metrics
+
+    metrics = Metrics()
+    count = 2 * _Samples.HELD + 5
+    for number in range(count):
+        metrics.add("wadoctor_session_info", "gauge", "One per session.", 1, session=f"s{number}")
+        metrics.add("wadoctor_session_holders", "gauge", "Holders.", number % 3, session=f"s{number}")
+    path = tmp_path / "wadoctor.prom"
+    try:
+        write_metrics(path, metrics.chunks())
+    finally:
+        metrics.close()
+    families = {f.name: f for f in text_string_to_metric_families(path.read_text())}
+    info = [s.labels["session"] for s in families["wadoctor_session_info"].samples]
+    assert info == [f"s{n}" for n in range(count)]
+    assert [s.value for s in families["wadoctor_session_holders"].samples] == [n % 3 for n in range(count)]
+
+
 def test_phones_shown_when_the_config_says_so_and_logs_and_fix_write_metrics(tmp_path, cli):
     root, prom = demo(tmp_path), tmp_path / "wadoctor.prom"
     config = tmp_path / "wadoctor.toml"

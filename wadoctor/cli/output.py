@@ -94,15 +94,15 @@ class Output:
         )
 
         metrics = Metrics()
-        if report is not None:
-            report_metrics(metrics, report, mask_phones)
-        if logs is not None:
-            logs_metrics(metrics, logs)
-        if actions is not None:
-            actions_metrics(metrics, actions)
-        run_metrics(metrics, command, self.started, exit_code, path)
         try:
-            write_metrics(path, metrics.text())
+            if report is not None:
+                report_metrics(metrics, report, mask_phones)
+            if logs is not None:
+                logs_metrics(metrics, logs)
+            if actions is not None:
+                actions_metrics(metrics, actions)
+            run_metrics(metrics, command, self.started, exit_code, path)
+            write_metrics(path, metrics.chunks())
         except (OSError, WadoctorError) as exc:
             why = f"cannot write metrics: {exc.strerror if isinstance(exc, OSError) else exc}"
             if report is None:
@@ -110,6 +110,8 @@ class Output:
             from wadoctor.pipeline.discovery import Problem
 
             report.problems.append(Problem(str(path), why))  # the run's output still comes, exit 3
+        finally:
+            metrics.close()
 
     def warn(self, message: str) -> None:
         self.err.print(f"wadoctor: {message}")

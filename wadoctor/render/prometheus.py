@@ -14,10 +14,13 @@ import os
 import re
 import stat
 import time
+from array import array
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wadoctor.logs.report import LogReport, figures
 from wadoctor.pipeline.report import Report
@@ -25,6 +28,9 @@ from wadoctor.repair.plan import Action
 from wadoctor.repair.safety import fsync_dir, write_synced
 from wadoctor.util.errors import WadoctorError
 from wadoctor.util.trusted import check_file_and_folders
+
+if TYPE_CHECKING:
+    from wadoctor.util.spool import Spool
 
 LAST_SUCCESS = "wadoctor_last_success_timestamp_seconds"
 _LAST_SUCCESS_LINE = re.compile(rf"^{LAST_SUCCESS}(?:{{[^}}]*}})? ([0-9.e+]+)$", re.M)
@@ -62,27 +68,62 @@ def _label(value: object) -> str:
     return _SPECIAL.sub(lambda m: _escape(m[0]), str(value))
 
 
+class _Samples:
+    """A family's sample lines in the order added: a few thousand in memory, the rest spilled
+    to a spool (a million sessions' info lines are 300 MB of text)."""
+
+    HELD = 4096
+
+    def __init__(self) -> None:
+        self.held: list[bytes] = []
+        self.spilled: Spool | None = None
+
+    def append(self, line: bytes) -> None:
+        self.held.append(line)
+        if len(self.held) == self.HELD:
+            if self.spilled is None:
+                from wadoctor.util.spool import Spool
+
+                self.spilled = Spool()
+            self.spilled.extend(b"".join(self.held), array("I", map(len, self.held)))
+            self.held = []
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.spilled or ()
+        yield from self.held
+
+    def close(self) -> None:
+        if self.spilled is not None:
+            self.spilled.close()
+
+
 @dataclass
 class Metrics:
     """Families in the order they are written, each with HELP, TYPE and its samples."""
 
-    families: dict[str, tuple[str, str, list[str]]] = field(default_factory=dict)
+    families: dict[str, tuple[str, str, _Samples]] = field(default_factory=dict)
 
     def add(self, name: str, kind: str, help_text: str, value: float, **labels: object) -> None:
-        family = self.families.setdefault(name, (kind, help_text, []))
+        family = self.families.setdefault(name, (kind, help_text, _Samples()))
         shown = ",".join(f'{key}="{_label(v)}"' for key, v in labels.items())
         number = str(int(value)) if float(value).is_integer() else repr(float(value))  # full precision
-        family[2].append(f"{name}{{{shown}}} {number}" if shown else f"{name} {number}")
+        family[2].append((f"{name}{{{shown}}} {number}\n" if shown else f"{name} {number}\n").encode())
 
     def declare(self, name: str, kind: str, help_text: str) -> None:
         """A family with no sample this run (no session has that finding): still typed."""
-        self.families.setdefault(name, (kind, help_text, []))
+        self.families.setdefault(name, (kind, help_text, _Samples()))
 
-    def text(self) -> str:
-        lines: list[str] = []
+    def chunks(self) -> Iterator[bytes]:
+        """The text format, a family at a time, its samples a few thousand lines at a time."""
         for name, (kind, help_text, samples) in self.families.items():
-            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", *samples]
-        return "\n".join(lines) + "\n"
+            yield f"# HELP {name} {help_text}\n# TYPE {name} {kind}\n".encode()
+            lines = iter(samples)
+            while block := list(islice(lines, _Samples.HELD)):
+                yield b"".join(block)
+
+    def close(self) -> None:
+        for _, _, samples in self.families.values():
+            samples.close()
 
 
 _INFO = "One per session: its format, state, health and phone."
@@ -177,9 +218,10 @@ def _previous_success(path: Path) -> float | None:
     return float(match[1]) if match else None
 
 
-def write_metrics(path: Path, text: str) -> None:
-    """Replace the file atomically: a temporary file beside it, fsynced, renamed over it. Only
-    a regular file is replaced; as root, only in folders no other user could have swapped."""
+def write_metrics(path: Path, text: Iterable[bytes]) -> None:
+    """Replace the file atomically with the text (Metrics.chunks): a temporary file beside it,
+    fsynced, renamed over it. Only a regular file is replaced; as root, only in folders no
+    other user could have swapped."""
     if os.geteuid() == 0:
         check_file_and_folders(path.parent)
     try:
@@ -189,7 +231,7 @@ def write_metrics(path: Path, text: str) -> None:
         pass
     temp = path.with_name(f".{path.name}.{os.urandom(3).hex()}.tmp")
     try:
-        write_synced(temp, text.encode())
+        write_synced(temp, text)
         os.chmod(temp, 0o644)  # node_exporter runs as its own user
         os.replace(temp, path)
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from wadoctor.util.errors import WadoctorError
@@ -41,13 +42,14 @@ def file_safe(name: str) -> str:
     return f"{safe[:SAFE_LENGTH]}-{digest}"
 
 
-def write_synced(path: Path, data: bytes) -> Path:
+def write_synced(path: Path, data: bytes | Iterable[bytes]) -> Path:
     """Write a new private (0600) file and fsync it; the caller renames it into place. The
     file must not exist: what a killed run left at a name is never overwritten (callers make
-    each name unique, and the leftover is found and quarantined like any other)."""
+    each name unique, and the leftover is found and quarantined like any other). `data` may
+    come in pieces (metrics of a million sessions)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+        handle.writelines([data] if isinstance(data, bytes) else data)
         handle.flush()
         os.fsync(handle.fileno())
     return path
