@@ -22,7 +22,7 @@ from wadoctor.core.model import Session, SessionState
 from wadoctor.repair.quarantine import STATE_DIR, state_root
 from wadoctor.repair.safety import file_safe
 from wadoctor.stores.baileys import CREDS, CREDS_CAP
-from wadoctor.stores.baileys_creds import parse_json_bytes, read_creds
+from wadoctor.stores.baileys_creds import parse_creds, read_creds
 from wadoctor.stores.files import read_capped
 from wadoctor.util.trusted import Untrusted, read_private, replace_private, walk
 
@@ -60,9 +60,10 @@ def backup_place(session: Session, database_dir: Path | None = None) -> tuple[Pa
 
 
 def _verified(raw: bytes) -> dict[str, Any] | None:
-    """Paired creds that Baileys would accept, or None."""
-    creds, why = parse_json_bytes(raw)
-    if why or read_creds(creds)[1] or not (creds.get("me") and creds.get("account")):
+    """Paired creds that Baileys would accept, or None (judged as a check judges them: at
+    once where the C pass finds them healthy, as every check's backups are)."""
+    creds, healthy, why = parse_creds(raw)
+    if why or (healthy is None and read_creds(creds)[1]) or not (creds.get("me") and creds.get("account")):
         return None
     return creds
 
