@@ -24,6 +24,7 @@ COLUMNS = ["SESSION", "FORMAT", "IDENTITY", "STATE", "FILES", "SIZE", "ACTIVE", 
 _words = st.text(st.sampled_from("ab-_.:/ 0123456789é漢字😀\u0301"), min_size=0, max_size=14)
 _styles = st.sampled_from(["", "green", "bold red", "dim", "cyan", "yellow"])
 _cells = st.builds(Text, _words, style=_styles)
+_lines = st.one_of(_cells, st.lists(_cells, max_size=12).map(lambda parts: Text(" ").join(parts)))
 
 
 def drawn(renderable: object, width: int) -> list[tuple[str, object]]:
@@ -37,7 +38,7 @@ def drawn(renderable: object, width: int) -> list[tuple[str, object]]:
 @given(st.lists(st.sampled_from(COLUMNS), min_size=1, max_size=9, unique=True), st.integers(0, 6), st.booleans(),
        st.integers(20, 200), st.data())
 def test_rows_are_drawn_as_rich_draws_the_table(columns, count, header, width, data):
-    cells = [[data.draw(_cells) for _ in columns] for _ in range(count)]
+    cells = [[data.draw(_lines) for _ in columns] for _ in range(count)]
     rows = _Rows(columns, cells, header)
     assert drawn(rows, width) == drawn(rows.table(), width)
 
@@ -52,8 +53,6 @@ def test_rows_that_fit_are_drawn_as_lines_and_others_by_rich():
     narrow = Console(file=io.StringIO(), width=20).render_lines(rows, pad=False)
     assert len(narrow) > 3  # the ids fold under Rich's Table, where the columns cannot all fit
 
-
-_lines = st.one_of(_cells, st.lists(_cells, max_size=12).map(lambda parts: Text(" ").join(parts)))
 
 
 @settings(max_examples=500)

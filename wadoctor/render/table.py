@@ -161,8 +161,9 @@ class _Rows:
             pads = (at > 0) + (at < len(self.columns) - 1)  # the GAP: a space each side, none at the edges
             content = max([len(name) if self.header else 0, *(row[at].cell_len for row in self.cells)])
             widths.append(max(content + pads, 1) - pads)  # as Rich's, a column is at least 1 wide
-        unseen = any(not cell.cell_len and cell.plain for row in self.cells for cell in row)  # all zero-width
-        if not self.cells or unseen or sum(widths) + GAP * (len(widths) - 1) > options.max_width:
+        # a cell of several styles, or of zero-width characters only: Rich's own to draw
+        odd = any(cell.spans or (not cell.cell_len and cell.plain) for row in self.cells for cell in row)
+        if not self.cells or odd or sum(widths) + GAP * (len(widths) - 1) > options.max_width:
             yield self.table()
             return
         styles, gap = _Styles(console), " " * GAP
@@ -176,10 +177,7 @@ class _Rows:
             for at, (cell, name, width) in enumerate(zip(row, self.columns, widths)):
                 if at:
                     line.append(Segment(gap, plain))
-                if cell.spans:
-                    line += _aligned(cell, name, width).render(console, end="")
-                else:  # a cell of one style (nearly all): its padded text, without a copy of the Text
-                    line.append(Segment(_padded(cell.plain, cell.cell_len, name in RIGHT, width), styles[cell.style]))
+                line.append(Segment(_padded(cell.plain, cell.cell_len, name in RIGHT, width), styles[cell.style]))
             yield from Segment.simplify(line)  # a segment per run of one style, not one per cell
             yield Segment.line()
 
@@ -197,23 +195,12 @@ class _Styles(dict[str | Style, Style]):
 
 
 def _padded(plain: str, length: int, right: bool, width: int) -> str:
-    """_aligned's text, for a cell of one style."""
+    """A cell's text padded to its column's width as Rich justifies a table cell
+    (Lines.justify): on the left, its trailing spaces dropped, where the column is right-justified."""
     if right:
         plain = plain.rstrip()
         return " " * (width - cell_len(plain)) + plain
     return plain + " " * (width - length)
-
-
-def _aligned(cell: Text, column: str, width: int) -> Text:
-    """A cell padded to its column's width as Rich justifies a table cell (Lines.justify): on
-    the left, its trailing spaces dropped, where the column is right-justified."""
-    padded = cell.copy()
-    if column in RIGHT:
-        padded.rstrip()
-        padded.pad_left(width - padded.cell_len)
-    else:
-        padded.truncate(width, pad=True)
-    return padded
 
 
 def findings_block(session: Session, verbose: bool, with_findings: bool = True) -> Group:
