@@ -92,11 +92,12 @@ class _Steps:
         """Say of each finding whether `fix` would repair it, and back up the creds (check and
         fix do; list does not write): (a backups folder wadoctor cannot trust, as a problem of
         the run; whether a read-only or full root refused the backup)."""
-        from wadoctor.repair.plan import fixable_codes
+        if session.findings:  # most sessions of a large fleet have none
+            from wadoctor.repair.plan import fixable_codes
 
-        marked = fixable_codes(session, self.config)
-        for finding in session.findings:
-            finding.fixable = finding.code in marked
+            marked = fixable_codes(session, self.config)
+            for finding in session.findings:
+                finding.fixable = finding.code in marked
         if not self.keep_backups:
             return None, False
         from wadoctor.repair.backups import database_state_root, keep_backup

@@ -8,54 +8,59 @@ raises becomes a `check-crashed` finding and the others still run.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from wadoctor.config import Config
 from wadoctor.core.evidence import Age, Bloat, Crash
 from wadoctor.core.findings import Observation
 from wadoctor.core.model import Session, SessionState
 
-PolicyCheck = Callable[[Session, Config, float], Iterator[Observation]]
+# A check says at most one thing of a session: a plain call, not a generator, since a database
+# of a million sessions runs each a million times.
+PolicyCheck = Callable[[Session, Config, float], Observation | None]
 
 
-def _pairing_abandoned(session: Session, config: Config, now: float) -> Iterator[Observation]:
+def _pairing_abandoned(session: Session, config: Config, now: float) -> Observation | None:
     if session.state not in (SessionState.UNPAIRED, SessionState.HALF_PAIRED):
-        return
+        return None
     since = session.creds_mtime or session.last_activity
     if since is None:
-        return
+        return None
     minutes = (now - since) / 60
     if minutes > config.pairing_abandoned_minutes:
-        yield Observation(
+        return Observation(
             "pairing-abandoned",
             f"{session.state.value} for {_age(minutes)} (threshold {config.pairing_abandoned_minutes:g} min)",
             Age(round(minutes, 1), config.pairing_abandoned_minutes),
         )
+    return None
 
 
-def _bloat(session: Session, config: Config, now: float) -> Iterator[Observation]:
+def _bloat(session: Session, config: Config, now: float) -> Observation | None:
     if config.bloat_files and session.files > config.bloat_files:
         top = max(session.key_types.items(), key=lambda kv: kv[1], default=None)
         most = f"; most are {top[0]} ({top[1]})" if top else ""
-        yield Observation(
+        return Observation(
             "bloat",
             f"{session.files} files (threshold {config.bloat_files}){most}",
             Bloat(session.files, config.bloat_files, dict(session.key_types)),
         )
+    return None
 
 
-def _stuck_connecting(session: Session, config: Config, now: float) -> Iterator[Observation]:
+def _stuck_connecting(session: Session, config: Config, now: float) -> Observation | None:
     connection = session.connection
     if connection is None or connection.status != "connecting" or connection.since is None:
-        return
+        return None
     minutes = (now - connection.since) / 60
     if minutes > config.connecting_minutes:
-        yield Observation(
+        return Observation(
             "instance-stuck-connecting",
             f"{connection.reported_by} reports connecting for {_age(minutes)} "
             f"(threshold {config.connecting_minutes:g} min)",
             Age(round(minutes, 1), config.connecting_minutes),
         )
+    return None
 
 
 POLICY_CHECKS: tuple[PolicyCheck, ...] = (_pairing_abandoned, _bloat, _stuck_connecting)
@@ -83,9 +88,14 @@ def diagnose(session: Session, config: Config, now: float | None = None,
     observations = list(session.observations)
     for check in checks:
         try:
-            observations.extend(check(session, config, now))
+            found = check(session, config, now)
         except Exception as exc:  # noqa: BLE001 - a bug in one check must not hide the others
-            observations.append(_crash(check.__name__.strip("_"), exc))
+            found = _crash(check.__name__.strip("_"), exc)
+        if found is not None:
+            observations.append(found)
+    if not observations:  # most sessions of a large fleet
+        session.findings = []
+        return session
     findings = [f for f in (o.finding(config.severity) for o in observations) if f is not None]
     session.findings = sorted(findings, key=lambda f: -f.severity.rank)
     return session

@@ -13,6 +13,7 @@ back, and their records amended.
 from __future__ import annotations
 
 import operator
+import pickle
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -21,7 +22,7 @@ from itertools import chain, compress, count
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from wadoctor.core.findings import Finding, placed
-from wadoctor.core.model import Holder, Session
+from wadoctor.core.model import Holder, Session, identity_label
 from wadoctor.pipeline.discovery import Problem
 
 if TYPE_CHECKING:
@@ -50,10 +51,16 @@ class Member(NamedTuple):
 
     @classmethod
     def of(cls, session: Session) -> Member:
-        identity = session.identity
-        return cls(identity.device_key if identity else None, identity.noise_fingerprint if identity else None,
-                   identity.label if identity else None, session.location, tuple(session.holders),
-                   tuple(session.held_by))
+        return cls._make(cls.fields(session))
+
+    @staticmethod
+    def fields(session: Session) -> tuple[Any, ...]:
+        """A session's Member as the plain tuple a Batch pickles, without making the Member."""
+        device = noise = None
+        if session.identity is not None:
+            device, noise = session.identity.device_key, session.identity.noise_fingerprint
+        return (device, noise, identity_label(device, noise), session.location, tuple(session.holders),
+                tuple(session.held_by))
 
 
 class Batch:
@@ -75,13 +82,12 @@ class Batch:
         self.unpickled: tuple[bytes, array[int], bytes, array[int]] | None = None
 
     def add(self, session: Session, record: bytes, problem: Problem | None, backup_failed: bool) -> None:
-        import pickle
-
-        member = Member.of(session)
+        member = Member.fields(session)
+        device, noise = member[0], member[1]
         self.records.append(record)
-        self.members.append(pickle.dumps(tuple(member), pickle.HIGHEST_PROTOCOL))
-        self.device.append(hash(member.device_key) if member.device_key else 0)
-        self.noise.append(hash(member.noise_fingerprint) if member.noise_fingerprint else 0)
+        self.members.append(pickle.dumps(member, pickle.HIGHEST_PROTOCOL))
+        self.device.append(hash(device) if device else 0)
+        self.noise.append(hash(noise) if noise else 0)
         self.states[session.state.value] += 1
         for finding in session.findings:
             self.severities[finding.severity.value] += 1
@@ -116,8 +122,6 @@ class SessionWriter:
     shows), for outputs that read sessions back one at a time (`-q`, `--nagios`)."""
 
     def encode(self, session: Session) -> bytes:
-        import pickle
-
         kept = session.store, session.creds_raw
         session.store = session.creds_raw = None
         try:
@@ -126,8 +130,6 @@ class SessionWriter:
             session.store, session.creds_raw = kept
 
     def decode(self, record: bytes) -> Session:
-        import pickle
-
         session: Session = pickle.loads(record)
         return session
 
@@ -185,8 +187,6 @@ class Streamed:
     def sharing(self, others: Iterable[Member]) -> list[tuple[int, Member]]:
         """(index, member) of each session whose device or noise key is also another's, here
         or among `others` (a hash match: the caller compares the keys themselves)."""
-        import pickle
-
         others = list(others)
         devices = _repeated(self.device, (hash(m.device_key) for m in others if m.device_key))
         noises = _repeated(self.noise, (hash(m.noise_fingerprint) for m in others if m.noise_fingerprint))
