@@ -6,9 +6,11 @@
  * list_folder reads a folder and lstats each entry in the same pass, keeping only the three
  * fields the check judges; judge_keys types each file by its name as one regex pass would,
  * without a match object per name. healthy_creds recognises creds with nothing wrong in one
- * pass, where Python decodes a dozen base64 fields one call at a time. All are optional:
- * wadoctor.stores.files, .baileys and .baileys_creds fall back to Python where this was not
- * built, and the tests hold both to the same answers.
+ * pass, where Python decodes a dozen base64 fields one call at a time. copy_tuple reads one
+ * row of a database's binary COPY where a worker judges it, so the process reading the COPY
+ * only passes bytes on. All are optional: wadoctor.stores.files, .baileys, .baileys_creds
+ * and .pgcopy fall back to Python where this was not built, and the tests hold both to the
+ * same answers.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -554,10 +556,94 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(copy_tuple_doc,
+"copy_tuple(data, kinds) -> tuple\n\n"
+"One tuple of a PostgreSQL binary COPY (an int16 count of fields, then each field as an int32\n"
+"length, -1 for NULL, and its bytes), each field read as its letter in `kinds` says: t text\n"
+"(UTF-8; a byte that is not, as U+FFFD), f float8, b bool. Raises ValueError unless the data\n"
+"is exactly one tuple of those fields. wadoctor.stores.pgcopy reads the same in Python.");
+
+static uint32_t
+big_endian32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static PyObject *
+copy_field(const unsigned char *p, int32_t length, char kind)
+{
+    if (length == -1)
+        Py_RETURN_NONE;
+    switch (kind) {
+    case 't':
+        return PyUnicode_DecodeUTF8((const char *)p, length, "replace");
+    case 'f':
+        if (length == 8) {
+            uint64_t bits = (uint64_t)big_endian32(p) << 32 | big_endian32(p + 4);
+            double value;
+            memcpy(&value, &bits, sizeof value);
+            return PyFloat_FromDouble(value);
+        }
+        break;
+    case 'b':
+        if (length == 1)
+            return PyBool_FromLong(p[0] != 0);
+        break;
+    }
+    PyErr_Format(PyExc_ValueError, "a COPY field of %d bytes is not a %c column", (int)length, kind);
+    return NULL;
+}
+
+static PyObject *
+copy_tuple(PyObject *module, PyObject *args)
+{
+    Py_buffer data;
+    const char *kinds;
+    Py_ssize_t count;
+    if (!PyArg_ParseTuple(args, "y*s#", &data, &kinds, &count))
+        return NULL;
+    const unsigned char *p = data.buf, *end = p + data.len;
+    PyObject *row = NULL;
+    if (data.len < 2 || ((Py_ssize_t)(p[0] << 8 | p[1])) != count) {
+        PyErr_Format(PyExc_ValueError, "a COPY tuple not of %zd fields", count);
+        goto done;
+    }
+    p += 2;
+    if ((row = PyTuple_New(count)) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int32_t length = -2;  /* cut short, unless 4 bytes of length are there */
+        if (end - p >= 4) {
+            length = (int32_t)big_endian32(p);
+            p += 4;
+        }
+        if (length < -1 || (length > 0 && length > end - p)) {
+            PyErr_SetString(PyExc_ValueError, "a COPY tuple cut short");
+            Py_CLEAR(row);
+            goto done;
+        }
+        PyObject *value = copy_field(p, length, kinds[i]);
+        if (value == NULL) {
+            Py_CLEAR(row);
+            goto done;
+        }
+        PyTuple_SET_ITEM(row, i, value);
+        p += length > 0 ? length : 0;
+    }
+    if (p != end) {
+        PyErr_SetString(PyExc_ValueError, "a COPY tuple with bytes after its fields");
+        Py_CLEAR(row);
+    }
+done:
+    PyBuffer_Release(&data);
+    return row;
+}
+
 static PyMethodDef methods[] = {
     {"list_folder", list_folder, METH_VARARGS, list_folder_doc},
     {"judge_keys", judge_keys, METH_VARARGS, judge_keys_doc},
     {"healthy_creds", healthy_creds, METH_O, healthy_creds_doc},
+    {"copy_tuple", copy_tuple, METH_VARARGS, copy_tuple_doc},
     {NULL, NULL, 0, NULL},
 };
 

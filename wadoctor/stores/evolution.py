@@ -10,7 +10,8 @@ CACHE_REDIS_ENABLED, fields of the hash `<CACHE_REDIS_PREFIX_KEY>:instance:<inst
 The database is only read here: the instance ids when a key folder is to be matched, then
 every row through one binary COPY, which the server streams as fast as they are taken and no
 faster (a million instances never stand in memory); each row is judged as a creds.json would
-be, on every core when the rows are many (`jobs` and `session_of`).
+be, on every core when the rows are many (`jobs` and `session_of`): the process reading the
+COPY passes each row on undecoded, and the worker judging it reads its fields.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from wadoctor.core.model import Connection, GatewayRef, Session, SessionState
 from wadoctor.stores.baileys_creds import apply_stored_creds
 from wadoctor.stores.baileys_redis import find_sessions, observe_key_damage
 from wadoctor.stores.base import SourceRead, StoreAdapter
+from wadoctor.stores.pgcopy import copy_tuple, tuples
 from wadoctor.stores.sources import STATEMENT_TIMEOUT_MS, CredsChanged, SourceUnavailable, StoreSource
 from wadoctor.util.masking import mask_url
 
@@ -36,7 +38,8 @@ DEFAULT_REDIS_PREFIX = "evolution"  # CACHE_REDIS_PREFIX_KEY's default
 REDIS_MODULE = "instance"  # the CacheService the auth state writes through: new CacheEngine(config, 'instance')
 # Both sides of the join, one row per instance of a linked device (a Session row without
 # its Instance is shown too), WHERE_ONE picks one instance. Every column is cast to the type
-# COLUMNS reads it as: a binary COPY carries each in its own type's wire format.
+# COLUMNS reads it as (pgcopy.copy_tuple: t text, f float8, b bool): a binary COPY carries
+# each in its own type's wire format.
 QUERY = """
 SELECT coalesce(i.id, s."sessionId")::text, i.name::text, i."connectionStatus"::text, i."ownerJid"::text,
        i.number::text, extract(epoch FROM coalesce(i."updatedAt", i."createdAt"))::float8,
@@ -47,7 +50,7 @@ WHERE i.integration IS NULL OR i.integration = 'WHATSAPP-BAILEYS'
 WHERE_ONE = ' AND coalesce(i.id, s."sessionId") = %s'
 IDS = """SELECT coalesce(i.id, s."sessionId") FROM "Instance" i FULL JOIN "Session" s ON s."sessionId" = i.id
 WHERE i.integration IS NULL OR i.integration = 'WHATSAPP-BAILEYS'"""
-COLUMNS = ("text", "text", "text", "text", "text", "float8", "bool", "text", "float8")
+COLUMNS = "tttttfbtf"
 
 
 @dataclass
@@ -100,17 +103,18 @@ def read_instance(conn: Any, instance_id: str) -> Instance | None:
     return Instance(*row) if row else None
 
 
-def read_rows(conn: Any) -> Iterator[tuple[Any, ...]]:
-    """Every instance's row, as the server streams them through a binary COPY. The COPY is one
+def read_rows(conn: Any) -> Iterator[bytes]:
+    """Every instance's row, as the server streams them through a binary COPY: undecoded
+    (`copy_tuple(row, COLUMNS)` reads one), as they are judged on other cores. The COPY is one
     statement however long a million rows take to judge, so the connection's statement
     timeout is lifted for it (SET LOCAL: this read's transaction only); the scan's deadline
     for each step still stands, and a table locked by a migration is given up on as soon as
-    the statement timeout would have."""
+    the statement timeout would have. Text comes as UTF-8 whatever the database's encoding."""
     conn.execute(f"SET LOCAL lock_timeout = {STATEMENT_TIMEOUT_MS}")
     conn.execute("SET LOCAL statement_timeout = 0")
+    conn.execute("SET LOCAL client_encoding = 'UTF8'")
     with conn.cursor().copy(f"COPY ({QUERY}) TO STDOUT (FORMAT BINARY)") as copy:
-        copy.set_types(list(COLUMNS))
-        yield from copy.rows()
+        yield from tuples(copy)
 
 
 class EvolutionRead(SourceRead):
@@ -179,17 +183,22 @@ class EvolutionRead(SourceRead):
         self._judge(merged, instance, sum(session.key_types.values()))
         return merged
 
-    def jobs(self) -> Iterator[tuple[tuple[Any, ...], Any]]:
-        """Each row not joined to a key folder, with its keys' Redis hash where there is one."""
+    def jobs(self) -> Iterator[tuple[bytes, Any]]:
+        """Each row not joined to a key folder, with its keys' Redis hash where there is one.
+        A row is read here only when there are folders or hashes to match its id against."""
         self.hashes = self._hashes()
         self.ids = None  # every key folder is in: the ids are not needed again
         for row in read_rows(self.conn):
-            if row[0] not in self.joined:
-                yield row, self.hashes.pop(row[0], None)
+            if not (self.joined or self.hashes):
+                yield row, None
+                continue
+            instance_id = copy_tuple(row, COLUMNS)[0]
+            if instance_id not in self.joined:
+                yield row, self.hashes.pop(instance_id, None)
 
-    def session_of(self, job: tuple[tuple[Any, ...], Any]) -> Session:
+    def session_of(self, job: tuple[bytes, Any]) -> Session:
         row, stored = job
-        instance = Instance(*row)
+        instance = Instance(*copy_tuple(row, COLUMNS))
         session = self._session(instance)
         if stored is not None:
             session.files, session.key_types = stored.entries, dict(stored.key_types)
