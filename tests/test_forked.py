@@ -148,3 +148,39 @@ def test_jobs_read_before_the_stream_fails_are_all_done_then_the_error_raised(co
         for square, _ in stream_map(_square_with_pid, _rows_failing_at(count), workers, chunk):
             done.append(square)
     assert done == [n * n for n in range(count)]
+
+
+
+_SIZED = """
+import random, sys
+from wadoctor.util.forked import stream_map
+
+chooser = random.Random(int(sys.argv[1]))
+sizes = [chooser.choice([0, 10, 300_000, 900_000, 1_100_000, 3_000_000]) for _ in range(40)]
+
+
+def rows():
+    for number, size in enumerate(sizes):
+        yield number, bytes(size)
+
+
+def echo(job):
+    return job[0], bytes(sizes[-1 - job[0]])
+
+
+results = list(stream_map(echo, rows(), 2, 1))
+assert [number for number, _ in results] == list(range(len(sizes)))
+assert [len(data) for _, data in results] == sizes[::-1]
+print("in order")
+"""
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_chunks_and_results_larger_than_a_pipe_never_wait_on_each_other(seed):
+    """A worker is sent its next chunk ahead only when its pipe holds it whole: chunks and
+    results from nothing to several times a pipe (1 MiB), in any mix, all come back in order.
+    In a process of its own: a parent and a worker waiting on each other's pipe would hang
+    (a blocked write to a pipe does not even see a signal)."""
+    run = subprocess.run([sys.executable, "-c", _SIZED, str(seed)], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert run.returncode == 0 and run.stdout == "in order\n", run.stderr

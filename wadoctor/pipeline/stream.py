@@ -165,8 +165,9 @@ class Streamed:
         self.members: Spool = Spool()
         self.device = array("q")
         self.noise = array("q")
-        self.devices = _Repeats()  # counted as batches come, while the workers judge the next ones
-        self.noises = _Repeats()
+        # counted as batches come, while the workers judge the next ones; device and noise hashes
+        # in one set (a hash match is only a candidate: the caller compares the keys themselves)
+        self.repeats = _Repeats()
         self.states: Counter[str] = Counter()
         self.severities: Counter[str] = Counter()
         self.crashed = False
@@ -181,8 +182,8 @@ class Streamed:
         self.members.extend(members, member_sizes)
         self.device.extend(batch.device)
         self.noise.extend(batch.noise)
-        self.devices.note(batch.device)
-        self.noises.note(batch.noise)
+        self.repeats.note(batch.device)
+        self.repeats.note(batch.noise)
         self.states.update(batch.states)
         self.severities.update(batch.severities)
         self.crashed = self.crashed or batch.crashed
@@ -192,11 +193,11 @@ class Streamed:
         """(index, member) of each session whose device or noise key is also another's, here
         or among `others` (a hash match: the caller compares the keys themselves)."""
         others = list(others)
-        devices = self.devices.with_others([hash(m.device_key) for m in others if m.device_key])
-        noises = self.noises.with_others([hash(m.noise_fingerprint) for m in others if m.noise_fingerprint])
-        if not (devices or noises):
+        repeated = self.repeats.with_others([hash(key) for m in others
+                                             for key in (m.device_key, m.noise_fingerprint) if key])
+        if not repeated:
             return []
-        shared = map(operator.or_, map(devices.__contains__, self.device), map(noises.__contains__, self.noise))
+        shared = map(operator.or_, map(repeated.__contains__, self.device), map(repeated.__contains__, self.noise))
         return [(index, Member(*pickle.loads(self.members[index]))) for index in compress(count(), shared)]
 
     def amend(self, index: int, finding: Finding) -> None:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import gc
 import os
 import signal
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 from typing import BinaryIO, NoReturn, TypeVar
 
 _STOPS = {signal.SIGINT, signal.SIGTERM}
+_PIPE_BYTES = 1 << 20  # a chunk of rows, or its results, whole in a pipe (Linux's pipe-max-size by default)
+_DEPTH = 2  # chunks a worker holds at most: the one it judges, and the next one, waiting in its pipe
 Job = TypeVar("Job")
 Result = TypeVar("Result")
 _running: set[int] = set()  # this process's workers not yet reaped
@@ -59,10 +61,14 @@ def stream_map(function: Callable[[Job], Result], jobs: Iterable[Job], workers: 
                chunk: int) -> Iterator[Result]:
     """`map(function, jobs)` over jobs that arrive as they are read (the rows of a database
     stream), `chunk` at a time, across `workers` forked processes; results in job order.
-    A worker holds one chunk at a time, sent only once its last results are taken, so
-    neither side ever waits on a full pipe of the other. A worker that fails or dies gets no
-    more: the parent does its chunk itself. One chunk's worth of jobs is done here. When
-    reading the jobs fails, the results of those read come first, then the error."""
+    A worker holds up to two chunks: the one it judges and the next, already in its pipe, so
+    it never waits for the parent between chunks. The next is sent ahead only when its pipe
+    holds it whole (`_choose`), so neither side ever waits on a full pipe of the other. A
+    worker that fails or dies gets no more: the parent does its chunks itself. One chunk's
+    worth of jobs is done here. When reading the jobs fails, the results of those read come
+    first, then the error."""
+    import pickle
+
     parts = chunked(jobs, chunk)
     first = next(parts, [])
     try:
@@ -77,6 +83,7 @@ def stream_map(function: Callable[[Job], Result], jobs: Iterable[Job], workers: 
         return
     streams: list[BinaryIO | None] = []
     senders: list[BinaryIO | None] = []
+    room: list[int] = []  # each worker's job pipe, in bytes
     pids: list[int] = []
     held: deque[tuple[int, list[Job]]] = deque()  # (worker, or -1 for the parent; chunk), oldest first
     failure: Exception | None = None
@@ -90,8 +97,9 @@ def stream_map(function: Callable[[Job], Result], jobs: Iterable[Job], workers: 
                 break
             if not part:
                 break
-            if len(held) < workers and len(pids) < workers:
-                job_read, job_write = os.pipe()
+            data = pickle.dumps(part, pickle.HIGHEST_PROTOCOL)
+            if len(pids) < workers:
+                job_read, job_write, size = _pipe()
                 # the new worker closes every sender's end it inherits: a worker must see the end
                 # of its own jobs when the parent closes its sender, and no other worker hold it open
                 inherited = tuple(sender.fileno() for sender in senders if sender is not None)
@@ -100,11 +108,14 @@ def stream_map(function: Callable[[Job], Result], jobs: Iterable[Job], workers: 
                 pids.append(pid)
                 streams.append(read)
                 senders.append(os.fdopen(job_write, "wb"))
+                room.append(size)
                 worker = len(pids) - 1
             else:
-                worker, done = held.popleft()
-                yield from _results_of(function, streams, worker, done)
-            if not _send(senders, streams, worker, part):
+                while (chosen := _choose(held, senders, streams, room, len(data))) is None:
+                    oldest, done = held.popleft()
+                    yield from _results_of(function, streams, oldest, done)
+                worker = chosen
+            if not _send(senders, streams, worker, data):
                 worker = -1  # done here, in its turn
             held.append((worker, part))
         while held:
@@ -114,6 +125,9 @@ def stream_map(function: Callable[[Job], Result], jobs: Iterable[Job], workers: 
         if failure is not None:
             raise failure
     finally:
+        if not finished:  # first: a closing sender would wait on a worker that no longer reads
+            for pid in pids:
+                _kill(pid)
         for sender in senders:
             if sender is not None:
                 try:
@@ -140,9 +154,40 @@ def chunked(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
         yield part
 
 
-def _fork(body: Callable[[int], NoReturn], close: tuple[int, ...] = ()) -> tuple[int, BinaryIO]:
-    """A worker running `body(write end of its results pipe)`: (pid, read end)."""
+def _pipe() -> tuple[int, int, int]:
+    """A pipe made to hold a chunk whole where Linux allows: (read end, write end, the bytes
+    it holds; 0 when that is not known, and then nothing is sent ahead through it)."""
     read, write = os.pipe()
+    try:
+        import fcntl
+
+        return read, write, fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):  # not Linux, or over the user's pipe-max-size
+        return read, write, 0
+
+
+def _choose(held: deque[tuple[int, list[Job]]], senders: list[BinaryIO | None], streams: list[BinaryIO | None],
+            room: list[int], size: int) -> int | None:
+    """The worker to send a chunk of `size` pickled bytes to now: one with nothing to do, else
+    one judging a single chunk whose pipe holds this one whole (a worker waiting for the
+    parent to take its results has read all it was sent, so the write cannot wait on it).
+    None: none can take it yet; -1: every worker is gone, and the parent does it."""
+    if len(held) >= _DEPTH * len(senders):
+        return None
+    alive = [w for w in range(len(senders)) if senders[w] is not None and streams[w] is not None]
+    if not alive:
+        return -1
+    outstanding = Counter(worker for worker, _ in held)
+    idle = [w for w in alive if not outstanding[w]]
+    ahead = [w for w in alive if outstanding[w] == 1 and size <= room[w]]
+    return next(iter(idle or ahead), None)
+
+
+def _fork(body: Callable[[int], NoReturn], close: tuple[int, ...] = ()) -> tuple[int, BinaryIO]:
+    """A worker running `body(write end of its results pipe)`: (pid, read end). The results
+    pipe holds a chunk's results whole where Linux allows: the worker goes on to its next
+    chunk while the parent is busy."""
+    read, write, _ = _pipe()
     # Ctrl-C or SIGTERM waits until each side knows which it is: a worker stopped before
     # then would run on as a second copy of the parent.
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
@@ -164,15 +209,13 @@ def _fork(body: Callable[[int], NoReturn], close: tuple[int, ...] = ()) -> tuple
     return pid, os.fdopen(read, "rb")
 
 
-def _send(senders: list[BinaryIO | None], streams: list[BinaryIO | None], worker: int, part: list[Job]) -> bool:
-    """Hand a worker its next chunk; False once it has failed or is gone."""
-    import pickle
-
+def _send(senders: list[BinaryIO | None], streams: list[BinaryIO | None], worker: int, data: bytes) -> bool:
+    """Hand a worker its next chunk, pickled; False once it has failed or is gone."""
     sender = senders[worker] if worker >= 0 and streams[worker] is not None else None
     if sender is None:
         return False
     try:
-        pickle.dump(part, sender, pickle.HIGHEST_PROTOCOL)
+        sender.write(data)
         sender.flush()
         return True
     except OSError:
@@ -242,12 +285,16 @@ def _incoming(source: BinaryIO | None) -> Iterator[list[Job]]:
 def _reap(pid: int, kill: bool) -> None:
     """Wait for a worker; one whose results are no longer wanted is killed first."""
     if kill:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _kill(pid)
     try:
         os.waitpid(pid, 0)
     except ChildProcessError:
         pass
     _running.discard(pid)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
