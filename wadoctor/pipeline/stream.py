@@ -165,9 +165,6 @@ class Streamed:
         self.members: Spool = Spool()
         self.device = array("q")
         self.noise = array("q")
-        # counted as batches come, while the workers judge the next ones; device and noise hashes
-        # in one set (a hash match is only a candidate: the caller compares the keys themselves)
-        self.repeats = _Repeats()
         self.states: Counter[str] = Counter()
         self.severities: Counter[str] = Counter()
         self.crashed = False
@@ -182,8 +179,6 @@ class Streamed:
         self.members.extend(members, member_sizes)
         self.device.extend(batch.device)
         self.noise.extend(batch.noise)
-        self.repeats.note(batch.device)
-        self.repeats.note(batch.noise)
         self.states.update(batch.states)
         self.severities.update(batch.severities)
         self.crashed = self.crashed or batch.crashed
@@ -193,11 +188,11 @@ class Streamed:
         """(index, member) of each session whose device or noise key is also another's, here
         or among `others` (a hash match: the caller compares the keys themselves)."""
         others = list(others)
-        repeated = self.repeats.with_others([hash(key) for m in others
-                                             for key in (m.device_key, m.noise_fingerprint) if key])
-        if not repeated:
+        devices = repeated(self.device, [hash(m.device_key) for m in others if m.device_key])
+        noises = repeated(self.noise, [hash(m.noise_fingerprint) for m in others if m.noise_fingerprint])
+        if not (devices or noises):
             return []
-        shared = map(operator.or_, map(repeated.__contains__, self.device), map(repeated.__contains__, self.noise))
+        shared = map(operator.or_, map(devices.__contains__, self.device), map(noises.__contains__, self.noise))
         return [(index, Member(*pickle.loads(self.members[index]))) for index in compress(count(), shared)]
 
     def amend(self, index: int, finding: Finding) -> None:
@@ -218,25 +213,22 @@ class Streamed:
         self.members.close()
 
 
-class _Repeats:
-    """The key hashes of written sessions found more than once, counted a batch at a time as
-    they arrive (set operations in C; half the memory of counting each hash): at a million
-    sessions, the second this took once all were in is spent while the workers still judge."""
+def repeated(values: Sequence[int], others: Sequence[int] = (), size: int = 65536) -> set[int]:
+    """The values found more than once among `values` and `others`, but 0 (no key): a slice at
+    a time, by set operations in C. Half the memory of counting them, a fifth of the time of
+    sorting them, and a third of the time of a Python loop over a million."""
+    seen: set[int] = set()
+    found: set[int] = set()
+    for start in range(0, len(values), size):
+        _note(values[start:start + size], seen, found)
+    _note(others, seen, found)
+    found.discard(0)
+    return found
 
-    def __init__(self) -> None:
-        self.seen: set[int] = set()
-        self.repeated: set[int] = set()
 
-    def note(self, values: Sequence[int]) -> None:
-        batch = set(values)
-        if len(batch) < len(values):  # one key twice within the batch
-            self.repeated.update(value for value, times in Counter(values).items() if times > 1)
-        self.repeated |= batch & self.seen
-        self.seen |= batch
-
-    def with_others(self, values: Sequence[int]) -> set[int]:
-        """Those found more than once among the written and `values`, but 0 (no key)."""
-        repeated = self.repeated | {value for value in values if value in self.seen}
-        repeated.update(value for value, times in Counter(values).items() if times > 1)
-        repeated.discard(0)
-        return repeated
+def _note(values: Sequence[int], seen: set[int], found: set[int]) -> None:
+    batch = set(values)
+    if len(batch) < len(values):  # a value twice within the slice
+        found.update(value for value, times in Counter(values).items() if times > 1)
+    found |= batch & seen
+    seen |= batch
