@@ -372,6 +372,31 @@ def test_instances_stream_and_a_failure_midway_keeps_what_came(tmp_path, write, 
     assert "read failed" in problem["message"] and "division by zero" in problem["message"]
 
 
+def test_times_no_calendar_writes_are_unknown_and_never_end_a_run(tmp_path, write, cli, evolution_db):
+    """A row is data: an Instance updated at PostgreSQL's `infinity` or `-infinity`, or in the
+    year 20000 (the column allows it; Evolution never writes it), is reported with its time
+    unknown (null), beside the ordinary rows, in every output; no source fails over it."""
+    url, conn = evolution_db
+    shop, = write(paired(tmp_path / "shop"))
+    for name in ("ordinary", "endless", "beginning", "far"):
+        evolution.add_instance(conn, name, shop.path, status="connecting", minutes_ago=90)
+    for name, value in (("endless", "infinity"), ("beginning", "-infinity"), ("far", "20000-01-01")):
+        conn.execute('UPDATE "Instance" SET "updatedAt" = %s WHERE name = %s', (value, name))
+    report = cli("check", "--json", "--no-backup", url).json()
+    assert report["problems"] == [] and report["summary"]["complete"] is True
+    sessions = by_id(report)
+    assert set(sessions) == {"ordinary", "endless", "beginning", "far"}
+    assert sessions["ordinary"]["last_activity"] is not None
+    for name in ("endless", "beginning", "far"):
+        assert sessions[name]["last_activity"] is None and sessions[name]["connection"]["since"] is None
+    assert "instance-stuck-connecting" in codes(sessions["ordinary"])
+    for name in ("endless", "beginning", "far"):  # unknown: no age, so no rule on ages
+        assert codes(sessions[name]) == {"duplicate-identity"}
+    table = cli("check", "--no-backup", "--prometheus", tmp_path / "m.prom", url, env={"COLUMNS": "200"})
+    assert table.code != 3 and "Traceback" not in table.err and "endless" in table.out
+    assert "wadoctor_sessions" in (tmp_path / "m.prom").read_text()
+
+
 def test_fix_with_a_read_only_role_fails_that_action_only_and_logs_everything(tmp_path, write, cli, evolution_db):
     """The usual read-only role: the creds row cannot be written. That action fails with the
     server's reason; the folder repaired beside it is done; --log has every step."""

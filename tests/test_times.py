@@ -33,5 +33,7 @@ def test_c_iso_at_the_edges(timestamp):
 def test_iso_outside_four_digit_years_and_none():
     assert times.iso(None) is None
     assert times.iso(-1) == "1969-12-31T23:59:59Z"
+    for unwritable in (float("inf"), float("-inf"), float("nan"), YEAR_10000, 1e300, -1e300):
+        assert times.iso(unwritable) is None
     with pytest.raises(ValueError):
         times._iso(-0.5)

@@ -39,11 +39,15 @@ REDIS_MODULE = "instance"  # the CacheService the auth state writes through: new
 # Both sides of the join, one row per instance of a linked device (a Session row without
 # its Instance is shown too), WHERE_ONE picks one instance. Every column is cast to the type
 # COLUMNS reads it as (pgcopy.copy_tuple: t text, f float8, b bool): a binary COPY carries
-# each in its own type's wire format.
+# each in its own type's wire format. A time is read only where it is one: PostgreSQL's
+# `infinity` is NULL, unknown (a row's value never ends a run).
 QUERY = """
 SELECT coalesce(i.id, s."sessionId")::text, i.name::text, i."connectionStatus"::text, i."ownerJid"::text,
-       i.number::text, extract(epoch FROM coalesce(i."updatedAt", i."createdAt"))::float8,
-       s."sessionId" IS NOT NULL, s.creds::text, extract(epoch FROM s."createdAt")::float8
+       i.number::text,
+       CASE WHEN isfinite(coalesce(i."updatedAt", i."createdAt"))
+            THEN extract(epoch FROM coalesce(i."updatedAt", i."createdAt"))::float8 END,
+       s."sessionId" IS NOT NULL, s.creds::text,
+       CASE WHEN isfinite(s."createdAt") THEN extract(epoch FROM s."createdAt")::float8 END
 FROM "Instance" i FULL JOIN "Session" s ON s."sessionId" = i.id
 WHERE i.integration IS NULL OR i.integration = 'WHATSAPP-BAILEYS'
 """

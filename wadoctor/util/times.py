@@ -20,11 +20,16 @@ except ImportError:  # pragma: no cover - a build without a C compiler
 
 
 def iso(timestamp: float | None) -> str | None:
+    """None for no time, and for one no calendar writes: a database's `infinity`, NaN, a year
+    past 9999 (what a row holds is data; it never ends a run)."""
     if timestamp is None:
         return None
     if 0 <= timestamp < _YEAR_10000:  # three times per session written
         return _iso(timestamp)
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    try:
+        return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 _AGE = re.compile(r"^(\d+)([smhdw])$")
