@@ -85,6 +85,41 @@ def test_evolution_keys_in_redis_and_orphans_both_ways(tmp_path, write, cli, evo
     assert redis_server.password not in json.dumps(deep)
 
 
+def test_database_backups_walk_their_folder_once_and_still_refuse_a_planted_link(tmp_path, write, cli,
+                                                                                evolution_db):
+    """A run opens the folder of database backups once and each instance's folder from it:
+    a session's folder that is a link (to a folder outside, as a tenant could plant) is still
+    refused, that session's backup is a problem and nothing is written through the link, and
+    the instances beside it are backed up. A databases folder others may write is refused
+    for every instance."""
+    url, conn = evolution_db
+    shop, cafe = write(paired(tmp_path / "w" / "shop"), paired(tmp_path / "w" / "cafe", pn="6289876543210"))
+    for name, session in (("shop", shop), ("cafe", cafe)):
+        evolution.add_instance(conn, name, session.path, "open")
+    config = _config(tmp_path, f'[[stores]]\nurl = "{url}"\n')
+    assert cli("check", "-c", config).code == 0
+    databases = tmp_path / ".wadoctor" / "backups" / "databases"
+    (shop_folder,), (cafe_folder,) = databases.glob("shop-*"), databases.glob("cafe-*")
+    for folder in (shop_folder, cafe_folder):
+        for old in folder.iterdir():
+            old.unlink()
+        folder.rmdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shop_folder.symlink_to(outside)
+    report = cli("check", "--json", "-c", config).json()
+    problem, = report["problems"]
+    assert shop_folder.name in problem["message"] and "symbolic link" in problem["message"]
+    assert list(outside.iterdir()) == []
+    assert len(list(cafe_folder.glob("creds-*.json"))) == 1
+
+    shop_folder.unlink()
+    databases.chmod(0o777)
+    refused = cli("check", "--json", "-c", config).json()
+    assert refused["problems"] and all("writable by group or others" in p["message"] for p in refused["problems"])
+    assert not list(databases.glob("shop-*"))
+
+
 def test_evolution_reset_creds_are_restored_compare_and_set(tmp_path, write, cli, evolution_db):
     """Evolution's own failure: a read of the creds times out, it saves fresh creds over the
     paired ones. fix puts the backup back, refusing while Evolution says the instance is live."""

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # loaded only with --registry or --logs, or a database read
     from wadoctor.fleet.link import FleetLink
     from wadoctor.logs.analysis import LogAnalysis
     from wadoctor.pipeline.stream import Seal, Writer
+    from wadoctor.repair.backups import DatabaseBackups
 
 
 def inspect(
@@ -48,16 +49,19 @@ def inspect(
         from wadoctor.pipeline.stream import Sink
 
         sink = Sink(steps.sealer(writer), writer, keep)
-    report = scan(paths, config, command, deep, on_session, sources, sink)
-    for session in report.sessions:
-        steps.join_logs(session)
-    if fleet is not None:
-        fleet.observe(report.sessions)
-    judge(report, config)
-    for session in report.sessions:
-        problem, failed = steps.finish(session)
-        report.problems += [problem] if problem is not None else []
-        report.backups_failed += failed
+    try:
+        report = scan(paths, config, command, deep, on_session, sources, sink)
+        for session in report.sessions:
+            steps.join_logs(session)
+        if fleet is not None:
+            fleet.observe(report.sessions)
+        judge(report, config)
+        for session in report.sessions:
+            problem, failed = steps.finish(session)
+            report.problems += [problem] if problem is not None else []
+            report.backups_failed += failed
+    finally:
+        steps.close()
     if fleet is not None:
         fleet.publish(report.sessions)
         report.fleet = fleet.summary()
@@ -75,7 +79,11 @@ class _Steps:
         self.config = config
         self.logs = logs
         self.keep_backups = keep_backups
-        self.state: Path | None = None
+        self.databases: DatabaseBackups | None = None  # made at the first backup (repair code loads then)
+
+    def close(self) -> None:
+        if self.databases is not None:
+            self.databases.close()
 
     def join_logs(self, session: Session) -> None:
         """The session's log figures and log observations, by the name the logs give it."""
@@ -100,13 +108,13 @@ class _Steps:
                 finding.fixable = finding.code in marked
         if not self.keep_backups:
             return None, False
-        from wadoctor.repair.backups import database_state_root, keep_backup
+        from wadoctor.repair.backups import DatabaseBackups, database_state_root, keep_backup
         from wadoctor.util.trusted import Untrusted
 
-        if self.state is None:
-            self.state = database_state_root(self.config.source)
+        if self.databases is None:
+            self.databases = DatabaseBackups(database_state_root(self.config.source))
         try:
-            keep_backup(session, self.config.backups_keep, self.state)
+            keep_backup(session, self.config.backups_keep, self.databases)
         except Untrusted as exc:
             return Problem(session.location, str(exc)), False
         except OSError:

@@ -12,6 +12,8 @@ import struct
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+__all__ = ["SIGNATURE", "TRAILER", "copy_tuple", "tuples"]
+
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 TRAILER = b"\xff\xff"  # a tuple of -1 fields: the end of the data
 _HEADER = struct.Struct(">11sII")  # signature, flags, length of the header extension

@@ -60,7 +60,7 @@ def check_file_and_folders(path: Path) -> None:
             raise Untrusted(f"{path}: refused: {shown} {why}")
 
 
-def _open_dir(name: str, parent: int | None, shown: Path) -> int:
+def _open_dir(name: str, parent: int | None, shown: Path | str) -> int:
     try:
         return os.open(name, DIR_FLAGS, dir_fd=parent)
     except OSError as exc:
@@ -92,12 +92,25 @@ def walk(root: Path, names: Iterable[str], private: bool = False, create: bool =
     link. `private`: each folder below the root must pass `distrust` (wadoctor's own state).
     `create`: missing folders are made with `mode`, owned as the root is when running as root."""
     fd = _open_root(root)
-    shown = root
+    try:
+        with walk_from(fd, root, names, private, create, mode) as found:
+            yield found
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def walk_from(start: int, shown: Path | str, names: Iterable[str], private: bool = False, create: bool = False,
+              mode: int = 0o700) -> Iterator[int]:
+    """`walk` from a folder already walked and held open (`start`, shown as `shown`): a run
+    that opens thousands of folders below one walks the folders above it once. `start` stays
+    open. Names are shown in messages only, so none is made a Path on the way."""
+    fd = start
     try:
         for name in names:
             if name in ("", ".", "..") or "/" in name:
-                raise Untrusted(f"{shown / name}: not a plain folder name: refused")
-            shown = shown / name
+                raise Untrusted(f"{os.path.join(shown, name)}: not a plain folder name: refused")
+            shown = os.path.join(shown, name)
             try:
                 child = _open_dir(name, fd, shown)
             except FileNotFoundError:
@@ -108,14 +121,16 @@ def walk(root: Path, names: Iterable[str], private: bool = False, create: bool =
                 if not private and os.geteuid() == 0:
                     parent = os.fstat(fd)
                     os.fchown(child, parent.st_uid, parent.st_gid)
-            os.close(fd)
+            if fd != start:
+                os.close(fd)
             fd = child
             why = distrust(os.fstat(fd)) if private else None
             if why:
                 raise Untrusted(f"{shown} is {why}: refused")
         yield fd
     finally:
-        os.close(fd)
+        if fd != start:
+            os.close(fd)
 
 
 def read_private(name: str, folder: int, shown: Path, cap: int) -> bytes:
