@@ -39,12 +39,16 @@ def output_mode(json: bool, quiet: bool, nagios: bool = False) -> Mode:
 
 def stream_writer(mode: Mode, prometheus: Path | None) -> Writer:
     """How the sessions a database streams are written as they are read, never all kept:
-    as JSON records, the fast way, where they are all the output needs; else as sessions,
-    read back one at a time by each output (the table, -q, --nagios, the metrics file)."""
+    as JSON records or -q's lines, the fast way, where they are all the output needs; else as
+    sessions, read back one at a time by each output (the table, --nagios, the metrics file)."""
     if mode is Mode.JSON and prometheus is None:
         from wadoctor.render.jsonout import JsonWriter
 
         return JsonWriter()
+    if mode is Mode.QUIET and prometheus is None:
+        from wadoctor.render.quiet import QuietWriter
+
+        return QuietWriter()
     from wadoctor.pipeline.stream import SessionWriter
 
     return SessionWriter()
