@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.segment import Segment
@@ -57,7 +57,8 @@ def test_rows_that_fit_are_drawn_as_lines_and_others_by_rich():
 
 @settings(max_examples=500)
 @given(st.sampled_from(["", "  ", "      → ", "      "]), _lines, st.integers(10, 120))
-def test_a_hanging_indent_is_drawn_as_its_grid_draws_it(indent, body, width):
+@example("  ", Text(" ").join([Text("\u0301"), Text(" ", style="green")]), 10)  # found by hypothesis: a combining
+def test_a_hanging_indent_is_drawn_as_its_grid_draws_it(indent, body, width):  # accent, a styled space at the end
     """...and a line without one as Rich draws the text itself, wrapped where it is long."""
     grid = Table.grid()
     grid.add_column(no_wrap=True, width=len(indent))

@@ -1,8 +1,8 @@
 """Streamed reports: each database session judged and written as it is read, then let go.
 
 A database of a million instances would cost gigabytes as sessions in memory. Given a `Sink`
-(the app's steps for one session, and the `Writer` of the output: a JSON record, or the
-session itself for outputs that read sessions back), each session a database streams is
+(the app's steps for one session, and the `Writer` of the output: a JSON record, -q's lines,
+or the session itself for outputs that read sessions back), each session a database streams is
 judged and written right away, a `Batch` at a time, on every core when the source allows
 (stores.base.SourceRead.forkable). The report keeps each written record in a spool, its
 counts, and what duplicate identities are judged on (Member, also spooled; in memory only a
@@ -119,7 +119,8 @@ class Batch:
 
 class SessionWriter:
     """Sessions written as themselves (pickled, without the creds and source a renderer never
-    shows), for outputs that read sessions back one at a time (`-q`, `--nagios`)."""
+    shows), for outputs that read sessions back one at a time (the table, `--nagios`, the
+    metrics file)."""
 
     def encode(self, session: Session) -> bytes:
         kept = session.store, session.creds_raw

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 
-from rich.cells import cell_len
+from rich.cells import cell_len, get_character_cell_size
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.segment import Segment
 from rich.style import Style
@@ -231,14 +231,17 @@ class Hanging:
     """`body` after `indent`, its wrapped lines starting under its first (a hanging indent; no
     indent: the text as Rich wraps it). Where it fits, its one line is drawn as is, without
     the grid and the wrapping pass that draw the same at ten times the cost (the findings of
-    every troubled session of a large database)."""
+    every troubled session of a large database); a line with a character of no width (a
+    combining accent) is Rich's own to draw, as in the table's rows."""
 
     def __init__(self, indent: str, body: Text) -> None:
         self.indent, self.body = indent, body
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         lead = Text(self.indent, style=self.body.style)
-        if "\n" not in self.body.plain and 0 < self.body.cell_len <= options.max_width - len(self.indent):
+        plain = self.body.plain
+        if "\n" not in plain and 0 < self.body.cell_len <= options.max_width - len(self.indent) and (
+                plain.isascii() and plain.isprintable() or all(map(get_character_cell_size, plain))):
             yield from Text.assemble(lead, self.body).render(console, end="\n")
             return
         if not self.indent:
