@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,14 @@ class Report:
         yield from self.sessions
         if self.streamed is not None:
             yield from self.streamed.sessions()
+
+    def written_by(self, writer: type) -> tuple[Iterable[Session], Iterator[bytes]]:
+        """What an output renders itself, and the records its own `writer` already wrote: with
+        the stream written by that writer, the sessions in memory and the stream's records;
+        otherwise every session (those streamed read back) and no record."""
+        if self.streamed is not None and isinstance(self.streamed.writer, writer):
+            return self.sessions, iter(self.streamed)
+        return self.every_session(), iter(())
 
     def kept(self) -> list[Session]:
         """The sessions in memory, creds and all: every one but those only written as they

@@ -158,11 +158,10 @@ def document_chunks(document: dict[str, Any], report: Report, depth: int) -> Ite
     yield f'{head}\n{pad}"sessions": ['.encode()
     first = separator = f"\n{pad}  ".encode()
     between = b"," + first
-    records = report.streamed is not None and isinstance(report.streamed.writer, JsonWriter)
-    for session in report.sessions if records else report.every_session():
+    sessions, written = report.written_by(JsonWriter)
+    for session in sessions:
         yield separator + compact(session_dict(session))
         separator = between
-    written = iter(report.streamed or ()) if records else iter(())
     while block := list(islice(written, 1024)):  # a million records make a thousand writes
         yield separator + between.join(block)
         separator = between

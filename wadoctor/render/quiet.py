@@ -23,12 +23,11 @@ def _lines(session: Session) -> list[tuple[str, str]]:
 
 
 def quiet_lines(report: Report) -> Iterator[str]:
-    written = report.streamed if report.streamed is not None and isinstance(report.streamed.writer,
-                                                                            QuietWriter) else None
-    for session in report.sessions if written is not None else report.every_session():
+    sessions, written = report.written_by(QuietWriter)
+    for session in sessions:
         for _, line in _lines(session):
             yield line
-    for record in written if written is not None else ():
+    for record in written:
         for _, line in pickle.loads(record)[1]:
             yield line
     for subject, finding in report.fleet_findings:
